@@ -1,0 +1,63 @@
+"""The command line: a thin layer over the library (one module per command).
+
+Exit codes: 0 all well; 1 the data has errors; 2 a file could not be used, or a usage error.
+Library errors become one Chinese line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from xls_gongkai import __version__
+from xls_gongkai.cli import formats as formats_cmd
+from xls_gongkai.errors import XlsGongkaiError
+
+app = typer.Typer(
+    name="xls-gongkai",
+    help=(
+        "政府信息公开工作年度报告：生成填报模板、读取校验、汇总、与报告文本互转。\n\n"
+        "示例：\n\n"
+        "  xls-gongkai formats                      # 列出内置格式\n\n"
+        "  xls-gongkai formats show 2024            # 查看 2024 年度适用格式的表格与勾稽关系"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"xls-gongkai {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本号并退出。")
+    ] = False,
+) -> None:
+    """政府信息公开工作年度报告工具。"""
+
+
+app.add_typer(formats_cmd.app, name="formats")
+
+
+def main() -> None:
+    """Entry point of the ``xls-gongkai`` console script."""
+    try:
+        app(standalone_mode=True)
+    except XlsGongkaiError as exc:  # pragma: no cover - typer handles most paths itself
+        sys.stderr.write(f"错误：{exc}\n")
+        raise SystemExit(exc.exit_code) from exc
+
+
+def fail(exc: XlsGongkaiError) -> typer.Exit:
+    """Print a library error as one line and return the Exit to raise."""
+    typer.echo(f"错误：{exc}", err=True)
+    return typer.Exit(exc.exit_code)

@@ -1,0 +1,318 @@
+"""Where every cell of a format sits in the workbook — computed once, shared by writer and reader.
+
+One sheet per table group (表二 holds the blocks of 第二十条, 表三 and 表四 one table each), a
+文字说明 sheet for the text sections, a 填报说明 sheet first. Each table is laid out as in the
+official attachment: title, merged multi-level column headers, the corner cell, row labels with
+their nesting as merged cells, then the value cells. Check cells for rules that hold in every
+row stand in columns to the right of the table; those for rules that hold in every column stand
+in rows below it; the cell rule R5 has one cell below each table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+
+from xls_gongkai.report import CellKey
+from xls_gongkai.rules import Check, expand
+from xls_gongkai.spec import Each, Format, Node, RuleKind, Section, Table
+
+GUIDE_SHEET = "填报说明"
+TEXT_SHEET = "文字说明"
+META_SHEET = "_meta"
+FIRST_TABLE_ROW = 3  # rows 0-2: sheet title, unit line, check summary (first data sheet)
+
+
+def col_letter(col: int) -> str:
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def a1(row: int, col: int, absolute: bool = False) -> str:
+    d = "$" if absolute else ""
+    return f"{d}{col_letter(col)}{d}{row + 1}"
+
+
+def parse_a1(ref: str) -> tuple[int, int]:
+    """``"B5"`` → ``(4, 1)`` (0-based row, column)."""
+    ref = ref.replace("$", "").upper()
+    i = 0
+    col = 0
+    while i < len(ref) and ref[i].isalpha():
+        col = col * 26 + ord(ref[i]) - 64
+        i += 1
+    return int(ref[i:]) - 1, col - 1
+
+
+def sheet_ref(sheet: str) -> str:
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Pos:
+    sheet: str
+    row: int
+    col: int
+
+    @property
+    def a1(self) -> str:
+        return a1(self.row, self.col)
+
+    def ref(self, from_sheet: str | None = None) -> str:
+        """An absolute reference, sheet-qualified unless it is on ``from_sheet``."""
+        cell = a1(self.row, self.col, absolute=True)
+        return cell if from_sheet == self.sheet else f"{sheet_ref(self.sheet)}!{cell}"
+
+
+@dataclass(frozen=True)
+class Label:
+    """A locked label cell (possibly merged): title, corner, header, row label, check label."""
+
+    role: str
+    text: str
+    first_row: int
+    first_col: int
+    last_row: int
+    last_col: int
+    node: str = ""  # the row or column id for header and row labels
+
+
+@dataclass(frozen=True, eq=False)
+class TableLayout:
+    table: Table
+    sheet: str
+    top: int
+    bottom: int  # last sheet row used by the block (check rows included)
+    stub_cols: int
+    header_top: int
+    data_top: int
+    rows: Mapping[str, int]  # leaf row id -> sheet row
+    cols: Mapping[str, int]  # leaf column id -> sheet column
+    labels: tuple[Label, ...]
+    checks: Mapping[tuple[str, str, str, int], Pos]
+    right: int  # last column used
+
+    def pos(self, row: str, col: str) -> Pos:
+        return Pos(self.sheet, self.rows[row], self.cols[col])
+
+    def row_span(self, node: Node) -> tuple[int, int]:
+        leaves = node.leaves()
+        return self.rows[leaves[0].id], self.rows[leaves[-1].id]
+
+    def col_span(self, node: Node) -> tuple[int, int]:
+        leaves = node.leaves()
+        return self.cols[leaves[0].id], self.cols[leaves[-1].id]
+
+    @property
+    def value_left(self) -> int:
+        return self.stub_cols
+
+    @property
+    def value_right(self) -> int:
+        return self.stub_cols + len(self.table.leaf_columns) - 1
+
+
+@dataclass(frozen=True)
+class TextLayout:
+    section: Section
+    label: Pos
+    prompt: Pos | None
+    cell: Pos
+
+
+@dataclass(frozen=True, eq=False)
+class Layout:
+    format: Format
+    sheets: tuple[str, ...]  # visible sheets in order (guide first)
+    data_sheets: tuple[str, ...]
+    sheet_titles: Mapping[str, str]
+    tables: Mapping[str, TableLayout]
+    texts: Mapping[str, TextLayout]
+    checks: Mapping[tuple[str, str, str, int], Pos] = field(default_factory=dict)
+    #: the cell holding the number of failing checks (the defined name CHECK_FAILURES)
+    failures_cell: Pos = Pos(GUIDE_SHEET, 0, 0)
+    summary_cell: Pos = Pos(GUIDE_SHEET, 0, 0)  # "共 N 项校验，X 项未通过"
+    guide_unit_cells: Mapping[str, Pos] = field(default_factory=dict)
+
+    def pos(self, table: str, row: str, col: str) -> Pos:
+        return self.tables[table].pos(row, col)
+
+    def key_at(self) -> Mapping[tuple[str, int, int], CellKey]:
+        return _key_index(self)
+
+    @property
+    def fingerprint(self) -> str:
+        return _fingerprint(self)
+
+    def width(self, sheet: str) -> int:
+        return max((tl.right for tl in self.tables.values() if tl.sheet == sheet), default=4) + 1
+
+
+@cache
+def _key_index(lay: Layout) -> Mapping[tuple[str, int, int], CellKey]:
+    out: dict[tuple[str, int, int], CellKey] = {}
+    for tid, tl in lay.tables.items():
+        for r, c in tl.table.cells():
+            out[(tl.sheet, tl.rows[r], tl.cols[c])] = (tid, r, c)
+    return out
+
+
+@cache
+def _fingerprint(lay: Layout) -> str:
+    desc = {
+        "format": lay.format.id,
+        "sheets": lay.sheets,
+        "tables": {
+            tid: {
+                "sheet": tl.sheet,
+                "cells": sorted([r, c, tl.rows[r], tl.cols[c]] for r, c in tl.table.cells()),
+                "labels": [
+                    [lb.role, lb.text, lb.first_row, lb.first_col, lb.last_row, lb.last_col] for lb in tl.labels
+                ],
+            }
+            for tid, tl in lay.tables.items()
+        },
+        "texts": {sid: [t.cell.sheet, t.cell.row, t.cell.col] for sid, t in lay.texts.items()},
+        "checks": sorted([list(map(str, k)), p.sheet, p.row, p.col] for k, p in lay.checks.items()),
+    }
+    return hashlib.sha256(json.dumps(desc, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def check_label(check: Check) -> str:
+    name = f"：{check.name}" if check.name else ""
+    return f"{check.rule.title}{name}校验"
+
+
+def _layout_table(table: Table, sheet: str, top: int, with_title: bool, checks: list[Check]) -> TableLayout:
+    labels: list[Label] = []
+    stub = max(1, table.row_depth)
+    r = top
+    row_checks = [c for c in checks if c.rule.each is Each.ROW]
+    col_checks = [c for c in checks if c.rule.each is Each.COLUMN]
+    cell_checks = [c for c in checks if c.rule.kind is RuleKind.CELLS]
+    # one check column per (rule, equation) of the rules that hold in every row
+    row_check_cols: dict[tuple[str, int], int] = {}
+    ncols = len(table.leaf_columns)
+    for c in row_checks:
+        row_check_cols.setdefault((c.rule.id, c.equation), stub + ncols + len(row_check_cols))
+    right = stub + ncols - 1 + len(row_check_cols)
+    if with_title:
+        labels.append(Label("title", table.title, r, 0, r, right))
+        r += 1
+    header_top = r
+    depth = table.column_depth
+    labels.append(Label("corner", table.corner, header_top, 0, header_top + depth - 1, stub - 1))
+    cols: dict[str, int] = {leaf.id: stub + i for i, leaf in enumerate(table.leaf_columns)}
+    for top_node in table.columns:
+        for node in top_node.walk():
+            first, last = cols[node.leaves()[0].id], cols[node.leaves()[-1].id]
+            row = header_top + node.depth
+            last_row = header_top + depth - 1 if node.is_leaf else row
+            labels.append(Label("column", node.label, row, first, last_row, last, node.id))
+    for (rule_id, eq), col in row_check_cols.items():
+        check = next(c for c in row_checks if (c.rule.id, c.equation) == (rule_id, eq))
+        labels.append(Label("check-header", check_label(check), header_top, col, header_top + depth - 1, col))
+    data_top = header_top + depth
+    rows: dict[str, int] = {leaf.id: data_top + i for i, leaf in enumerate(table.leaf_rows)}
+    row_depth = table.row_depth
+    for top_node in table.rows:
+        for node in top_node.walk():
+            first, last = rows[node.leaves()[0].id], rows[node.leaves()[-1].id]
+            col = node.depth
+            last_col = stub - 1 if node.is_leaf else col
+            if row_depth < stub and node.is_leaf:
+                last_col = stub - 1
+            labels.append(Label("row", node.label, first, col, last, last_col, node.id))
+    r = data_top + len(rows)
+    check_pos: dict[tuple[str, str, str, int], Pos] = {}
+    for c in row_checks:
+        check_pos[c.key] = Pos(sheet, rows[c.index], row_check_cols[(c.rule.id, c.equation)])
+    seen_rows: dict[tuple[str, int], int] = {}
+    for c in col_checks:
+        k = (c.rule.id, c.equation)
+        if k not in seen_rows:
+            seen_rows[k] = r
+            labels.append(Label("check-label", check_label(c), r, 0, r, stub - 1))
+            r += 1
+        check_pos[c.key] = Pos(sheet, seen_rows[k], cols[c.index])
+    for c in cell_checks:
+        labels.append(Label("check-label", check_label(c), r, 0, r, stub - 1))
+        check_pos[c.key] = Pos(sheet, r, stub)
+        r += 1
+    return TableLayout(
+        table=table,
+        sheet=sheet,
+        top=top,
+        bottom=r - 1,
+        stub_cols=stub,
+        header_top=header_top,
+        data_top=data_top,
+        rows=rows,
+        cols=cols,
+        labels=tuple(labels),
+        checks=check_pos,
+        right=right,
+    )
+
+
+@cache
+def layout_for(fmt: Format) -> Layout:
+    """The workbook layout of a format (cached: formats are immutable)."""
+    data_sheets: list[str] = []
+    for t in fmt.tables:
+        if t.sheet not in data_sheets:
+            data_sheets.append(t.sheet)
+    titles: dict[str, str] = {}
+    for s in fmt.sections:
+        for tid in s.tables:
+            titles.setdefault(fmt.table(tid).sheet, s.label)
+    checks_by_table: dict[str, list[Check]] = {}
+    for check in expand(fmt):
+        if check.in_sheet:
+            checks_by_table.setdefault(check.table.id, []).append(check)
+    tables: dict[str, TableLayout] = {}
+    all_checks: dict[tuple[str, str, str, int], Pos] = {}
+    for sheet in data_sheets:
+        on_sheet = [t for t in fmt.tables if t.sheet == sheet]
+        r = FIRST_TABLE_ROW
+        for t in on_sheet:
+            tl = _layout_table(t, sheet, r, len(on_sheet) > 1, checks_by_table.get(t.id, []))
+            tables[t.id] = tl
+            all_checks.update(tl.checks)
+            r = tl.bottom + 2
+    texts: dict[str, TextLayout] = {}
+    r = 2
+    for s in fmt.text_sections:
+        label = Pos(TEXT_SHEET, r, 0)
+        r += 1
+        prompt = None
+        if s.prompt:
+            prompt = Pos(TEXT_SHEET, r, 0)
+            r += 1
+        texts[s.id] = TextLayout(s, label, prompt, Pos(TEXT_SHEET, r, 0))
+        r += 2
+    sheets = (GUIDE_SHEET, *data_sheets, *([TEXT_SHEET] if texts else []))
+    return Layout(
+        format=fmt,
+        sheets=sheets,
+        data_sheets=tuple(data_sheets),
+        sheet_titles=titles,
+        tables=tables,
+        texts=texts,
+        checks=all_checks,
+        summary_cell=Pos(data_sheets[0], 2, 0),
+        failures_cell=Pos(GUIDE_SHEET, 8, 1),
+        guide_unit_cells={
+            "name": Pos(GUIDE_SHEET, 2, 1),
+            "code": Pos(GUIDE_SHEET, 3, 1),
+            "year": Pos(GUIDE_SHEET, 4, 1),
+            "format": Pos(GUIDE_SHEET, 5, 1),
+        },
+    )
