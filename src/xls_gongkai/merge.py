@@ -1,0 +1,982 @@
+"""Merge: add up many units' reports into one summary, with completeness and every issue.
+
+The core is :func:`sum_reports` — pure, exact (ints and Decimals) and associative, so a county
+summary can be merged again one level up: ``merge(merge(A, B), C) == merge(A, B, C)``.
+:func:`merge` reads the inputs (filled workbooks, folders, JSON reports, earlier summaries),
+matches them against a roster, decides which units are summed (duplicates, units with errors,
+units not on the roster) and collects every issue. :func:`write_summary` writes the summary
+workbook (the template's own layout filled with the sums, plus 明细, 报送情况, 问题清单, 文字材料
+and 图表 sheets), and :func:`write_tidy` the tidy CSV/Parquet export. Outputs are written
+atomically and a re-run on the same inputs gives the same content.
+
+Example::
+
+    from xls_gongkai.merge import merge, write_summary
+    merged = merge(["乡镇报表/"], roster=units, unit=Unit("", "某某县汇总"))
+    write_summary(merged, "汇总.xlsx")
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from xls_gongkai.errors import UsageError, XlsGongkaiError
+from xls_gongkai.issues import Code, Issue, Result
+from xls_gongkai.report import TIDY_COLUMNS, CellKey, Report, Unit, Value, coerce_value
+from xls_gongkai.rules import check_report
+from xls_gongkai.spec import RuleKind, Severity, get_format
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import xlsxwriter
+    from xlsxwriter.worksheet import Worksheet
+
+__all__ = [
+    "INPUT_SUFFIXES",
+    "NOT_SUBMITTED",
+    "TIDY_EXPORT_COLUMNS",
+    "Entry",
+    "MergeRefusedError",
+    "Merged",
+    "OnError",
+    "Status",
+    "Submission",
+    "collect_inputs",
+    "load_reports",
+    "merge",
+    "merge_results",
+    "sum_reports",
+    "tidy_frame",
+    "write_summary",
+    "write_tidy",
+]
+
+#: The suffixes a folder is searched for (spreadsheets the reader knows, and JSON reports).
+INPUT_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".json")
+#: Issue code of a roster unit that sent no file.
+NOT_SUBMITTED = "not-submitted"
+#: Columns of the tidy export: the Report's documented columns, then the source file and cell.
+TIDY_EXPORT_COLUMNS = (*TIDY_COLUMNS, "file", "cell")
+
+OnError = Literal["include", "exclude", "fail"]
+Progress = Callable[[int, int], None]
+
+
+class Status(StrEnum):
+    """A unit's state in 报送情况."""
+
+    SUBMITTED = "已报送"
+    MISSING = "未报送"
+    ERRORS = "有错误"
+    DUPLICATE = "重复"
+    UNKNOWN = "不在名单"
+    UNREADABLE = "无法读取"
+
+
+class MergeRefusedError(XlsGongkaiError):
+    """``--on-error fail`` and some unit's data has errors: nothing was written."""
+
+    exit_code = 1
+
+
+# --------------------------------------------------------------------------- the sum
+
+
+def sum_reports(
+    reports: Iterable[Report], unit: Unit, year: int | None = None, *, format_id: str | None = None
+) -> Report:
+    """The cell-by-cell sum of ``reports`` as one report of ``unit``.
+
+    Exact (ints stay ints, amounts are Decimals), associative and order-independent. A cell
+    blank in every report stays blank; ``units`` is the sum of the reports' ``units`` (so a
+    summary of summaries counts the townships). Texts are not summed. ``year`` and
+    ``format_id`` default to the reports' own; all reports must share them.
+
+    Raises :class:`UsageError` for reports of different years or formats, or for no reports
+    and no ``format_id``.
+    """
+    reports = list(reports)
+    years = {r.year for r in reports}
+    formats = {r.format_id for r in reports}
+    if len(years) > 1 or len(formats) > 1:
+        raise UsageError(
+            "不能把不同年度或不同格式的报告相加："
+            + "、".join(sorted(f"{r.unit.name or r.unit.code}（{r.year} 年度，{r.format_id}）" for r in reports))
+        )
+    fid = format_id or (next(iter(formats)) if formats else None)
+    if fid is None:
+        raise UsageError("没有可汇总的报告：请给出至少一份报告，或指定格式。")
+    fmt = get_format(fid)
+    year_ = year if year is not None else (next(iter(years)) if years else fmt.year_from)
+    totals: dict[CellKey, Value] = {}
+    units = 0
+    for report in reports:
+        units += report.units
+        for key, v in report.values.items():
+            totals[key] = totals[key] + v if key in totals else v
+    # Canonical form (a fractional count that sums to a whole number becomes an int again)
+    # so that equal sums compare equal whatever the order of addition.
+    values = {k: coerce_value(fmt.table(k[0]).cell_kind(k[1], k[2]), v) for k, v in totals.items()}
+    return Report(unit=unit, year=year_, format_id=fid, values=values, texts={}, units=units)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def collect_inputs(paths: Iterable[str | Path], *, exclude: Iterable[str | Path] = ()) -> list[Path]:
+    """The input files named by ``paths``: files as given, folders searched recursively.
+
+    Folders contribute files with a suffix of :data:`INPUT_SUFFIXES`, skipping Office lock
+    files (``~$…``) and hidden files. Files in ``exclude`` (the outputs of this run) are left
+    out. The result is sorted and free of repeats. Raises :class:`UsageError` for a path that
+    does not exist.
+    """
+    skip = {Path(p).resolve() for p in exclude}
+    found: dict[Path, Path] = {}
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            for child in path.rglob("*"):
+                if (
+                    child.is_file()
+                    and child.suffix.lower() in INPUT_SUFFIXES
+                    and not child.name.startswith(("~$", "."))
+                ):
+                    found.setdefault(child.resolve(), child)
+        elif path.is_file():
+            found.setdefault(path.resolve(), path)
+        else:
+            raise UsageError(f"找不到输入：{path}。请检查文件或文件夹的路径。")
+    return sorted((shown for real, shown in found.items() if real not in skip), key=lambda q: str(q))
+
+
+def _unreadable(path: Path, message: str) -> Result:
+    issue = Issue(code=Code.FILE_UNREADABLE, severity=Severity.ERROR, message=message, file=str(path), unit_name="")
+    return Result(report=None, issues=[issue], source=str(path))
+
+
+def _read_json(path: Path) -> Result:
+    try:
+        report = Report.from_json(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, XlsGongkaiError) as exc:
+        return _unreadable(path, f"文件 {path} 不是可用的报告 JSON（{exc}）。请重新导出该报告。")
+    return Result(report=report, issues=[], source=str(path))
+
+
+def load_reports(paths: Sequence[Path], *, jobs: int | None = None, progress: Progress | None = None) -> list[Result]:
+    """One :class:`Result` per path, in the order of ``paths``; never raises for one bad file.
+
+    JSON files are read here; workbooks by :func:`xls_gongkai.reader.read_many` (in parallel),
+    in chunks so that ``progress(done, total)`` can be reported.
+    """
+    total = len(paths)
+    results: dict[int, Result] = {}
+    books = [(i, p) for i, p in enumerate(paths) if p.suffix.lower() != ".json"]
+    done = 0
+    for i, p in enumerate(paths):
+        if p.suffix.lower() == ".json":
+            results[i] = _read_json(p)
+            done += 1
+    if progress and done:
+        progress(done, total)
+    if books:
+        from xls_gongkai.reader import read_many
+
+        # Big enough chunks to keep the reader's workers busy, small enough for a live bar.
+        chunk = max(64, min(1000, len(books) // 20 + 1))
+        for start in range(0, len(books), chunk):
+            part = books[start : start + chunk]
+            for (i, _p), res in zip(part, read_many([p for _i, p in part], jobs=jobs), strict=True):
+                results[i] = res
+            done += len(part)
+            if progress:
+                progress(done, total)
+    return [results[i] for i in range(total)]
+
+
+# --------------------------------------------------------------------------- the merge
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One readable input: a unit's (or a lower summary's) report and its issues."""
+
+    unit: Unit  # the roster's unit when it is on the roster, else the report's own
+    report: Report
+    file: str
+    mtime: float
+    issues: tuple[Issue, ...]
+    included: bool = False
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for i in self.issues if i.is_error)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for i in self.issues if not i.is_error)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of 报送情况: a roster unit, a unit not on the roster, or an unreadable file."""
+
+    unit: Unit
+    status: Status
+    files: tuple[str, ...] = ()
+    mtimes: tuple[float, ...] = ()
+    errors: int = 0
+    warnings: int = 0
+    included: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Merged:
+    """The outcome of a merge: the summed report and everything the officer has to know."""
+
+    report: Report
+    #: 报送情况, in roster order, then units not on the roster, then unreadable files.
+    entries: tuple[Entry, ...]
+    #: Every readable submission in 明细 order (roster order, then by code and name).
+    submissions: tuple[Submission, ...]
+    #: Issues of the summed report itself (its checks, and R6–R8 against last year's total).
+    total_issues: tuple[Issue, ...]
+    #: Issues of the merge itself: duplicates, units not on the roster, missing units, unreadable files.
+    merge_issues: tuple[Issue, ...]
+    generated_at: dt.datetime
+    on_error: OnError = "include"
+    roster: tuple[Unit, ...] | None = None
+
+    @property
+    def included(self) -> tuple[Submission, ...]:
+        return tuple(s for s in self.submissions if s.included)
+
+    @property
+    def issues(self) -> list[Issue]:
+        """Every issue: the summary's, the merge's, then each unit's in 明细 order."""
+        out = list(self.total_issues) + list(self.merge_issues)
+        for s in self.submissions:
+            out.extend(s.issues)
+        return out
+
+    def counts(self) -> dict[Status, int]:
+        c = Counter(e.status for e in self.entries)
+        return {s: c.get(s, 0) for s in Status}
+
+    @property
+    def complete(self) -> bool:
+        """Every entry 已报送 and the summary's own checks pass."""
+        return all(e.status is Status.SUBMITTED for e in self.entries) and not any(
+            i.is_error for i in self.total_issues
+        )
+
+
+def _key(unit: Unit) -> str:
+    return f"c:{unit.code}" if unit.code else f"n:{unit.name}"
+
+
+def _with_rule_issues(res: Result, report: Report) -> tuple[Issue, ...]:
+    """The result's issues plus any rule issue the reader did not already report."""
+    have = {(i.code, i.table, i.row, i.column) for i in res.issues}
+    out = list(res.issues)
+    for issue in check_report(report):
+        if (issue.code, issue.table, issue.row, issue.column) not in have:
+            out.append(issue)
+    unit = report.unit
+    file = res.source
+    return tuple(
+        replace(
+            i,
+            unit_code=i.unit_code or unit.code,
+            unit_name=i.unit_name or unit.name,
+            file=i.file or file,
+        )
+        for i in out
+    )
+
+
+def _refuse_mixed(results: Sequence[Result]) -> None:
+    groups: dict[tuple[int, str], list[Result]] = {}
+    for res in results:
+        if res.report is not None:
+            groups.setdefault((res.report.year, res.report.format_id), []).append(res)
+    if len(groups) <= 1:
+        return
+    (year, fid), _ = max(groups.items(), key=lambda kv: (len(kv[1]), kv[0][0], kv[0][1]))
+    odd = [
+        f"{Path(r.source).name}（{k[0]} 年度，{k[1]}）"
+        for k, rs in sorted(groups.items())
+        if k != (year, fid)
+        for r in rs
+    ]
+    raise UsageError(
+        f"输入不是同一年度、同一格式的报告：多数为 {year} 年度（{fid}），以下文件不同：{'；'.join(odd)}。"
+        "请移出这些文件后重新汇总。"
+    )
+
+
+def merge_results(
+    results: Sequence[Result],
+    *,
+    unit: Unit | None = None,
+    roster: Sequence[Unit] | None = None,
+    on_error: OnError = "include",
+    prefer: Literal["newest"] | None = None,
+    previous: Sequence[Result] = (),
+    mtimes: Mapping[str, float] | None = None,
+) -> Merged:
+    """Merge already-read results (see :func:`merge` for the meaning of the options)."""
+    if on_error not in ("include", "exclude", "fail"):
+        raise UsageError(f"--on-error 只能是 include、exclude 或 fail，而不是 {on_error!r}。")
+    _refuse_mixed(results)
+    mtimes = dict(mtimes or {})
+    roster_t = tuple(roster) if roster is not None else None
+    by_key: dict[str, Unit] = {}
+    by_name: dict[str, Unit] = {}
+    for u in roster_t or ():
+        by_key.setdefault(_key(u), u)
+        by_name.setdefault(u.name, u)
+
+    subs: list[Submission] = []
+    unreadable: list[Result] = []
+    for res in results:
+        if res.report is None:
+            unreadable.append(res)
+            continue
+        own = res.report.unit
+        matched = by_key.get(_key(own)) or (by_name.get(own.name) if not own.code else None)
+        subs.append(
+            Submission(
+                unit=matched or own,
+                report=res.report,
+                file=res.source,
+                mtime=mtimes.get(res.source, _mtime(res.source)),
+                issues=_with_rule_issues(res, res.report),
+            )
+        )
+
+    groups: dict[str, list[Submission]] = {}
+    for s in subs:
+        groups.setdefault(_key(s.unit), []).append(s)
+
+    merge_issues: list[Issue] = []
+    entries: dict[str, Entry] = {}
+    chosen: dict[str, Submission] = {}
+    refused: list[str] = []
+    for k, group in groups.items():
+        group.sort(key=lambda s: (s.mtime, s.file))
+        u = group[0].unit
+        files = tuple(s.file for s in group)
+        times = tuple(s.mtime for s in group)
+        on_roster = roster_t is None or k in by_key
+        if not on_roster:
+            for s in group:
+                merge_issues.append(
+                    Issue(
+                        code=Code.NOT_IN_ROSTER,
+                        severity=Severity.WARNING,
+                        message=f"单位“{u.name}”（代码 {u.code or '无'}）不在名单中，未计入汇总。"
+                        "请核对单位代码，或把它加入名单。",
+                        unit_code=u.code,
+                        unit_name=u.name,
+                        file=s.file,
+                    )
+                )
+            entries[k] = Entry(u, Status.UNKNOWN, files, times, *_counts(group), note="不在名单，未计入汇总")
+            continue
+        if len(group) > 1:
+            use = group[-1] if prefer == "newest" else None
+            merge_issues.append(
+                Issue(
+                    code=Code.DUPLICATE,
+                    severity=Severity.ERROR,
+                    message=f"单位“{u.name}”有 {len(group)} 份文件：{'、'.join(Path(f).name for f in files)}。"
+                    + (
+                        f"已采用最新的 {Path(use.file).name}。"
+                        if use
+                        else "均未计入汇总；请删除多余的文件，或用 --prefer newest 采用最新的一份。"
+                    ),
+                    unit_code=u.code,
+                    unit_name=u.name,
+                    file=files[-1],
+                )
+            )
+            if use is not None:
+                chosen[k] = use
+            note = f"采用最新的 {Path(use.file).name}" if use else "多份文件，均未计入汇总"
+            errs, warns = _counts([use] if use else group)
+            entries[k] = Entry(u, Status.DUPLICATE, files, times, errs, warns, use is not None, note)
+            continue
+        s = group[0]
+        if s.errors:
+            if on_error == "fail":
+                refused.append(f"{u.name or u.code}（{Path(s.file).name}，{s.errors} 个错误）")
+            include = on_error == "include"
+            entries[k] = Entry(
+                u,
+                Status.ERRORS,
+                files,
+                times,
+                s.errors,
+                s.warnings,
+                include,
+                "有错误，已计入汇总" if include else "有错误，未计入汇总",
+            )
+            if include:
+                chosen[k] = s
+            continue
+        entries[k] = Entry(u, Status.SUBMITTED, files, times, 0, s.warnings, True)
+        chosen[k] = s
+
+    for res in unreadable:
+        if on_error == "fail":
+            refused.append(f"{Path(res.source).name}（无法读取）")
+        merge_issues.extend(res.issues)
+
+    if refused:
+        raise MergeRefusedError(
+            "以下单位的数据有错误，按 --on-error fail 停止汇总，未写出任何文件：" + "；".join(refused) + "。"
+            "请让这些单位改正后重新报送，或改用 --on-error include/exclude。"
+        )
+
+    ordered_keys: list[str] = []
+    if roster_t is not None:
+        for u in roster_t:
+            k = _key(u)
+            if k in ordered_keys:
+                continue
+            ordered_keys.append(k)
+            if k not in entries:
+                entries[k] = Entry(u, Status.MISSING, note="未报送")
+                merge_issues.append(
+                    Issue(
+                        code=NOT_SUBMITTED,
+                        severity=Severity.WARNING,
+                        message=f"单位“{u.name}”（代码 {u.code or '无'}）未报送。",
+                        unit_code=u.code,
+                        unit_name=u.name,
+                    )
+                )
+    rest = sorted((k for k in entries if k not in ordered_keys), key=lambda k: (entries[k].unit, k))
+    ordered_keys.extend(rest)
+
+    ordered_subs: list[Submission] = []
+    for k in ordered_keys:
+        for s in groups.get(k, []):
+            ordered_subs.append(replace(s, included=chosen.get(k) is s))
+    ordered_entries = [entries[k] for k in ordered_keys]
+    for res in sorted(unreadable, key=lambda r: r.source):
+        ordered_entries.append(
+            Entry(
+                Unit("", ""),
+                Status.UNREADABLE,
+                (res.source,),
+                (mtimes.get(res.source, _mtime(res.source)),),
+                len(res.issues),
+                0,
+                False,
+                res.issues[0].message if res.issues else "无法读取",
+            )
+        )
+
+    year = results_year(results)
+    fid = next((r.report.format_id for r in results if r.report is not None), None)
+    target = unit or Unit("", "汇总")
+    total = sum_reports([s.report for s in ordered_subs if s.included], target, year, format_id=fid)
+    total_issues = list(check_report(total))
+    if previous:
+        total_issues.extend(_cross_year(total, ordered_subs, previous, target))
+    all_times = [s.mtime for s in subs] + [e.mtimes[0] for e in ordered_entries if e.status is Status.UNREADABLE]
+    generated = dt.datetime.fromtimestamp(max(all_times), dt.UTC).replace(microsecond=0) if all_times else _EPOCH
+    return Merged(
+        report=total,
+        entries=tuple(ordered_entries),
+        submissions=tuple(ordered_subs),
+        total_issues=tuple(total_issues),
+        merge_issues=tuple(merge_issues),
+        generated_at=generated,
+        on_error=on_error,
+        roster=roster_t,
+    )
+
+
+_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def results_year(results: Sequence[Result]) -> int | None:
+    return next((r.report.year for r in results if r.report is not None), None)
+
+
+def _counts(group: Sequence[Submission]) -> tuple[int, int]:
+    return sum(s.errors for s in group), sum(s.warnings for s in group)
+
+
+def _mtime(path: str) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return 0.0
+
+
+def _previous_ids(report: Report) -> set[str]:
+    return {r.id for r in report.format.rules if r.kind is RuleKind.PREVIOUS}
+
+
+def _cross_year(total: Report, subs: Sequence[Submission], previous: Sequence[Result], target: Unit) -> Iterator[Issue]:
+    """R6–R8 for the total (against last year's total) and for each unit (against its own)."""
+    prev_reports = [r.report for r in previous if r.report is not None]
+    if not prev_reports:
+        return
+    years = {r.year for r in prev_reports}
+    if total.year is not None and years != {total.year - 1}:
+        raise UsageError(
+            f"--previous 应是 {total.year - 1} 年度的汇总或报告，而给出的是 "
+            + "、".join(str(y) for y in sorted(years))
+            + " 年度。"
+        )
+    ids = _previous_ids(total)
+    try:
+        prev_total = sum_reports(prev_reports, Unit("", "上年汇总"))
+    except UsageError:
+        return
+    yield from _previous_issues(total, prev_total, ids)
+    prev_by_key: dict[str, Report] = {}
+    for r in prev_reports:
+        prev_by_key.setdefault(_key(r.unit), r)
+    for s in subs:
+        prev = prev_by_key.get(_key(s.unit)) or prev_by_key.get(_key(s.report.unit))
+        if prev is not None:
+            for issue in _previous_issues(s.report, prev, ids):
+                yield replace(issue, file=s.file)
+
+
+def _previous_issues(report: Report, prev: Report, ids: set[str]) -> list[Issue]:
+    try:
+        return [i for i in check_report(report, previous=prev) if i.code in ids]
+    except KeyError:
+        # last year used the other format and a rule names a row it does not have
+        return []
+
+
+def merge(
+    inputs: Iterable[str | Path],
+    *,
+    unit: Unit | None = None,
+    roster: Sequence[Unit] | None = None,
+    on_error: OnError = "include",
+    prefer: Literal["newest"] | None = None,
+    previous: Iterable[str | Path] = (),
+    exclude: Iterable[str | Path] = (),
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> Merged:
+    """Read every input and merge the units into one summary.
+
+    ``inputs`` are workbooks, JSON reports, earlier summaries, or folders (searched
+    recursively). ``roster`` lists the units expected (报送情况 follows its order; units not
+    on it are flagged and not summed). Units with two files are flagged and not summed unless
+    ``prefer="newest"``. ``on_error`` says whether units with errors are summed (``include``,
+    flagged), left out (``exclude``) or stop the merge (``fail``: raises
+    :class:`MergeRefusedError`). ``previous`` — last year's summary or reports — adds the
+    cross-year warnings R6–R8 per unit and for the total. ``exclude`` names files never to read
+    (the outputs of this run).
+
+    Raises :class:`UsageError` when the inputs mix years or formats (naming the odd files),
+    or when an input does not exist.
+    """
+    paths = collect_inputs(inputs, exclude=exclude)
+    if not paths:
+        raise UsageError("没有找到可汇总的文件（.xlsx、.xls、.ods、.json）。请检查输入的文件或文件夹。")
+    results = load_reports(paths, jobs=jobs, progress=progress)
+    prev_results: list[Result] = []
+    prev_list = list(previous)
+    if prev_list:
+        prev_paths = collect_inputs(prev_list)
+        prev_results = load_reports(prev_paths, jobs=jobs)
+        bad = [r.source for r in prev_results if r.report is None]
+        if bad:
+            raise UsageError(f"上年数据无法读取：{'、'.join(bad)}。请检查 --previous 给出的文件。")
+    return merge_results(
+        results,
+        unit=unit,
+        roster=roster,
+        on_error=on_error,
+        prefer=prefer,
+        previous=prev_results,
+        mtimes={str(p): _mtime(str(p)) for p in paths},
+    )
+
+
+# --------------------------------------------------------------------------- tidy export
+
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_csv_text(text: str) -> str:
+    """A text cell made inert for spreadsheet programs opening a CSV (formula injection)."""
+    return "'" + text if text.startswith(_DANGEROUS) else text
+
+
+def tidy_frame(merged: Merged) -> pd.DataFrame:
+    """Every summed unit's values, one row per value cell: :data:`TIDY_EXPORT_COLUMNS`."""
+    import pandas as pd
+
+    from xls_gongkai.layout import layout_for
+
+    rows: list[dict[str, Any]] = []
+    lay = layout_for(merged.report.format)
+    for s in merged.included:
+        report = replace(s.report, unit=s.unit) if s.unit != s.report.unit else s.report
+        for row in report.tidy_rows():
+            row["file"] = s.file
+            row["cell"] = (
+                f"{lay.pos(row['table'], row['row'], row['column']).sheet}!"
+                + lay.pos(row["table"], row["row"], row["column"]).a1
+            )
+            rows.append(row)
+    frame = pd.DataFrame(rows, columns=list(TIDY_EXPORT_COLUMNS))
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
+    frame["year"] = frame["year"].astype("int64")
+    return frame
+
+
+def write_tidy(merged: Merged, path: str | Path) -> Path:
+    """Write the tidy export as CSV (UTF-8 with BOM, text escaped) or Parquet, by suffix."""
+    out = Path(path)
+    frame = tidy_frame(merged)
+    if out.suffix.lower() == ".parquet":
+        with _atomic(out) as tmp:
+            frame.to_parquet(tmp, index=False)
+        return out
+    text_cols = [c for c in frame.columns if frame[c].dtype == object]
+    for c in text_cols:
+        frame[c] = frame[c].map(lambda v: escape_csv_text(v) if isinstance(v, str) else v)
+    with _atomic(out) as tmp:
+        # BOM so that Excel and WPS open the Chinese labels correctly.
+        frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+    return out
+
+
+@contextmanager
+def _atomic(target: Path) -> Iterator[Path]:
+    """A temporary path next to ``target``, moved onto it with :func:`os.replace` on success."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    # mkstemp makes the file private (0600); give it the permissions a normal new file gets.
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o666 & ~umask)
+    os.replace(tmp, target)
+
+
+# --------------------------------------------------------------------------- summary workbook
+
+
+def write_summary(merged: Merged, path: str | Path, *, password: str | None = None) -> Path:
+    """Write the summary workbook atomically and return its path.
+
+    Sheets: the template's own (填报说明, 表二, 表三, 表四, 文字说明) with the sums, live totals
+    and checks, and ``_meta`` marking it a summary of N units — so it can be read, checked and
+    merged again — then 明细, 报送情况, 问题清单, 文字材料 and 图表.
+    """
+    from xls_gongkai.writer import WriteOptions, write_workbook
+
+    out = Path(path)
+    options = WriteOptions(password=password, kind="summary", generated_at=merged.generated_at)
+    with _atomic(out) as tmp:
+        write_workbook(tmp, merged.report, options, extra=lambda wb: _add_sheets(wb, merged))
+    return out
+
+
+def _add_sheets(wb: xlsxwriter.Workbook, merged: Merged) -> None:
+    sheets = _Sheets(wb, merged)
+    sheets.status()
+    sheets.detail()
+    sheets.issues()
+    sheets.texts()
+    sheets.charts()
+
+
+def _num(v: Value) -> float | int:
+    return float(v) if isinstance(v, Decimal) else v
+
+
+def _time_text(t: float) -> str:
+    return dt.datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M") if t else ""
+
+
+@dataclass
+class _Sheets:
+    wb: xlsxwriter.Workbook
+    merged: Merged
+    detail_rows: dict[str, tuple[int, int]] = field(default_factory=dict)
+    new_col: tuple[int, int] | None = None  # (first row, col) of 本年新收 总计 in 明细, for the chart
+
+    def __post_init__(self) -> None:
+        wb = self.wb
+        self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.head = wb.add_format(
+            {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}
+        )
+        self.text = wb.add_format({"border": 1, "valign": "top"})
+        self.wrap = wb.add_format({"border": 1, "text_wrap": True, "valign": "top"})
+        self.number = wb.add_format({"border": 1})
+        self.amount = wb.add_format({"border": 1, "num_format": "0.0000"})
+        self.total = wb.add_format({"border": 1, "bold": True, "bg_color": "#F2F2F2"})
+        self.total_amount = wb.add_format({"border": 1, "bold": True, "bg_color": "#F2F2F2", "num_format": "0.0000"})
+        self.state = {
+            Status.SUBMITTED: wb.add_format({"border": 1, "bg_color": "#E2EFDA"}),
+            Status.MISSING: wb.add_format({"border": 1, "bg_color": "#FCE4D6"}),
+            Status.ERRORS: wb.add_format({"border": 1, "bg_color": "#FFC7CE"}),
+            Status.DUPLICATE: wb.add_format({"border": 1, "bg_color": "#FFEB9C"}),
+            Status.UNKNOWN: wb.add_format({"border": 1, "bg_color": "#D9D9D9"}),
+            Status.UNREADABLE: wb.add_format({"border": 1, "bg_color": "#FFC7CE"}),
+        }
+
+    def _s(self, ws: Worksheet, r: int, c: int, text: object, fmt: Any = None) -> None:
+        # Units' text is never a formula: write_string even for "=…", "+…", "-…", "@…".
+        ws.write_string(r, c, "" if text is None else str(text), fmt if fmt is not None else self.text)
+
+    # 报送情况 ---------------------------------------------------------------
+    def status(self) -> None:
+        m = self.merged
+        ws = self.wb.add_worksheet("报送情况")
+        ws.write_string(0, 0, f"{m.report.unit.name or '汇总'} {m.report.year} 年度报送情况", self.title)
+        counts = m.counts()
+        expected = len(m.roster) if m.roster is not None else None
+        ws.write_string(
+            1,
+            0,
+            (f"名单内应报送 {expected} 个单位；" if expected is not None else "未提供单位名单；")
+            + f"汇总计入 {m.report.units} 个单位（"
+            + ("有错误的单位已计入" if m.on_error == "include" else "有错误的单位未计入")
+            + "）。",
+        )
+        states = [s for s in Status if s is not Status.UNREADABLE or counts[s]]
+        first_data = 3 + len(states) + 2
+        last_data = first_data + len(m.entries) - 1
+        ws.write_string(3, 0, "状态", self.head)
+        ws.write_string(3, 1, "数量", self.head)
+        for i, st in enumerate(states):
+            ws.write_string(4 + i, 0, st.value, self.state[st])
+            rng = f"E{first_data + 1}:E{max(last_data, first_data) + 1}"
+            ws.write_formula(4 + i, 1, f'=COUNTIF({rng},"{st.value}")', self.number, counts[st])
+        head = (
+            "序号",
+            "单位代码",
+            "单位名称",
+            "上级",
+            "状态",
+            "文件",
+            "文件时间",
+            "错误数",
+            "警告数",
+            "计入汇总",
+            "说明",
+        )
+        hr = first_data - 1
+        for c, h in enumerate(head):
+            ws.write_string(hr, c, h, self.head)
+        for i, e in enumerate(m.entries):
+            r = first_data + i
+            ws.write_number(r, 0, i + 1, self.number)
+            self._s(ws, r, 1, e.unit.code)
+            self._s(ws, r, 2, e.unit.name)
+            self._s(ws, r, 3, e.unit.parent)
+            self._s(ws, r, 4, e.status.value, self.state[e.status])
+            self._s(ws, r, 5, "\n".join(e.files), self.wrap)
+            self._s(ws, r, 6, "\n".join(_time_text(t) for t in e.mtimes), self.wrap)
+            if e.status is Status.MISSING:
+                self._s(ws, r, 7, "")
+                self._s(ws, r, 8, "")
+            else:
+                ws.write_number(r, 7, e.errors, self.number)
+                ws.write_number(r, 8, e.warnings, self.number)
+            self._s(ws, r, 9, "是" if e.included else "否")
+            self._s(ws, r, 10, e.note, self.wrap)
+        ws.autofilter(hr, 0, max(last_data, hr), len(head) - 1)
+        ws.freeze_panes(first_data, 3)
+        for c, w in enumerate((6, 14, 26, 14, 10, 40, 17, 8, 8, 9, 40)):
+            ws.set_column(c, c, w)
+
+    # 明细 -------------------------------------------------------------------
+    def detail(self) -> None:
+        m = self.merged
+        fmt = m.report.format
+        ws = self.wb.add_worksheet("明细")
+        ws.write_string(
+            0, 0, f"{m.report.unit.name or '汇总'} {m.report.year} 年度各单位明细（计入汇总的单位）", self.title
+        )
+        subs = m.included
+        r = 2
+        for t in fmt.tables:
+            cells = [(rn, cn) for rn in t.leaf_rows for cn in t.leaf_columns]
+            ws.write_string(r, 0, t.title if "、" in t.title else f"{t.sheet} {t.title}", self.title)
+            r += 1
+            ws.write_string(r, 0, "单位代码", self.head)
+            ws.write_string(r, 1, "单位名称", self.head)
+            ws.write_string(r + 1, 0, "", self.head)
+            ws.write_string(r + 1, 1, "", self.head)
+            for j, (rn, cn) in enumerate(cells):
+                ws.write_string(r, 2 + j, rn.path_text or t.title, self.head)
+                ws.write_string(r + 1, 2 + j, cn.path_text, self.head)
+            r += 2
+            first = r
+            if t.id == "t3" and "new" in t.row_nodes and "total" in t.column_nodes:
+                j = next(j for j, (rn, cn) in enumerate(cells) if rn.id == "new" and cn.id == "total")
+                self.new_col = (first, 2 + j)
+            for s in subs:
+                self._s(ws, r, 0, s.unit.code)
+                self._s(ws, r, 1, s.unit.name)
+                for j, (rn, cn) in enumerate(cells):
+                    v = s.report.values.get((t.id, rn.id, cn.id))
+                    if v is not None:
+                        ws.write_number(r, 2 + j, _num(v), self.amount if isinstance(v, Decimal) else self.number)
+                r += 1
+            self.detail_rows[t.id] = (first, r - 1)
+            self._s(ws, r, 0, "", self.total)
+            self._s(ws, r, 1, "合计", self.total)
+            from xls_gongkai.layout import col_letter
+
+            for j, (rn, cn) in enumerate(cells):
+                v = m.report.value(t.id, rn.id, cn.id)
+                letter = col_letter(2 + j)
+                formula = f"=SUM({letter}{first + 1}:{letter}{max(r, first + 1)})" if subs else "=0"
+                amount = t.cell_kind(rn.id, cn.id).value == "amount"
+                ws.write_formula(r, 2 + j, formula, self.total_amount if amount else self.total, _num(v))
+            r += 3
+        ws.set_column(0, 0, 14)
+        ws.set_column(1, 1, 24)
+        ws.set_column(2, 200, 12)
+        ws.freeze_panes(0, 2)
+
+    # 问题清单 -----------------------------------------------------------------
+    def issues(self) -> None:
+        m = self.merged
+        ws = self.wb.add_worksheet("问题清单")
+        head = (
+            "单位代码",
+            "单位名称",
+            "文件",
+            "级别",
+            "规则/代码",
+            "工作表",
+            "单元格",
+            "行",
+            "列",
+            "应为",
+            "实为",
+            "说明",
+        )
+        for c, h in enumerate(head):
+            ws.write_string(0, c, h, self.head)
+        issues = m.issues
+        for i, issue in enumerate(issues, start=1):
+            values = (
+                issue.unit_code,
+                issue.unit_name,
+                issue.file,
+                issue.severity.label,
+                issue.code,
+                issue.sheet,
+                issue.cell,
+                issue.row_label,
+                issue.column_label,
+                issue.expected,
+                issue.found,
+                issue.message,
+            )
+            for c, v in enumerate(values):
+                self._s(ws, i, c, v, self.wrap if c == len(values) - 1 else None)
+        ws.autofilter(0, 0, max(len(issues), 1), len(head) - 1)
+        ws.freeze_panes(1, 2)
+        for c, w in enumerate((14, 24, 30, 6, 16, 8, 8, 30, 20, 10, 10, 60)):
+            ws.set_column(c, c, w)
+
+    # 文字材料 -----------------------------------------------------------------
+    def texts(self) -> None:
+        m = self.merged
+        sections = m.report.format.text_sections
+        ws = self.wb.add_worksheet("文字材料")
+        head = ["单位代码", "单位名称", *(s.label for s in sections)]
+        for c, h in enumerate(head):
+            ws.write_string(0, c, h, self.head)
+        for i, s in enumerate(m.submissions, start=1):
+            self._s(ws, i, 0, s.unit.code)
+            self._s(ws, i, 1, s.unit.name)
+            for j, sec in enumerate(sections):
+                self._s(ws, i, 2 + j, s.report.texts.get(sec.id, ""), self.wrap)
+        ws.set_column(0, 0, 14)
+        ws.set_column(1, 1, 24)
+        ws.set_column(2, 1 + len(sections), 60)
+        ws.freeze_panes(1, 2)
+
+    # 图表 -------------------------------------------------------------------
+    def charts(self) -> None:
+        m = self.merged
+        fmt = m.report.format
+        ws = self.wb.add_worksheet("图表")
+        ws.write_string(0, 0, f"{m.report.unit.name or '汇总'} {m.report.year} 年度图表", self.title)
+        if self.new_col is not None and m.included:
+            first, col = self.new_col
+            last = first + len(m.included) - 1
+            bar = self.wb.add_chart({"type": "bar"})
+            bar.add_series(
+                {
+                    "name": "本年新收申请（总计）",
+                    "categories": ["明细", first, 1, last, 1],
+                    "values": ["明细", first, col, last, col],
+                    "data_labels": {"value": True},
+                }
+            )
+            bar.set_title({"name": "各单位本年新收政府信息公开申请数量"})
+            bar.set_legend({"none": True})
+            bar.set_y_axis({"reverse": True})
+            bar.set_size({"width": 720, "height": max(320, 22 * len(m.included) + 120)})
+            ws.insert_chart(2, 0, bar)
+        t3 = fmt.table_map.get("t3")
+        if t3 is None or "results" not in t3.row_nodes or "total" not in t3.column_nodes:
+            return
+        parts = [n for n in t3.row_nodes["results"].children if not _is_total(n)]
+        r0 = 2
+        c0 = 13
+        ws.write_string(r0, c0, "办理结果", self.head)
+        ws.write_string(r0, c0 + 1, "件数", self.head)
+        for i, n in enumerate(parts, start=1):
+            self._s(ws, r0 + i, c0, n.label)
+            ws.write_number(r0 + i, c0 + 1, _num(m.report.value("t3", n.id, "total")), self.number)
+        pie = self.wb.add_chart({"type": "pie"})
+        pie.add_series(
+            {
+                "name": "本年度办理结果",
+                "categories": ["图表", r0 + 1, c0, r0 + len(parts), c0],
+                "values": ["图表", r0 + 1, c0 + 1, r0 + len(parts), c0 + 1],
+                "data_labels": {"percentage": True, "category": True, "leader_lines": True},
+            }
+        )
+        pie.set_title({"name": "本年度办理结果（总计列）"})
+        pie.set_size({"width": 720, "height": 420})
+        ws.insert_chart(r0 + len(parts) + 2, c0, pie)
+        ws.set_column(c0, c0, 40)
+
+
+def _is_total(node: Any) -> bool:
+    return "总计" in node.label
