@@ -1,0 +1,476 @@
+"""Render a Report as the annual report document: Markdown, HTML or Word (.docx).
+
+The document has the official structure: the title "<单位><年>年政府信息公开工作年度报告",
+sections 一 to 六 in the format's order with the unit's texts, and the tables 表二, 表三, 表四
+in the official layout — multi-level merged headers, row labels nested as printed. Every layout
+is derived from the format's label trees (:func:`table_grid`), so a local variant of a format
+renders without code changes.
+
+* HTML and DOCX carry real merged cells (rowspan/colspan; python-docx ``merge``).
+* Markdown pipe tables cannot merge: a row is labelled by its label path
+  ("三、本年度办理结果 › （三）不予公开 › 1.属于国家秘密") and a column likewise.
+* From 2021 the report must state its 信息处理费 (国办函〔2020〕109号) in 六: when the text of 六
+  does not mention it, a placeholder sentence is inserted and flagged (``【待补充】``), and
+  :func:`missing_statements` names it so the command line can warn.
+
+A cell left blank in the data stays blank in the document; totals are printed as stored (the
+rules decide whether they are right, not the renderer).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from xls_gongkai.report import CellKey, Report, Value
+from xls_gongkai.spec import PATH_SEP, Format, Node, Section, Table
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
+
+__all__ = [
+    "FEE_PLACEHOLDER",
+    "TEXT_PLACEHOLDER",
+    "Grid",
+    "GridCell",
+    "document_title",
+    "missing_statements",
+    "render",
+    "render_docx",
+    "render_html",
+    "render_markdown",
+    "section_text",
+    "table_grid",
+    "value_text",
+]
+
+Target = Literal["md", "html", "docx"]
+
+#: Inserted into 六 (2021 and later) when the unit's text does not state its 信息处理费.
+FEE_PLACEHOLDER = (
+    "【待补充】请说明本年度收取信息处理费的情况（依据国办函〔2020〕109号；未收取的写明“本年度未收取信息处理费”）。"
+)
+#: Stands in for a text section the report has no text for.
+TEXT_PLACEHOLDER = "【待补充】本部分内容尚未填写。"
+_FEE_WORD = "信息处理费"
+_FONT = "宋体"
+_HEADING_FONT = "黑体"
+
+
+def document_title(report: Report) -> str:
+    return f"{report.unit.name}{report.year}年政府信息公开工作年度报告"
+
+
+def _needs_fee_statement(report: Report) -> bool:
+    return report.year >= 2021
+
+
+def section_text(report: Report, section: Section) -> tuple[str, list[str]]:
+    """The text printed under a text section, and the placeholders it had to insert."""
+    text = (report.texts.get(section.id) or "").strip()
+    flagged: list[str] = []
+    if not text:
+        text = TEXT_PLACEHOLDER
+        flagged.append(f"{section.label}：{TEXT_PLACEHOLDER}")
+    if section.id == "s6" and _needs_fee_statement(report) and _FEE_WORD not in text:
+        text = FEE_PLACEHOLDER if text == TEXT_PLACEHOLDER else f"{text}\n{FEE_PLACEHOLDER}"
+        flagged.append(f"{section.label}：缺少信息处理费情况说明，已插入待补充语句")
+    return text, flagged
+
+
+def missing_statements(report: Report) -> list[str]:
+    """What the rendered document had to fill with 【待补充】 placeholders (for a warning)."""
+    out: list[str] = []
+    for s in report.format.text_sections:
+        out.extend(section_text(report, s)[1])
+    return out
+
+
+def value_text(report: Report, key: CellKey) -> str:
+    """A stored value as printed: blank when missing, amounts without trailing zeros."""
+    v: Value | None = report.values.get(key)
+    if v is None:
+        return ""
+    if isinstance(v, Decimal):
+        d = v.normalize()
+        return format(d, "f") if d != d.to_integral_value() else str(int(d))
+    return str(v)
+
+
+# --------------------------------------------------------------------------- the table grid
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One printed cell (the anchor of a merge); ``key`` is set on value cells."""
+
+    row: int
+    col: int
+    text: str
+    rowspan: int = 1
+    colspan: int = 1
+    header: bool = False
+    key: CellKey | None = None
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A table laid out as printed: anchors of merged cells on a rows × cols grid."""
+
+    rows: int
+    cols: int
+    header_rows: int
+    cells: tuple[GridCell, ...]
+
+    def at(self) -> dict[tuple[int, int], GridCell]:
+        return {(c.row, c.col): c for c in self.cells}
+
+
+def _row_nodes(table: Table, report: Report | None) -> list[tuple[Node, bool]]:
+    """The printed rows as (node, as_leaf), outermost first in document order.
+
+    A group row with stored values (a 2021 table printing （六）其他处理 as one row) is printed
+    as one row without its sub-rows, so that rendering and importing keep the Report's shape.
+    """
+    stored = {r for (t, r, _c) in (report.values if report else {}) if t == table.id}
+    out: list[tuple[Node, bool]] = []
+
+    def walk(node: Node) -> None:
+        as_leaf = node.is_leaf or node.id in stored
+        out.append((node, as_leaf))
+        if not as_leaf:
+            for child in node.children:
+                walk(child)
+
+    for top in table.rows:
+        walk(top)
+    return out
+
+
+def _leaf_count(node: Node, as_leaf: dict[str, bool]) -> int:
+    if as_leaf.get(node.id, node.is_leaf):
+        return 1
+    return sum(_leaf_count(c, as_leaf) for c in node.children)
+
+
+def _stub_width(table: Table) -> int:
+    if not any(n.label for top in table.rows for n in top.walk()):
+        return 0  # 表四: one row of numbers, no row label
+    return table.row_depth
+
+
+def table_grid(table: Table, report: Report | None = None, *, width: int | None = None) -> Grid:
+    """The official printed layout of one table.
+
+    The corner note spans the row-label columns and the header rows; a column group spans its
+    leaves, a leaf above the deepest header row spans down to it; a row group spans its sub-rows
+    and a row leaf spans right to the values. ``width`` widens the table (表二's blocks share one
+    table of 4 columns): the last value column then spans the extra columns.
+    """
+    stub = _stub_width(table)
+    depth = table.column_depth
+    leaves = table.leaf_columns
+    natural = stub + len(leaves)
+    total_width = max(width or natural, natural)
+    extra = total_width - natural
+    cells: list[GridCell] = []
+    if stub:
+        cells.append(GridCell(0, 0, table.corner, rowspan=depth, colspan=stub, header=True))
+
+    last_leaf = leaves[-1].id
+
+    def place_col(node: Node, col: int, level: int) -> int:
+        span = len(node.leaves())
+        if node.is_leaf:
+            cs = 1 + (extra if node.id == last_leaf else 0)
+            cells.append(GridCell(level, stub + col, node.label, rowspan=depth - level, colspan=cs, header=True))
+        else:
+            cs = span + (extra if node.leaves()[-1].id == last_leaf else 0)
+            cells.append(GridCell(level, stub + col, node.label, colspan=cs, header=True))
+            c = col
+            for child in node.children:
+                c += place_col(child, c, level + 1)
+        return span
+
+    c = 0
+    for top in table.columns:
+        c += place_col(top, c, 0)
+
+    printed = _row_nodes(table, report)
+    as_leaf = {n.id: leaf for n, leaf in printed}
+    row = depth
+
+    def place_row(node: Node, r: int, level: int) -> int:
+        leafish = as_leaf[node.id]
+        if leafish:
+            if stub:
+                cells.append(GridCell(r, level, node.label, colspan=stub - level))
+            for j, col_node in enumerate(leaves):
+                cs = 1 + (extra if j == len(leaves) - 1 else 0)
+                key = (table.id, node.id, col_node.id)
+                text = value_text(report, key) if report else ""
+                cells.append(GridCell(r, stub + j, text, colspan=cs, key=key))
+            return 1
+        n = _leaf_count(node, as_leaf)
+        cells.append(GridCell(r, level, node.label, rowspan=n))
+        rr = r
+        for child in node.children:
+            rr += place_row(child, rr, level + 1)
+        return n
+
+    for top in table.rows:
+        row += place_row(top, row, 0)
+    return Grid(rows=row, cols=total_width, header_rows=depth, cells=tuple(cells))
+
+
+def _section_grids(fmt: Format, section: Section, report: Report) -> list[tuple[str, Grid]]:
+    """The tables of a table section: (block title or "", grid)."""
+    tables = [fmt.table(t) for t in section.tables]
+    if len(tables) == 1:
+        return [("", table_grid(tables[0], report))]
+    width = max(_stub_width(t) + len(t.leaf_columns) for t in tables)
+    return [(t.title, table_grid(t, report, width=width)) for t in tables]
+
+
+def _blocks(report: Report) -> Iterator[tuple[str, Section, object]]:
+    """The document in order: ("heading", section, None), ("text", section, str), ("tables", section, grids)."""
+    fmt = report.format
+    for section in fmt.sections:
+        yield ("heading", section, None)
+        if section.kind == "text":
+            yield ("text", section, section_text(report, section)[0])
+        else:
+            yield ("tables", section, _section_grids(fmt, section, report))
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(table: Table, report: Report) -> list[str]:
+    stub = _stub_width(table)
+    head = [_md_escape(c.path_text) for c in table.leaf_columns]
+    lines = []
+    if stub:
+        head = [_md_escape(table.corner or "项目"), *head]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "|".join(["---"] * len(head)) + "|")
+    for node, leafish in _row_nodes(table, report):
+        if not leafish:
+            continue
+        vals = [value_text(report, (table.id, node.id, c.id)) for c in table.leaf_columns]
+        if stub:
+            vals = [_md_escape(PATH_SEP.join(p for p in node.path if p)), *vals]
+        lines.append("| " + " | ".join(vals) + " |")
+    return lines
+
+
+def render_markdown(report: Report) -> str:
+    fmt = report.format
+    out = [f"# {document_title(report)}", ""]
+    for kind, section, payload in _blocks(report):
+        if kind == "heading":
+            out += [f"## {section.label}", ""]
+        elif kind == "text":
+            assert isinstance(payload, str)
+            for para in payload.split("\n"):
+                if para.strip():
+                    out += [f"**{para}**" if para.startswith("【待补充】") else para, ""]
+        else:
+            for tid in section.tables:
+                t = fmt.table(tid)
+                if len(section.tables) > 1:
+                    out += [f"**{t.title}**", ""]
+                out += _md_table(t, report)
+                out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def _html_grid(grid: Grid, caption: str = "") -> list[str]:
+    at = grid.at()
+    out = ['<table class="gongkai">']
+    if caption:
+        out.append(f'<tr><th colspan="{grid.cols}" class="block">{html.escape(caption)}</th></tr>')
+    for r in range(grid.rows):
+        tds = []
+        for c in range(grid.cols):
+            cell = at.get((r, c))
+            if cell is None:
+                continue
+            tag = "th" if cell.header else "td"
+            attrs = ""
+            if cell.rowspan > 1:
+                attrs += f' rowspan="{cell.rowspan}"'
+            if cell.colspan > 1:
+                attrs += f' colspan="{cell.colspan}"'
+            if cell.key is not None:
+                attrs += ' class="num"'
+            tds.append(f"<{tag}{attrs}>{html.escape(cell.text)}</{tag}>")
+        out.append("<tr>" + "".join(tds) + "</tr>")
+    out.append("</table>")
+    return out
+
+
+_CSS = (
+    "body{font-family:'SimSun','宋体','Songti SC','Noto Serif CJK SC',serif;max-width:60em;margin:2em auto;"
+    "line-height:1.8}h1{text-align:center;font-size:1.5em}h2{font-family:'SimHei','黑体',sans-serif;font-size:1.15em}"
+    "table.gongkai{border-collapse:collapse;margin:0 0 1.5em;width:100%}"
+    "table.gongkai th,table.gongkai td{border:1px solid #000;padding:2px 6px;font-size:.9em}"
+    "table.gongkai th{font-weight:normal;text-align:center}td.num{text-align:center}"
+    "th.block{text-align:center;font-weight:bold}mark{background:#ffeb3b}"
+)
+
+
+def render_html(report: Report) -> str:
+    title = html.escape(document_title(report))
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="zh-CN">',
+        f'<head><meta charset="utf-8"><title>{title}</title><style>{_CSS}</style></head>',
+        "<body>",
+        f"<h1>{title}</h1>",
+    ]
+    for kind, section, payload in _blocks(report):
+        if kind == "heading":
+            out.append(f"<h2>{html.escape(section.label)}</h2>")
+        elif kind == "text":
+            assert isinstance(payload, str)
+            for para in payload.split("\n"):
+                if not para.strip():
+                    continue
+                body = html.escape(para)
+                out.append(f"<p><mark>{body}</mark></p>" if para.startswith("【待补充】") else f"<p>{body}</p>")
+        else:
+            assert isinstance(payload, list)
+            for caption, grid in payload:
+                out += _html_grid(grid, caption)
+    out += ["</body>", "</html>"]
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- DOCX
+
+
+def _east_asian(run_or_style: object, font: str) -> None:
+    """Set the Latin and the East Asian font; Word, WPS and LibreOffice pick Chinese glyphs by w:eastAsia."""
+    from docx.oxml.ns import qn
+
+    element = run_or_style.element  # type: ignore[attr-defined]
+    rpr = element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = rpr.makeelement(qn("w:rFonts"), {})
+        rpr.append(fonts)
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(attr), font)
+
+
+def _docx_grid(doc: DocxDocument, grid: Grid, caption: str, size_pt: float) -> None:
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    rows = grid.rows + (1 if caption else 0)
+    table = doc.add_table(rows=rows, cols=grid.cols)
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    off = 0
+    cells: list[GridCell] = list(grid.cells)
+    if caption:
+        cells.insert(0, GridCell(-1, 0, caption, colspan=grid.cols, header=True))
+        off = 1
+    for cell in cells:
+        r, c = cell.row + off, cell.col
+        target = table.cell(r, c)
+        if cell.rowspan > 1 or cell.colspan > 1:
+            target = target.merge(table.cell(r + cell.rowspan - 1, c + cell.colspan - 1))
+        para = target.paragraphs[0]
+        run = para.add_run(cell.text)
+        run.font.size = Pt(size_pt)
+        _east_asian(run, _FONT)
+        if cell.header or cell.key is not None:
+            para.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        if cell.row == -1:
+            run.bold = True
+    doc.add_paragraph()
+
+
+def _docx_document(report: Report) -> DocxDocument:
+    import docx
+    from docx.enum.section import WD_ORIENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
+    from docx.shared import Cm, Pt, RGBColor
+
+    doc = docx.Document()
+    sec = doc.sections[0]
+    # A4 portrait, the margins of 党政机关公文格式 (GB/T 9704) rounded.
+    sec.orientation = WD_ORIENT.PORTRAIT
+    sec.page_width, sec.page_height = Cm(21), Cm(29.7)
+    sec.left_margin = sec.right_margin = Cm(2.6)
+    sec.top_margin, sec.bottom_margin = Cm(3.7), Cm(3.5)
+    normal = doc.styles["Normal"]
+    normal.font.size = Pt(12)
+    _east_asian(normal, _FONT)
+    for name in ("Title", "Heading 1", "Heading 2"):
+        style = doc.styles[name]
+        _east_asian(style, _HEADING_FONT)
+        style.font.color.rgb = RGBColor(0, 0, 0)
+
+    title = doc.add_paragraph(style="Title")
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = title.add_run(document_title(report))
+    run.font.size = Pt(20)
+    _east_asian(run, _HEADING_FONT)
+
+    for kind, section, payload in _blocks(report):
+        if kind == "heading":
+            h = doc.add_paragraph(style="Heading 1")
+            r = h.add_run(section.label)
+            r.font.size = Pt(15)
+            _east_asian(r, _HEADING_FONT)
+        elif kind == "text":
+            assert isinstance(payload, str)
+            for para in payload.split("\n"):
+                if not para.strip():
+                    continue
+                p = doc.add_paragraph()
+                p.paragraph_format.first_line_indent = Pt(24)
+                r = p.add_run(para)
+                _east_asian(r, _FONT)
+                if para.startswith("【待补充】"):
+                    r.font.highlight_color = WD_COLOR_INDEX.YELLOW
+        else:
+            assert isinstance(payload, list)
+            for caption, grid in payload:
+                size = 9.0 if grid.cols > 8 else 10.5
+                _docx_grid(doc, grid, caption, size)
+    return doc
+
+
+def render_docx(report: Report, path: str | Path) -> Path:
+    """Write the report as a Word document (opens in Word, WPS and LibreOffice)."""
+    out = Path(path)
+    _docx_document(report).save(str(out))
+    return out
+
+
+def render(report: Report, to: Target, out: str | Path | None = None) -> str | Path:
+    """Render to ``md`` / ``html`` (returns the text, also written to ``out`` if given) or ``docx`` (needs ``out``)."""
+    if to == "docx":
+        if out is None:
+            raise ValueError("docx 需要输出文件路径")
+        return render_docx(report, out)
+    text = render_markdown(report) if to == "md" else render_html(report)
+    if out is not None:
+        Path(out).write_text(text, encoding="utf-8")
+    return text
