@@ -1,0 +1,924 @@
+"""Read a filled workbook back into a :class:`~xls_gongkai.report.Report`, with every issue found.
+
+The fast path reads our own template: the very hidden ``_meta`` sheet names the format, year
+and unit, the layout (shared with the writer) says where every value sits, and the row and
+column labels at their expected cells confirm that nobody moved anything. When labels have
+moved (a row inserted after the protection was removed), when the workbook is not our template
+(a unit copied the official tables by hand, LibreOffice dropped ``_meta`` while converting to
+.xls/.ods) or when it is a template of the other format version, tables are found by their
+labels with :class:`~xls_gongkai.labels.TableMatcher`.
+
+Values go through :func:`~xls_gongkai.values.parse_cell`; computed totals are recomputed from
+the inputs (a stored formula result is never trusted) and a typed total that disagrees is an
+issue. Every rule of the format then runs with the cells' real positions. Unusable files raise
+:class:`~xls_gongkai.errors.WorkbookError` subclasses; :func:`read_many` turns those into
+``file-unreadable`` issues so one bad file never stops a batch.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from xls_gongkai.errors import TemplateMismatchError, UnreadableWorkbookError, UsageError, WorkbookError
+from xls_gongkai.issues import Code, Issue, Result
+from xls_gongkai.labels import TableMatcher, normalise
+from xls_gongkai.layout import FIRST_TABLE_ROW, GUIDE_SHEET, META_SHEET, TEXT_SHEET, Layout, a1, layout_for
+from xls_gongkai.report import CellKey, Report, Unit, Value
+from xls_gongkai.rules import check_report, computed_cells, format_number
+from xls_gongkai.safety import inspect_file
+from xls_gongkai.sample import with_totals
+from xls_gongkai.spec import CellKind, Format, Node, Severity, Table, builtin_formats, format_for_year, get_format
+from xls_gongkai.values import cell_text, is_blank, parse_cell
+
+__all__ = ["META_MARK", "Grid", "read_many", "read_workbook"]
+
+META_MARK = "xls_gongkai_meta"
+Grid = list[list[Any]]
+_YEAR = re.compile(r"(20\d{2})\s*年")
+_CHECK_MARKS = ("✔", "✘")
+
+
+@dataclass
+class _Sheets:
+    """The workbook's sheets as grids, loaded lazily (a sheet costs time only when looked at)."""
+
+    book: Any
+    path: Path
+    names: list[str]
+    cache: dict[str, Grid] = field(default_factory=dict)
+
+    def grid(self, name: str) -> Grid:
+        if name not in self.cache:
+            try:
+                self.cache[name] = self.book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            except Exception as exc:
+                raise UnreadableWorkbookError(
+                    f"{self.path.name}：工作表“{name}”无法读取（文件可能已损坏）。请用 Excel 或 WPS 打开后另存为 .xlsx 再提交"
+                ) from exc
+        return self.cache[name]
+
+
+def _at(grid: Grid, row: int, col: int) -> Any:
+    if 0 <= row < len(grid):
+        r = grid[row]
+        if 0 <= col < len(r):
+            return r[col]
+    return None
+
+
+def _open(path: Path) -> _Sheets:
+    import python_calamine
+
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        names = list(book.sheet_names)
+    except python_calamine.PasswordError as exc:
+        raise UnreadableWorkbookError(
+            f"{path.name}：设置了打开密码（已加密），无法读取。请填报单位取消密码后重新提交"
+        ) from exc
+    except Exception as exc:
+        raise UnreadableWorkbookError(
+            f"{path.name}：文件已损坏，无法作为电子表格读取（{type(exc).__name__}）。"
+            "请用 Excel 或 WPS 打开后另存为 .xlsx 再提交，或重新获取原文件"
+        ) from exc
+    return _Sheets(book, path, names)
+
+
+# --------------------------------------------------------------------------- metadata
+
+
+def _meta(sheets: _Sheets) -> dict[str, str]:
+    if META_SHEET not in sheets.names:
+        return {}
+    grid = sheets.grid(META_SHEET)
+    if not grid or cell_text(_at(grid, 0, 0)) != META_MARK:
+        return {}
+    out: dict[str, str] = {}
+    for row in grid[1:]:
+        if row and isinstance(row[0], str) and row[0]:
+            out[row[0]] = cell_text(row[1] if len(row) > 1 else "")
+    return out
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(float(text))
+    except (TypeError, ValueError):
+        return None
+
+
+# --------------------------------------------------------------------------- locating
+
+
+@dataclass(frozen=True)
+class _Located:
+    """Where one table's cells are in this workbook."""
+
+    table: Table
+    sheet: str
+    rows: Mapping[str, int]  # row id (leaf, or a group printed as one row) -> sheet row
+    cols: Mapping[str, int]  # leaf column id -> sheet column
+    by_label: bool  # located by labels (not at the template's positions)
+    region: tuple[int, int, int, int] = (0, 0, -1, -1)  # first/last row, first/last col
+
+    def pos(self, row: str, col: str) -> tuple[int, int] | None:
+        if row in self.rows and col in self.cols:
+            return self.rows[row], self.cols[col]
+        return None
+
+
+def _labels_in_place(grid: Grid, lay: Layout, table: Table) -> bool:
+    tl = lay.tables[table.id]
+    for label in tl.labels:
+        if label.role not in ("row", "column") or not label.text:
+            continue
+        if normalise(cell_text(_at(grid, label.first_row, label.first_col))) != normalise(label.text):
+            return False
+    return True
+
+
+def _is_numberish(v: Any) -> bool:
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, int | float):
+        return True
+    if not isinstance(v, str):
+        return False
+    parsed = parse_cell(v, CellKind.COUNT)
+    return parsed.value is not None and not parsed.code
+
+
+def _text(v: Any) -> str:
+    return v.strip() if isinstance(v, str) else ""
+
+
+def _header_blocks(grid: Grid, matcher: TableMatcher, table: Table) -> list[tuple[int, int, dict[str, int]]]:
+    """Runs of rows holding column labels of ``table``: (first row, last row, leaf id → column)."""
+    leaf_ids = {n.id for n in table.leaf_columns}
+    need = min(2, len(leaf_ids))
+    matched_rows: dict[int, set[str]] = {}
+    for r, row in enumerate(grid):
+        hits: set[str] = set()
+        for v in row:
+            t = _text(v)
+            if t and len(t) <= 60:
+                node = matcher.column(t)
+                if node is not None:
+                    hits.add(node.id)
+        if hits:
+            matched_rows[r] = hits
+    blocks: list[tuple[int, int, dict[str, int]]] = []
+    rows = sorted(matched_rows)
+    i = 0
+    while i < len(rows):
+        j = i
+        while j + 1 < len(rows) and rows[j + 1] == rows[j] + 1:
+            j += 1
+        first, last = rows[i], rows[j]
+        cols = _header_columns(grid, first, last, matcher, leaf_ids)
+        if len(cols) >= need:
+            blocks.append((first, last, cols))
+        i = j + 1
+    return blocks
+
+
+def _header_columns(grid: Grid, first: int, last: int, matcher: TableMatcher, leaf_ids: set[str]) -> dict[str, int]:
+    width = max(len(grid[r]) for r in range(first, last + 1))
+    # Group headers are merged across their children; a reader sees the text only in the first
+    # cell of the merge, so carry it to the right until the next text in that header row.
+    filled: list[list[str]] = []
+    for r in range(first, last + 1):
+        carried = ""
+        line: list[str] = []
+        for c in range(width):
+            t = _text(_at(grid, r, c))
+            if t:
+                carried = t
+            line.append(t or (carried if r < last else ""))
+        filled.append(line)
+    out: dict[str, int] = {}
+    for c in range(width):
+        path: list[str] = []
+        for line in filled:
+            if line[c] and (not path or path[-1] != line[c]):
+                path.append(line[c])
+        # The leaf is the lowest text written *in* this column (vertical merges put it higher up).
+        own = [_text(_at(grid, r, c)) for r in range(first, last + 1)]
+        if not any(own):
+            continue
+        node = matcher.column(path)
+        if node is not None and node.id in leaf_ids and node.id not in out:
+            out[node.id] = c
+    return out
+
+
+def _locate_by_labels(grid: Grid, sheet: str, table: Table) -> _Located | None:
+    matcher = TableMatcher(table)
+    blocks = _header_blocks(grid, matcher, table)
+    best: _Located | None = None
+    best_score = 0
+    single_unlabelled = len(table.leaf_rows) == 1 and not table.leaf_rows[0].label
+    for n, (first, last, cols) in enumerate(blocks):
+        value_left = min(cols.values())
+        stop = blocks[n + 1][0] if n + 1 < len(blocks) else len(grid)
+        rows: dict[str, int] = {}
+        empty_run = 0
+        r = last + 1
+        while r < stop:
+            line = grid[r]
+            stub = [_text(v) for v in line[:value_left] if _text(v)]
+            if not stub and not any(not is_blank(v) for v in line):
+                empty_run += 1
+                if empty_run >= 3 and rows:
+                    break
+                r += 1
+                continue
+            empty_run = 0
+            if single_unlabelled:
+                if any(not is_blank(_at(grid, r, c)) for c in cols.values()) or not stub:
+                    rows[table.leaf_rows[0].id] = r
+                    break
+            elif stub:
+                node = matcher.row(stub)
+                if node is not None and node.id not in rows:
+                    rows[node.id] = r
+            r += 1
+        if single_unlabelled and not rows:
+            rows[table.leaf_rows[0].id] = last + 1
+        score = len(rows) + len(cols)
+        if rows and score > best_score:
+            last_row = max(rows.values())
+            best = _Located(table, sheet, rows, cols, True, (first, last_row, 0, max(cols.values())))
+            best_score = score
+    return best
+
+
+# --------------------------------------------------------------------------- the reader
+
+
+@dataclass
+class _Reading:
+    """Everything gathered while reading one workbook."""
+
+    path: Path
+    fmt: Format
+    sheets: _Sheets
+    meta: Mapping[str, str]
+    located: dict[str, _Located]
+    by_labels: bool  # the workbook is not our template at all
+    issues: list[Issue] = field(default_factory=list)
+
+
+def _add(
+    reading: _Reading,
+    code: str,
+    severity: Severity,
+    message: str,
+    **kw: Any,
+) -> None:
+    reading.issues.append(Issue(code=code, severity=severity, message=message, file=str(reading.path), **kw))
+
+
+def _format_by_labels(sheets: _Sheets, candidates: Sequence[Format]) -> tuple[Format, dict[str, _Located]]:
+    best: tuple[int, Format, dict[str, _Located]] | None = None
+    for fmt in candidates:
+        located = _locate_all(sheets, fmt)
+        score = sum(len(loc.rows) + len(loc.cols) for loc in located.values())
+        # Leaves that only this format has decide between two that share most labels.
+        if best is None or score > best[0]:
+            best = (score, fmt, located)
+    assert best is not None
+    return best[1], best[2]
+
+
+def _locate_all(sheets: _Sheets, fmt: Format) -> dict[str, _Located]:
+    out: dict[str, _Located] = {}
+    data_sheets = [s for s in sheets.names if s not in (META_SHEET, GUIDE_SHEET)]
+    for table in fmt.tables:
+        # The table's own sheet first; a hand-made workbook may put the tables anywhere.
+        order = sorted(data_sheets, key=lambda s: (s != table.sheet,))
+        best: _Located | None = None
+        for s in order:
+            loc = _locate_by_labels(sheets.grid(s), s, table)
+            if loc is not None and (best is None or len(loc.rows) + len(loc.cols) > len(best.rows) + len(best.cols)):
+                best = loc
+            if (
+                best is not None
+                and len(best.rows) == len(table.leaf_rows)
+                and len(best.cols) == len(table.leaf_columns)
+            ):
+                break
+        if best is not None:
+            out[table.id] = best
+    return out
+
+
+def read_workbook(
+    path: str | os.PathLike[str],
+    *,
+    fmt: Format | str | int | None = None,
+    year: int | None = None,
+    unit: Unit | None = None,
+    strict: bool = False,
+    previous: Report | None = None,
+) -> Result:
+    """Read one filled workbook: its report and every issue found in it.
+
+    ``fmt``, ``year`` and ``unit`` are what the caller expects (a hand-made workbook does not
+    carry them; for our template a difference is reported as an issue). ``strict`` makes a
+    blank input cell an error instead of a warning. ``previous`` (last year's report) enables
+    the cross-year checks R6–R8.
+
+    Raises :class:`~xls_gongkai.errors.UnreadableWorkbookError` for a file that is not a usable
+    spreadsheet and :class:`~xls_gongkai.errors.TemplateMismatchError` for a spreadsheet in
+    which no table of the report can be found.
+
+    >>> result = read_workbook("城关镇.xlsx")  # doctest: +SKIP
+    >>> result.report.value("t3", "new", "total"), [i.cell for i in result.errors]  # doctest: +SKIP
+    """
+    p = Path(path)
+    container = inspect_file(p)
+    sheets = _open(p)
+    if not sheets.names:
+        raise UnreadableWorkbookError(f"{p.name}：工作簿中没有任何工作表。请重新获取原文件")
+    wanted = _wanted_format(fmt)
+    meta = _meta(sheets)
+    meta_fmt: Format | None = None
+    if meta.get("format"):
+        try:
+            meta_fmt = get_format(meta["format"])
+        except Exception:
+            meta_fmt = None
+    if meta_fmt is not None:
+        reading = _read_template(p, sheets, meta, meta_fmt)
+    else:
+        candidates = [wanted] if wanted is not None else list(builtin_formats())
+        if wanted is None and year is not None:
+            # Try the format of the year first; the other one wins only with more labels found.
+            own = format_for_year(year)
+            candidates = [own, *[f for f in candidates if f.id != own.id]]
+        chosen, located = _format_by_labels(sheets, candidates)
+        if not located:
+            if all(_sheet_empty(sheets.grid(s)) for s in sheets.names):
+                raise UnreadableWorkbookError(f"{p.name}：工作簿是空的，没有任何内容。请提交填好的报表")
+            raise TemplateMismatchError(
+                f"{p.name}：找不到政府信息公开工作年度报告的任何表格（表二、表三、表四），"
+                "可能是其他报表。请确认文件，或用 xls-gongkai generate 生成的模板填报"
+            )
+        reading = _Reading(p, chosen, sheets, {}, located, True)
+        _add(
+            reading,
+            Code.STRUCTURE_CHANGED,
+            Severity.WARNING,
+            f"本文件不是 xls-gongkai 生成的模板（{'可能被另存为其他格式，' if container.kind != 'xlsx' else ''}"
+            f"没有模板信息），已按行列标签识别为“{chosen.name}”格式的表格，请核对读取结果",
+        )
+    return _finish(reading, wanted=wanted, year=year, unit=unit, strict=strict, previous=previous, kind=container.kind)
+
+
+def _sheet_empty(grid: Grid) -> bool:
+    return all(is_blank(v) for row in grid for v in row)
+
+
+def _wanted_format(fmt: Format | str | int | None) -> Format | None:
+    if fmt is None or isinstance(fmt, Format):
+        return fmt
+    return get_format(fmt)
+
+
+def _read_template(p: Path, sheets: _Sheets, meta: Mapping[str, str], fmt: Format) -> _Reading:
+    lay = layout_for(fmt)
+    located: dict[str, _Located] = {}
+    reading = _Reading(p, fmt, sheets, meta, located, False)
+    changed: list[str] = []
+    missing_tables: list[Table] = []
+    for table in fmt.tables:
+        tl = lay.tables[table.id]
+        if tl.sheet in sheets.names and _labels_in_place(sheets.grid(tl.sheet), lay, table):
+            located[table.id] = _Located(table, tl.sheet, dict(tl.rows), dict(tl.cols), False)
+            continue
+        candidates = [tl.sheet] if tl.sheet in sheets.names else []
+        candidates += [s for s in sheets.names if s not in (tl.sheet, META_SHEET, GUIDE_SHEET)]
+        loc = None
+        for s in candidates:
+            loc = _locate_by_labels(sheets.grid(s), s, table)
+            if loc is not None:
+                break
+        if loc is None:
+            missing_tables.append(table)
+            continue
+        located[table.id] = loc
+        changed.append(_table_title(table))
+    if changed:
+        _add(
+            reading,
+            Code.STRUCTURE_CHANGED,
+            Severity.WARNING,
+            f"{'、'.join(changed)}的行或列被移动、插入或删除过（模板结构已改变），已按标签重新定位数据，请核对；"
+            "今后请勿改动模板的行列",
+        )
+    for table in missing_tables:
+        _add(
+            reading,
+            Code.LABEL_NOT_FOUND,
+            Severity.ERROR,
+            f"找不到{_table_title(table)}（工作表“{table.sheet}”被删除或改动过），该表数据未能读取",
+            table=table.id,
+            sheet=table.sheet,
+        )
+    if meta.get("fingerprint") and meta["fingerprint"] != lay.fingerprint:
+        _add(
+            reading,
+            Code.STRUCTURE_CHANGED,
+            Severity.WARNING,
+            "本模板由另一版本的 xls-gongkai 生成（版式指纹不同），已逐项核对标签读取",
+        )
+    return reading
+
+
+def _table_title(table: Table) -> str:
+    return table.sheet if "、" in table.title else f"{table.sheet}{table.title}"
+
+
+def _finish(
+    reading: _Reading,
+    *,
+    wanted: Format | None,
+    year: int | None,
+    unit: Unit | None,
+    strict: bool,
+    previous: Report | None,
+    kind: str,
+) -> Result:
+    fmt, meta, sheets = reading.fmt, reading.meta, reading.sheets
+    lay = layout_for(fmt)
+    # ---- year
+    file_year = _int(meta.get("year", "")) if meta else None
+    if file_year is None:
+        file_year = _guess_year(sheets, lay)
+    report_year = year or file_year
+    if year is not None and file_year is not None and file_year != year:
+        _add(
+            reading,
+            Code.YEAR_MISMATCH,
+            Severity.ERROR,
+            f"文件中的报告年度是 {file_year} 年，但本次收集的是 {year} 年度。请确认是否提交错了年度的报表",
+            expected=str(year),
+            found=str(file_year),
+        )
+    if report_year is None:
+        report_year = fmt.year_from
+        _add(
+            reading,
+            Code.YEAR_MISMATCH,
+            Severity.WARNING,
+            f"文件中没有写明报告年度，暂按 {report_year} 年处理。请用 --year 指定年度",
+        )
+    if wanted is not None and wanted.id != fmt.id:
+        _add(
+            reading,
+            Code.OTHER_FORMAT,
+            Severity.ERROR,
+            f"本文件使用的是“{fmt.name}”格式，本次要求“{wanted.name}”格式。请改用正确格式的模板重新填报",
+            expected=wanted.id,
+            found=fmt.id,
+        )
+    elif not fmt.covers(report_year):
+        right = format_for_year(report_year)
+        _add(
+            reading,
+            Code.OTHER_FORMAT,
+            Severity.ERROR,
+            f"{report_year} 年度的报告应使用“{right.name}”格式（{right.years_text}），本文件使用的是“{fmt.name}”格式"
+            f"（{fmt.years_text}）。请改用 {report_year} 年度的模板重新填报",
+            expected=right.id,
+            found=fmt.id,
+        )
+    # ---- unit
+    file_unit = _file_unit(meta, sheets, lay)
+    report_unit = file_unit
+    if unit is not None:
+        if file_unit.code and unit.code and file_unit.code != unit.code:
+            _add(
+                reading,
+                Code.UNIT_MISMATCH,
+                Severity.ERROR,
+                f"文件中的单位代码是 {file_unit.code}（{file_unit.name}），与指定的 {unit.code}（{unit.name}）不一致",
+                expected=unit.code,
+                found=file_unit.code,
+            )
+        elif file_unit.name and unit.name and normalise(file_unit.name) != normalise(unit.name):
+            _add(
+                reading,
+                Code.UNIT_MISMATCH,
+                Severity.ERROR,
+                f"文件中的单位名称是“{file_unit.name}”，与指定的“{unit.name}”不一致",
+                expected=unit.name,
+                found=file_unit.name,
+            )
+        report_unit = Unit(file_unit.code or unit.code, file_unit.name or unit.name, file_unit.parent or unit.parent)
+    if not report_unit.name.strip():
+        _add(
+            reading,
+            Code.UNIT_NAME_BLANK,
+            Severity.ERROR,
+            "文件中没有填报单位名称。请在“填报说明”工作表填写单位名称，或用 --unit 指定",
+            sheet=GUIDE_SHEET if not reading.by_labels else "",
+            cell=lay.guide_unit_cells["name"].a1 if "name" in lay.guide_unit_cells and not reading.by_labels else "",
+        )
+    # ---- values
+    values, positions = _read_values(reading, strict)
+    texts = _read_texts(reading, lay)
+    report = Report(report_unit, report_year, fmt.id, values, texts, units=_int(meta.get("units", "1")) or 1)
+
+    def locate(key: CellKey) -> tuple[str, str]:
+        pos = positions.get(key)
+        if pos is not None:
+            return pos
+        loc = reading.located.get(key[0])
+        return (loc.sheet if loc else fmt.table(key[0]).sheet, "")
+
+    rule_issues = check_report(report, previous=previous, locate=locate)
+    issues = [replace(i, unit_code=report_unit.code, unit_name=report_unit.name) for i in reading.issues] + [
+        replace(i, file=str(reading.path)) for i in rule_issues
+    ]
+    unrecognised = _unrecognised(reading, lay, positions)
+    for item in unrecognised:
+        issues.append(
+            Issue(
+                code=Code.UNRECOGNISED,
+                severity=Severity.WARNING,
+                message=f"未识别的内容：工作表“{item['sheet']}”单元格 {item['cell']} 填有“{item['text']}”，"
+                "不在任何填报单元格内，未读入。如是数据，请填到对应的单元格",
+                unit_code=report_unit.code,
+                unit_name=report_unit.name,
+                file=str(reading.path),
+                sheet=item["sheet"],
+                cell=item["cell"],
+                found=item["text"],
+            )
+        )
+    extra: dict[str, Any] = {
+        "format": fmt.id,
+        "container": kind,
+        "located_by": "labels" if reading.by_labels else "template",
+        "meta": dict(meta),
+        "unrecognised": unrecognised,
+        "cells": {"|".join(k): f"{s}!{c}" for k, (s, c) in positions.items()},
+    }
+    return Result(report=report, issues=issues, source=str(reading.path), extra=extra)
+
+
+def _guess_year(sheets: _Sheets, lay: Layout) -> int | None:
+    if GUIDE_SHEET in sheets.names:
+        pos = lay.guide_unit_cells.get("year")
+        if pos is not None:
+            v = _int(cell_text(_at(sheets.grid(GUIDE_SHEET), pos.row, pos.col)).replace("年", ""))
+            if v is not None and 2000 <= v <= 2100:
+                return v
+    # A title such as "城关镇2024年政府信息公开工作年度报告" in the first rows of any sheet.
+    for name in sheets.names:
+        if name == META_SHEET:
+            continue
+        for row in sheets.grid(name)[:6]:
+            for v in row:
+                if isinstance(v, str):
+                    m = _YEAR.search(v)
+                    if m:
+                        return int(m.group(1))
+    return None
+
+
+def _file_unit(meta: Mapping[str, str], sheets: _Sheets, lay: Layout) -> Unit:
+    code, name, parent = meta.get("unit_code", ""), meta.get("unit_name", ""), meta.get("unit_parent", "")
+    if GUIDE_SHEET in sheets.names and (not name or not code):
+        grid = sheets.grid(GUIDE_SHEET)
+        npos, cpos = lay.guide_unit_cells.get("name"), lay.guide_unit_cells.get("code")
+        if not name and npos is not None:
+            name = cell_text(_at(grid, npos.row, npos.col)).strip()
+        if not code and cpos is not None:
+            code = cell_text(_at(grid, cpos.row, cpos.col)).strip()
+    return Unit(code, name, parent)
+
+
+def _read_values(reading: _Reading, strict: bool) -> tuple[dict[CellKey, Value], dict[CellKey, tuple[str, str]]]:
+    fmt, sheets = reading.fmt, reading.sheets
+    computed = computed_cells(fmt)
+    inputs: dict[CellKey, Value] = {}
+    typed_totals: dict[CellKey, tuple[Value, str, str, str]] = {}
+    positions: dict[CellKey, tuple[str, str]] = {}
+    blank_severity = Severity.ERROR if strict else Severity.WARNING
+    group_rows: list[tuple[Table, Node]] = []
+    for table in fmt.tables:
+        loc = reading.located.get(table.id)
+        if loc is None:
+            continue
+        grid = sheets.grid(loc.sheet)
+        # A group printed as one row (2021's （六）其他处理 as in 2019): its value is kept on the
+        # group; its sub-rows are unknown, not zero.
+        row_ids = [r.id for r in table.leaf_rows]
+        for rid in loc.rows:
+            node = table.row_nodes[rid]
+            if not node.is_leaf and not any(leaf.id in loc.rows for leaf in node.leaves()):
+                group_rows.append((table, node))
+                row_ids = [x for x in row_ids if x not in {leaf.id for leaf in node.leaves()}]
+                row_ids.append(rid)
+        for rnode in table.leaf_rows:
+            if rnode.id not in loc.rows and rnode.id in row_ids:
+                _add(
+                    reading,
+                    Code.LABEL_NOT_FOUND,
+                    Severity.ERROR,
+                    f"{_table_title(table)}中找不到“{rnode.path_text or '数据'}”这一行，该行数据未能读取",
+                    table=table.id,
+                    row=rnode.id,
+                    row_label=rnode.path_text,
+                    sheet=loc.sheet,
+                )
+        for cnode in table.leaf_columns:
+            if cnode.id not in loc.cols:
+                _add(
+                    reading,
+                    Code.LABEL_NOT_FOUND,
+                    Severity.ERROR,
+                    f"{_table_title(table)}中找不到“{cnode.path_text}”这一列，该列数据未能读取",
+                    table=table.id,
+                    column=cnode.id,
+                    column_label=cnode.path_text,
+                    sheet=loc.sheet,
+                )
+        for rid in row_ids:
+            rnode = table.row_nodes[rid]
+            for cnode in table.leaf_columns:
+                key = (table.id, rid, cnode.id)
+                where = loc.pos(rid, cnode.id)
+                if where is None:
+                    continue
+                r, c = where
+                cell = a1(r, c)
+                positions[key] = (loc.sheet, cell)
+                kind = (
+                    table.cell_kind(rid, cnode.id) if rnode.is_leaf else table.cell_kind(rnode.leaves()[0].id, cnode.id)
+                )
+                raw = _at(grid, r, c)
+                unit = table.unit(rnode.leaves()[0].id, cnode.id)
+                parsed = parse_cell(raw, kind, unit)
+                common = {
+                    "sheet": loc.sheet,
+                    "cell": cell,
+                    "cells": (cell,),
+                    "table": table.id,
+                    "row": rid,
+                    "column": cnode.id,
+                    "row_label": rnode.path_text,
+                    "column_label": cnode.path_text,
+                }
+                where_text = f"{_table_title(table)}“{rnode.path_text or '数据'}”行“{cnode.label}”列（{cell}）"
+                if key in computed:
+                    if parsed.value is not None:
+                        typed_totals[key] = (parsed.value, cell_text(raw), loc.sheet, cell)
+                    continue
+                if parsed.value is not None:
+                    inputs[key] = parsed.value
+                if parsed.code == Code.MISSING:
+                    _add(
+                        reading,
+                        Code.MISSING,
+                        blank_severity,
+                        f"{where_text}未填写。没有发生的请填 0",
+                        expected=kind.label,
+                        **common,
+                    )
+                elif parsed.code:
+                    severity = parsed.severity or Severity.WARNING
+                    tail = "，请改为只填数字" if severity is Severity.WARNING else ""
+                    _add(
+                        reading,
+                        parsed.code,
+                        severity,
+                        f"{where_text}：{parsed.note}{tail}",
+                        expected=kind.label,
+                        found=cell_text(raw),
+                        **common,
+                    )
+    values = with_totals(fmt, inputs)
+    # Totals that depend on cells we could not read at all stay unknown rather than wrong.
+    for key, (typed, raw_text, sheet, cell) in typed_totals.items():
+        recomputed = values.get(key, 0)
+        if typed != recomputed:
+            table = fmt.table(key[0])
+            rnode, cnode = table.row_nodes[key[1]], table.column_nodes[key[2]]
+            _add(
+                reading,
+                Code.TOTAL_OVERWRITTEN,
+                Severity.ERROR,
+                f"{_table_title(table)}“{rnode.path_text or '数据'}”行“{cnode.label}”列（{cell}）是合计，"
+                f"按明细应为 {format_number(recomputed)}，表中填的是 {raw_text}。"
+                "合计由公式自动计算，请核对明细数字，不要手工改写合计",
+                sheet=sheet,
+                cell=cell,
+                cells=(cell,),
+                table=key[0],
+                row=key[1],
+                column=key[2],
+                row_label=rnode.path_text,
+                column_label=cnode.path_text,
+                expected=format_number(recomputed),
+                found=raw_text,
+            )
+    for table, node in group_rows:
+        _add(
+            reading,
+            Code.STRUCTURE_CHANGED,
+            Severity.WARNING,
+            f"{_table_title(table)}“{node.label}”按一行填报，其下各分项（"
+            f"{'、'.join(leaf.label for leaf in node.leaves())}）的数字未知，汇总时只能使用合计数",
+            table=table.id,
+            row=node.id,
+            row_label=node.path_text,
+        )
+    return values, positions
+
+
+def _read_texts(reading: _Reading, lay: Layout) -> dict[str, str]:
+    texts: dict[str, str] = {}
+    if reading.by_labels or TEXT_SHEET not in reading.sheets.names:
+        return texts
+    grid = reading.sheets.grid(TEXT_SHEET)
+    for sid, tlay in lay.texts.items():
+        text = cell_text(_at(grid, tlay.cell.row, tlay.cell.col)).strip()
+        if text:
+            texts[sid] = text
+        else:
+            _add(
+                reading,
+                Code.TEXT_MISSING,
+                Severity.WARNING,
+                f"文字说明“{tlay.section.label}”未填写",
+                sheet=TEXT_SHEET,
+                cell=tlay.cell.a1,
+                cells=(tlay.cell.a1,),
+            )
+    return texts
+
+
+def _known_cells(lay: Layout) -> dict[str, set[tuple[int, int]]]:
+    known: dict[str, set[tuple[int, int]]] = {}
+    for tl in lay.tables.values():
+        cells = known.setdefault(tl.sheet, set())
+        for label in tl.labels:
+            for r in range(label.first_row, label.last_row + 1):
+                for c in range(label.first_col, label.last_col + 1):
+                    cells.add((r, c))
+        for pos in tl.checks.values():
+            cells.add((pos.row, pos.col))
+        for r in tl.rows.values():
+            for c in tl.cols.values():
+                cells.add((r, c))
+    for tlay in lay.texts.values():
+        cells = known.setdefault(TEXT_SHEET, set())
+        for text_pos in (tlay.label, tlay.prompt, tlay.cell):
+            if text_pos is not None:
+                cells.add((text_pos.row, text_pos.col))
+    return known
+
+
+_KNOWN_CACHE: dict[str, tuple[dict[str, set[tuple[int, int]]], frozenset[str]]] = {}
+
+
+def _known(lay: Layout) -> tuple[dict[str, set[tuple[int, int]]], frozenset[str]]:
+    got = _KNOWN_CACHE.get(lay.format.id)
+    if got is None:
+        texts = {normalise(lb.text) for tl in lay.tables.values() for lb in tl.labels}
+        texts |= {normalise(t) for t in lay.sheet_titles.values()}
+        texts |= {normalise(t.section.label) for t in lay.texts.values()}
+        got = (_known_cells(lay), frozenset(texts))
+        _KNOWN_CACHE[lay.format.id] = got
+    return got
+
+
+def _unrecognised(reading: _Reading, lay: Layout, positions: Mapping[CellKey, tuple[str, str]]) -> list[dict[str, str]]:
+    """Non-empty cells outside every known cell (kept, reported as 未识别的内容)."""
+    known, label_texts = _known(lay)
+    value_cells = {(s, c) for s, c in positions.values()}
+    out: list[dict[str, str]] = []
+    if not reading.by_labels:
+        sheets = [s for s in (*lay.data_sheets, TEXT_SHEET) if s in reading.sheets.names]
+        top = {TEXT_SHEET: min((t.label.row for t in lay.texts.values()), default=0)}
+        for sheet in sheets:
+            grid = reading.sheets.grid(sheet)
+            moved = {loc.table.id for loc in reading.located.values() if loc.by_label and loc.sheet == sheet}
+            cells = known.get(sheet, set())
+            for r, row in enumerate(grid):
+                if r < top.get(sheet, FIRST_TABLE_ROW):
+                    continue  # the sheet title, unit line and check summary the writer puts there
+                for c, v in enumerate(row):
+                    if is_blank(v) or (r, c) in cells:
+                        continue
+                    ref = a1(r, c)
+                    if moved and ((sheet, ref) in value_cells or _is_decoration(v, label_texts)):
+                        continue
+                    out.append({"sheet": sheet, "cell": ref, "text": cell_text(v)})
+        # Any other sheet the clerk added is content too (not the ones our own annotated copies
+        # and summaries carry: the issue list, merge's detail sheets).
+        ours = reading.meta.get("kind", "template") != "template"
+        extra_sheets = [s for s in reading.sheets.names if s not in (*lay.sheets, META_SHEET, "问题清单") and not ours]
+        for sheet in extra_sheets:
+            for r, row in enumerate(reading.sheets.grid(sheet)):
+                for c, v in enumerate(row):
+                    if not is_blank(v):
+                        out.append({"sheet": sheet, "cell": a1(r, c), "text": cell_text(v)})
+        return out
+    # A hand-made workbook: only the tables' own rows are looked at (titles and notes around
+    # them are the unit's own decoration).
+    for loc in reading.located.values():
+        grid = reading.sheets.grid(loc.sheet)
+        first, last, _c0, c1 = loc.region
+        for r in range(first, last + 1):
+            for c, v in enumerate(grid[r] if r < len(grid) else []):
+                if c <= 0 or is_blank(v) or (loc.sheet, a1(r, c)) in value_cells:
+                    continue
+                if c <= c1 and (not _is_numberish(v)):
+                    continue  # a label (header or stub), matched or not
+                if _is_decoration(v, label_texts):
+                    continue
+                out.append({"sheet": loc.sheet, "cell": a1(r, c), "text": cell_text(v)})
+    return out
+
+
+def _is_decoration(v: Any, label_texts: frozenset[str]) -> bool:
+    if not isinstance(v, str):
+        return False
+    t = v.strip()
+    return t.startswith(_CHECK_MARKS) or normalise(t) in label_texts or t.startswith("共 ")
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def _read_safely(path: str, kwargs: Mapping[str, Any]) -> Result:
+    try:
+        return read_workbook(path, **kwargs)
+    except (WorkbookError, UsageError) as exc:
+        return _unreadable(path, str(exc))
+    except Exception as exc:  # one bad file must never stop a batch
+        return _unreadable(
+            path,
+            f"{Path(path).name}：读取时发生意外错误（{type(exc).__name__}），文件可能已损坏。"
+            "请用 Excel 或 WPS 打开后另存为 .xlsx 再提交",
+        )
+
+
+def _unreadable(path: str, message: str) -> Result:
+    return Result(
+        report=None,
+        issues=[Issue(code=Code.FILE_UNREADABLE, severity=Severity.ERROR, message=message, file=path)],
+        source=path,
+    )
+
+
+def _read_chunk(args: tuple[list[str], dict[str, Any]]) -> list[Result]:
+    paths, kwargs = args
+    return [_read_safely(p, kwargs) for p in paths]
+
+
+def read_many(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    **kw: Any,
+) -> list[Result]:
+    """Read many workbooks, in parallel on all cores, results in the order of ``paths``.
+
+    Never raises for one bad file: it becomes ``Result(report=None, issues=[file-unreadable])``.
+    ``jobs`` is the number of worker processes (default: all cores; 1 reads in this process).
+    ``progress(done, total)`` is called as files finish. Other keywords go to
+    :func:`read_workbook`.
+    """
+    items = [str(p) for p in paths]
+    total = len(items)
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    results: list[Result] = []
+    if workers <= 1 or total < 4:
+        for p in items:
+            results.append(_read_safely(p, kw))
+            if progress:
+                progress(len(results), total)
+        return results
+    # Chunks amortise the cost of sending results between processes; small enough that the
+    # progress bar moves and the cores stay busy to the end.
+    size = max(1, min(32, total // (workers * 4) or 1))
+    chunks = [(items[i : i + size], kw) for i in range(0, total, size)]
+    with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
+        for chunk in pool.map(_read_chunk, chunks):
+            results.extend(chunk)
+            if progress:
+                progress(len(results), total)
+    return results
