@@ -27,13 +27,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from xls_gongkai.errors import UsageError, XlsGongkaiError
 from xls_gongkai.issues import Code, Issue, Result
 from xls_gongkai.report import TIDY_COLUMNS, CellKey, Report, Unit, Value, coerce_value
-from xls_gongkai.rules import check_report
+from xls_gongkai.rules import check_report, expand
 from xls_gongkai.spec import RuleKind, Severity, get_format
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ __all__ = [
     "Status",
     "Submission",
     "collect_inputs",
+    "cross_year_issues",
     "load_reports",
     "merge",
     "merge_results",
@@ -118,16 +120,42 @@ def sum_reports(
         raise UsageError("没有可汇总的报告：请给出至少一份报告，或指定格式。")
     fmt = get_format(fid)
     year_ = year if year is not None else (next(iter(years)) if years else fmt.year_from)
+    groups = _group_keys(fmt.id)
     totals: dict[CellKey, Value] = {}
+    stored_groups: set[CellKey] = set()
     units = 0
     for report in reports:
         units += report.units
         for key, v in report.values.items():
+            if key in groups:
+                stored_groups.add(key)
+                continue
             totals[key] = totals[key] + v if key in totals else v
+    # A group row stored as given by some report (a 2021 table printing （六）其他处理 as one
+    # row) is summed as the group's value of every report — the leaves of the others included —
+    # so the summary's group total is right and the sum stays associative.
+    for key in sorted(stored_groups):
+        g: Value = 0
+        for report in reports:
+            g += report.value(*key)
+        totals[key] = g
     # Canonical form (a fractional count that sums to a whole number becomes an int again)
     # so that equal sums compare equal whatever the order of addition.
     values = {k: coerce_value(fmt.table(k[0]).cell_kind(k[1], k[2]), v) for k, v in totals.items()}
     return Report(unit=unit, year=year_, format_id=fid, values=values, texts={}, units=units)
+
+
+@cache
+def _group_keys(format_id: str) -> frozenset[CellKey]:
+    """Keys of a format whose row or column is a group (their value is a sum of leaves)."""
+    fmt = get_format(format_id)
+    return frozenset(
+        (t.id, rn.id, cn.id)
+        for t in fmt.tables
+        for rn in t.row_nodes.values()
+        for cn in t.column_nodes.values()
+        if not (rn.is_leaf and cn.is_leaf)
+    )
 
 
 # --------------------------------------------------------------------------- inputs
@@ -170,7 +198,8 @@ def _read_json(path: Path) -> Result:
         report = Report.from_json(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, XlsGongkaiError) as exc:
         return _unreadable(path, f"文件 {path} 不是可用的报告 JSON（{exc}）。请重新导出该报告。")
-    return Result(report=report, issues=[], source=str(path))
+    # The reader checks a workbook's rules; a JSON report is checked here, located in the template.
+    return Result(report=report, issues=[replace(i, file=str(path)) for i in check_report(report)], source=str(path))
 
 
 def load_reports(paths: Sequence[Path], *, jobs: int | None = None, progress: Progress | None = None) -> list[Result]:
@@ -192,15 +221,15 @@ def load_reports(paths: Sequence[Path], *, jobs: int | None = None, progress: Pr
     if books:
         from xls_gongkai.reader import read_many
 
-        # Big enough chunks to keep the reader's workers busy, small enough for a live bar.
-        chunk = max(64, min(1000, len(books) // 20 + 1))
-        for start in range(0, len(books), chunk):
-            part = books[start : start + chunk]
-            for (i, _p), res in zip(part, read_many([p for _i, p in part], jobs=jobs), strict=True):
-                results[i] = res
-            done += len(part)
+        first = done
+
+        def step(n: int, _of: int) -> None:
             if progress:
-                progress(done, total)
+                progress(first + n, total)
+
+        # One call, so that the reader's worker pool starts once for all the files.
+        for (i, _p), res in zip(books, read_many([p for _i, p in books], jobs=jobs, progress=step), strict=True):
+            results[i] = res
     return [results[i] for i in range(total)]
 
 
@@ -287,12 +316,8 @@ def _key(unit: Unit) -> str:
 
 
 def _with_rule_issues(res: Result, report: Report) -> tuple[Issue, ...]:
-    """The result's issues plus any rule issue the reader did not already report."""
-    have = {(i.code, i.table, i.row, i.column) for i in res.issues}
+    """The result's issues (the reader and :func:`_read_json` have run the rule checks), located."""
     out = list(res.issues)
-    for issue in check_report(report):
-        if (issue.code, issue.table, issue.row, issue.column) not in have:
-            out.append(issue)
     unit = report.unit
     file = res.source
     return tuple(
@@ -366,6 +391,10 @@ def merge_results(
             )
         )
 
+    prev_total, prev_by_key = _previous(previous, results_year(results))
+    if prev_by_key:
+        subs = [_with_previous(s, prev_by_key) for s in subs]
+
     groups: dict[str, list[Submission]] = {}
     for s in subs:
         groups.setdefault(_key(s.unit), []).append(s)
@@ -412,9 +441,18 @@ def merge_results(
                     file=files[-1],
                 )
             )
+            note = f"采用最新的 {Path(use.file).name}" if use else "多份文件，均未计入汇总"
+            if use is not None and use.errors:
+                # The newest file is judged like any other: --on-error applies to it.
+                if on_error == "fail":
+                    refused.append(f"{u.name or u.code}（{Path(use.file).name}，{use.errors} 个错误）")
+                if on_error == "exclude":
+                    use = None
+                    note += "；它有错误，未计入汇总"
+                else:
+                    note += "；它有错误，已计入汇总"
             if use is not None:
                 chosen[k] = use
-            note = f"采用最新的 {Path(use.file).name}" if use else "多份文件，均未计入汇总"
             errs, warns = _counts([use] if use else group)
             entries[k] = Entry(u, Status.DUPLICATE, files, times, errs, warns, use is not None, note)
             continue
@@ -495,8 +533,8 @@ def merge_results(
     target = unit or Unit("", "汇总")
     total = sum_reports([s.report for s in ordered_subs if s.included], target, year, format_id=fid)
     total_issues = list(check_report(total))
-    if previous:
-        total_issues.extend(_cross_year(total, ordered_subs, previous, target))
+    if prev_total is not None:
+        total_issues.extend(cross_year_issues(total, prev_total))
     all_times = [s.mtime for s in subs] + [e.mtimes[0] for e in ordered_entries if e.status is Status.UNREADABLE]
     generated = dt.datetime.fromtimestamp(max(all_times), dt.UTC).replace(microsecond=0) if all_times else _EPOCH
     return Merged(
@@ -529,44 +567,72 @@ def _mtime(path: str) -> float:
         return 0.0
 
 
-def _previous_ids(report: Report) -> set[str]:
-    return {r.id for r in report.format.rules if r.kind is RuleKind.PREVIOUS}
-
-
-def _cross_year(total: Report, subs: Sequence[Submission], previous: Sequence[Result], target: Unit) -> Iterator[Issue]:
-    """R6–R8 for the total (against last year's total) and for each unit (against its own)."""
+def _previous(previous: Sequence[Result], year: int | None) -> tuple[Report | None, dict[str, Report]]:
+    """Last year's total, and last year's unit reports by unit key (for R6–R8)."""
     prev_reports = [r.report for r in previous if r.report is not None]
     if not prev_reports:
-        return
+        return None, {}
     years = {r.year for r in prev_reports}
-    if total.year is not None and years != {total.year - 1}:
+    if year is not None and years != {year - 1}:
         raise UsageError(
-            f"--previous 应是 {total.year - 1} 年度的汇总或报告，而给出的是 "
+            f"--previous 应是 {year - 1} 年度的汇总或报告，而给出的是 "
             + "、".join(str(y) for y in sorted(years))
-            + " 年度。"
+            + " 年度。请给出上一年度的汇总表或各单位报表。"
         )
-    ids = _previous_ids(total)
-    try:
-        prev_total = sum_reports(prev_reports, Unit("", "上年汇总"))
-    except UsageError:
-        return
-    yield from _previous_issues(total, prev_total, ids)
-    prev_by_key: dict[str, Report] = {}
+    _refuse_mixed(previous)
+    # Last year's total is its summaries when there are any, else the sum of its unit reports.
+    summaries = [r for r in prev_reports if r.units > 1]
+    prev_total = sum_reports(summaries or prev_reports, Unit("", "上年汇总"))
+    by_key: dict[str, Report] = {}
     for r in prev_reports:
-        prev_by_key.setdefault(_key(r.unit), r)
-    for s in subs:
-        prev = prev_by_key.get(_key(s.unit)) or prev_by_key.get(_key(s.report.unit))
-        if prev is not None:
-            for issue in _previous_issues(s.report, prev, ids):
-                yield replace(issue, file=s.file)
+        if r.units <= 1:
+            by_key.setdefault(_key(r.unit), r)
+    return prev_total, by_key
 
 
-def _previous_issues(report: Report, prev: Report, ids: set[str]) -> list[Issue]:
-    try:
-        return [i for i in check_report(report, previous=prev) if i.code in ids]
-    except KeyError:
-        # last year used the other format and a rule names a row it does not have
+def _with_previous(s: Submission, prev_by_key: Mapping[str, Report]) -> Submission:
+    prev = prev_by_key.get(_key(s.unit)) or prev_by_key.get(_key(s.report.unit))
+    if prev is None:
+        return s
+    extra = tuple(
+        replace(i, file=s.file, unit_code=s.unit.code or i.unit_code, unit_name=s.unit.name or i.unit_name)
+        for i in cross_year_issues(s.report, prev)
+    )
+    return replace(s, issues=s.issues + extra) if extra else s
+
+
+def cross_year_issues(report: Report, previous: Report) -> list[Issue]:
+    """The cross-year warnings (R6–R8) of ``report`` against last year's ``previous``.
+
+    Last year may be of the other format (2020 reports use the 2019 format, 2021 the 2021
+    one): a cross-year rule is checked only when every cell it needs from last year exists in
+    last year's format; last year's values are then carried over by their ids.
+    """
+    fmt, pfmt = report.format, previous.format
+    usable: set[str] = set()
+    unusable: set[str] = set()
+    for check in expand(fmt):
+        if check.rule.kind is not RuleKind.PREVIOUS:
+            continue
+        ok = all(
+            (pt := pfmt.table_map.get(t)) is not None and r in pt.row_nodes and c in pt.column_nodes
+            for _sign, prev, t, r, c in check.lhs + check.rhs
+            if prev
+        )
+        (usable if ok else unusable).add(check.rule.id)
+    usable -= unusable
+    if not usable:
         return []
+    if pfmt.id != fmt.id:
+        known = set(fmt.cells()) | _group_keys(fmt.id)
+        previous = Report(
+            previous.unit,
+            previous.year,
+            fmt.id,
+            {k: v for k, v in previous.values.items() if k in known},
+            units=previous.units,
+        )
+    return [i for i in check_report(report, previous=previous) if i.code in usable]
 
 
 def merge(
