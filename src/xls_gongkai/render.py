@@ -31,6 +31,7 @@ from xls_gongkai.spec import PATH_SEP, Format, Node, Section, Table
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
+    from docx.table import Table as DocxTable
 
 __all__ = [
     "FEE_PLACEHOLDER",
@@ -375,7 +376,28 @@ def _east_asian(run_or_style: object, font: str) -> None:
         fonts.set(qn(attr), font)
 
 
-def _docx_grid(doc: DocxDocument, grid: Grid, caption: str, size_pt: float) -> None:
+_TEXT_WIDTH_CM = 15.8  # A4 minus the margins set in _docx_document
+
+
+def _docx_widths(table: DocxTable, grid: Grid, stub: int) -> None:
+    """Narrow number columns and wide label columns (Word would otherwise split the page evenly)."""
+    from docx.shared import Cm
+
+    values = grid.cols - stub
+    value_w = 1.0 if values >= 7 else 3.2
+    if not stub:
+        value_w = _TEXT_WIDTH_CM / values
+    weights = {1: [1.0], 2: [0.4, 0.6], 3: [0.24, 0.28, 0.48]}.get(stub, [1.0 / max(stub, 1)] * stub)
+    stub_total = _TEXT_WIDTH_CM - values * value_w
+    widths = [stub_total * w for w in weights] + [value_w] * values
+    table.autofit = False
+    for row in table.rows:
+        for i, cell in enumerate(row.cells):
+            if i < len(widths):
+                cell.width = Cm(widths[i])
+
+
+def _docx_grid(doc: DocxDocument, grid: Grid, caption: str, size_pt: float, stub: int) -> None:
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
@@ -384,6 +406,7 @@ def _docx_grid(doc: DocxDocument, grid: Grid, caption: str, size_pt: float) -> N
     table = doc.add_table(rows=rows, cols=grid.cols)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    _docx_widths(table, grid, stub)
     off = 0
     cells: list[GridCell] = list(grid.cells)
     if caption:
@@ -451,9 +474,10 @@ def _docx_document(report: Report) -> DocxDocument:
                     r.font.highlight_color = WD_COLOR_INDEX.YELLOW
         else:
             assert isinstance(payload, list)
-            for caption, grid in payload:
+            for (caption, grid), tid in zip(payload, section.tables, strict=False):
                 size = 9.0 if grid.cols > 8 else 10.5
-                _docx_grid(doc, grid, caption, size)
+                stub = _stub_width(report.format.table(tid)) if len(payload) == 1 else 1
+                _docx_grid(doc, grid, caption, size, stub)
     return doc
 
 

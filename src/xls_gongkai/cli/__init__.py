@@ -46,6 +46,7 @@ def _root(
 
 
 app.add_typer(formats_cmd.app, name="formats")
+app.command("render")(__import__("xls_gongkai.cli.render", fromlist=["render_cmd"]).render_cmd)
 
 
 def main() -> None:
