@@ -223,7 +223,7 @@ def load_reports(paths: Sequence[Path], *, jobs: int | None = None, progress: Pr
 
         first = done
 
-        def step(n: int, _of: int) -> None:
+        def step(n: int, *_rest: object) -> None:  # the reader passes (done) or (done, total)
             if progress:
                 progress(first + n, total)
 
@@ -719,13 +719,15 @@ def tidy_frame(merged: Merged) -> pd.DataFrame:
 
 def write_tidy(merged: Merged, path: str | Path) -> Path:
     """Write the tidy export as CSV (UTF-8 with BOM, text escaped) or Parquet, by suffix."""
+    import pandas as pd
+
     out = Path(path)
     frame = tidy_frame(merged)
     if out.suffix.lower() == ".parquet":
         with _atomic(out) as tmp:
             frame.to_parquet(tmp, index=False)
         return out
-    text_cols = [c for c in frame.columns if frame[c].dtype == object]
+    text_cols = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     for c in text_cols:
         frame[c] = frame[c].map(lambda v: escape_csv_text(v) if isinstance(v, str) else v)
     with _atomic(out) as tmp:
@@ -773,6 +775,9 @@ def write_summary(merged: Merged, path: str | Path, *, password: str | None = No
 
 
 def _add_sheets(wb: xlsxwriter.Workbook, merged: Merged) -> None:
+    # xlsxwriter stamps docProps/core.xml with the current time; the newest input's time
+    # instead makes a re-run on the same inputs give the same file.
+    wb.doc_properties = {**wb.doc_properties, "created": merged.generated_at.replace(tzinfo=None)}
     sheets = _Sheets(wb, merged)
     sheets.status()
     sheets.detail()

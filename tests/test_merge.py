@@ -1,0 +1,439 @@
+"""Merge: the exact sum, completeness against a roster, duplicates, errors, the summary workbook."""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+import zipfile
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.conftest import consistent_reports
+from xls_gongkai.errors import UsageError
+from xls_gongkai.issues import Code
+from xls_gongkai.merge import (
+    NOT_SUBMITTED,
+    TIDY_EXPORT_COLUMNS,
+    MergeRefusedError,
+    Status,
+    collect_inputs,
+    escape_csv_text,
+    merge,
+    sum_reports,
+    tidy_frame,
+    write_summary,
+    write_tidy,
+)
+from xls_gongkai.report import Report, Unit
+from xls_gongkai.rules import check_report
+from xls_gongkai.sample import broken, random_report
+from xls_gongkai.spec import get_format
+
+F2021 = get_format("gongkai-2021")
+F2019 = get_format("gongkai-2019")
+COUNTY = Unit("4101", "某某县汇总")
+
+
+def _at_year(report: Report, year: int) -> Report:
+    return replace(report, year=year)
+
+
+def _report(i: int, year: int = 2024, fmt: str = "gongkai-2021", **kw: object) -> Report:
+    unit = Unit(f"4101020{i:02d}", f"第{i}乡镇")
+    return random_report(get_format(fmt), unit, year, random.Random(i), texts={"s1": f"第{i}乡镇总体情况"}, **kw)  # type: ignore[arg-type]
+
+
+def _save(report: Report, path: Path, mtime: float | None = None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report.to_json(), encoding="utf-8")
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+    return path
+
+
+# --------------------------------------------------------------------------- the sum (pure)
+
+
+@given(st.lists(consistent_reports(F2021), min_size=1, max_size=5))
+def test_sum_of_consistent_reports_is_consistent(reports: list[Report]) -> None:
+    reports = [_at_year(r, 2024) for r in reports]
+    total = sum_reports(reports, COUNTY)
+    assert check_report(total) == []
+    assert total.units == len(reports)
+    assert total.texts == {}
+    for key in total.values:
+        assert total.values[key] == sum(r.values.get(key, 0) for r in reports)
+
+
+@given(st.lists(consistent_reports(F2019), min_size=3, max_size=5), st.randoms(use_true_random=False))
+def test_sum_is_associative_and_order_independent(reports: list[Report], rnd: random.Random) -> None:
+    reports = [_at_year(r, 2020) for r in reports]
+    a, b, rest = reports[0], reports[1], reports[2:]
+    flat = sum_reports(reports, COUNTY)
+    nested = sum_reports([sum_reports([a, b], Unit("x", "甲乙")), *rest], COUNTY)
+    shuffled = list(reports)
+    rnd.shuffle(shuffled)
+    assert nested == flat
+    assert sum_reports(shuffled, COUNTY) == flat
+    assert nested.units == len(reports)
+
+
+def test_sum_is_exact_for_amounts_and_keeps_blanks_blank() -> None:
+    key = ("t2_8", "fees", "amount")
+    row, col = F2021.table("t2_8").leaf_rows[0].id, F2021.table("t2_8").leaf_columns[0].id
+    key = ("t2_8", row, col)
+    reports = [Report(Unit(str(i), str(i)), 2024, F2021.id, {key: Decimal("0.1")}) for i in range(10)]
+    total = sum_reports(reports, COUNTY)
+    assert total.values == {key: Decimal("1.0")}
+    assert isinstance(total.values[key], Decimal)
+    assert ("t3", "new", "total") not in total.values
+
+
+def test_sum_refuses_mixed_years_and_needs_a_format() -> None:
+    with pytest.raises(UsageError, match="不同年度"):
+        sum_reports([_report(1, 2023), _report(2, 2024)], COUNTY)
+    with pytest.raises(UsageError, match="没有可汇总"):
+        sum_reports([], COUNTY)
+    empty = sum_reports([], COUNTY, 2024, format_id=F2021.id)
+    assert empty.values == {}
+    assert empty.units == 0
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def test_collect_inputs_recurses_and_skips_lock_hidden_and_output(tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for name in ("a/1.xlsx", "a/b/2.json", "a/~$1.xlsx", "a/.hidden.xlsx", "a/notes.txt", "a/b/out.xlsx"):
+        (tmp_path / name).write_text("x")
+    found = collect_inputs([tmp_path / "a"], exclude=[tmp_path / "a" / "b" / "out.xlsx"])
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a/1.xlsx", "a/b/2.json"]
+    with pytest.raises(UsageError, match="找不到输入"):
+        collect_inputs([tmp_path / "nope"])
+
+
+def test_mixed_years_are_refused_naming_the_odd_files(tmp_path: Path) -> None:
+    for i in range(3):
+        _save(_report(i), tmp_path / f"u{i}.json")
+    _save(_report(7, 2023), tmp_path / "odd.json")
+    with pytest.raises(UsageError) as exc:
+        merge([tmp_path])
+    assert "odd.json" in str(exc.value)
+    assert "2023" in str(exc.value)
+    assert "u1.json" not in str(exc.value)
+
+
+def test_mixed_format_family_is_refused(tmp_path: Path) -> None:
+    _save(_report(1, 2024), tmp_path / "a.json")
+    _save(_report(2, 2024), tmp_path / "b.json")
+    _save(_report(3, 2020, "gongkai-2019"), tmp_path / "old.json")
+    with pytest.raises(UsageError, match=r"old\.json（2020 年度，gongkai-2019）"):
+        merge([tmp_path])
+
+
+# --------------------------------------------------------------------------- completeness
+
+
+def _status_sheet(path: Path) -> tuple[dict[str, int], list[dict[str, object]]]:
+    wb = openpyxl.load_workbook(path)
+    ws = wb["报送情况"]
+    rows = [[c.value for c in r] for r in ws.iter_rows()]
+    counts: dict[str, int] = {}
+    i = 4
+    while rows[i][0] != "序号":
+        if rows[i][0] in {s.value for s in Status}:
+            formula = str(rows[i][1])
+            assert formula.startswith("=COUNTIF(")
+            counts[str(rows[i][0])] = -1
+        i += 1
+    head = rows[i]
+    table = [dict(zip(head, r, strict=True)) for r in rows[i + 1 :] if r[0] is not None]
+    # the counts' cached results (what pandas, calamine and LibreOffice show)
+    wb_values = openpyxl.load_workbook(path, data_only=True)["报送情况"]
+    for r in wb_values.iter_rows(min_row=5, max_row=i):
+        if r[0].value in counts:
+            counts[str(r[0].value)] = int(r[1].value)
+    return counts, table
+
+
+@pytest.mark.parametrize(("roster_size", "files"), [(30, 30), (26, 26)])
+def test_completeness_roster_missing_duplicate_unknown(tmp_path: Path, roster_size: int, files: int) -> None:
+    """A roster, 2 units missing, 1 unit with two files, 1 file of a unit not on the roster.
+
+    The issue's "30-unit roster and 26 files" cannot both hold with only these four cases
+    (28 units reporting need 28 files at least), so both consistent readings are tested.
+    """
+    roster = [Unit(f"4101020{i:02d}", f"第{i}乡镇") for i in range(roster_size)]
+    missing = {roster[3].code, roster[17].code}
+    dup = roster[5]
+    inbox = tmp_path / "收件箱"
+    base = 1_700_000_000.0
+    written = 0
+    for i, u in enumerate(roster):
+        if u.code in missing:
+            continue
+        _save(_report(i), inbox / f"{i:02d}_{u.name}.json", base + i)
+        written += 1
+    newer = _save(broken(_report(5), ("t3", "new", "natural"), 0), inbox / "重报" / "05_再次报送.json", base + 1000)
+    unknown = _save(
+        random_report(F2021, Unit("999999", "外县某镇"), 2024, random.Random(99)), inbox / "外县某镇.json", base + 7
+    )
+    written += 2
+    assert written == files
+
+    merged = merge([inbox], roster=roster, unit=COUNTY)
+    by_code = {e.unit.code: e for e in merged.entries}
+    assert [e.unit.code for e in merged.entries[:roster_size]] == [u.code for u in roster]
+    assert {c for c, e in by_code.items() if e.status is Status.MISSING} == missing
+    assert by_code[dup.code].status is Status.DUPLICATE
+    assert by_code[dup.code].files == (str(inbox / f"05_{dup.name}.json"), str(newer))
+    assert not by_code[dup.code].included
+    assert by_code["999999"].status is Status.UNKNOWN
+    assert not by_code["999999"].included
+    submitted = {c for c, e in by_code.items() if e.status is Status.SUBMITTED}
+    assert len(submitted) == roster_size - 3
+    assert merged.report.units == roster_size - 3
+    assert merged.report == sum_reports([_report(i) for i, u in enumerate(roster) if u.code in submitted], COUNTY), (
+        "only the units that reported once, on the roster, are summed"
+    )
+    codes = {(i.code, i.unit_code) for i in merged.issues}
+    assert {(NOT_SUBMITTED, c) for c in missing} <= codes
+    assert (Code.DUPLICATE, dup.code) in codes
+    assert (Code.NOT_IN_ROSTER, "999999") in codes
+
+    out = write_summary(merged, tmp_path / "汇总" / "汇总.xlsx")
+    counts, table = _status_sheet(out)
+    assert counts == {"已报送": roster_size - 3, "未报送": 2, "有错误": 0, "重复": 1, "不在名单": 1}
+    assert len(table) == roster_size + 1
+    status = {str(r["单位代码"]): r for r in table}
+    for u in roster:
+        row = status[u.code]
+        assert row["单位名称"] == u.name
+        if u.code in missing:
+            assert (row["状态"], row["文件"], row["错误数"], row["计入汇总"]) == ("未报送", "", "", "否")
+        elif u == dup:
+            assert row["状态"] == "重复"
+            assert row["计入汇总"] == "否"
+            assert str(row["文件"]).split("\n") == [str(inbox / "05_第5乡镇.json"), str(newer)]
+            assert len(str(row["文件时间"]).split("\n")) == 2
+        else:
+            assert (row["状态"], row["错误数"], row["警告数"], row["计入汇总"]) == ("已报送", 0, 0, "是")
+            assert Path(str(row["文件"])).name.endswith(f"_{u.name}.json")
+    assert status["999999"]["状态"] == "不在名单"
+    assert status["999999"]["文件"] == str(unknown)
+
+
+def test_prefer_newest_sums_the_newer_duplicate(tmp_path: Path) -> None:
+    old = _report(1)
+    new = broken(old, ("t3", "new", "natural"), 0)
+    new = replace(new, values={**new.values, ("t2_1", "regulations", "issued"): 77})
+    _save(old, tmp_path / "old.json", 1_700_000_000)
+    _save(new, tmp_path / "new.json", 1_700_000_500)
+    _save(_report(2), tmp_path / "other.json")
+    m = merge([tmp_path], prefer="newest")
+    entry = next(e for e in m.entries if e.unit == old.unit)
+    assert entry.status is Status.DUPLICATE
+    assert entry.included
+    assert m.report.get("t2_1", "regulations", "issued") == 77 + _report(2).values[("t2_1", "regulations", "issued")]
+    assert m.report.units == 2
+
+
+# --------------------------------------------------------------------------- units with errors
+
+
+def _with_error(tmp_path: Path) -> tuple[Report, Report]:
+    good, bad = _report(1), broken(_report(2), ("t3", "new", "natural"), 5)
+    _save(good, tmp_path / "in" / "good.json")
+    _save(bad, tmp_path / "in" / "bad.json")
+    return good, bad
+
+
+def test_on_error_include_sums_and_flags(tmp_path: Path) -> None:
+    good, bad = _with_error(tmp_path)
+    m = merge([tmp_path / "in"])
+    entry = next(e for e in m.entries if e.unit == bad.unit)
+    assert entry.status is Status.ERRORS
+    assert entry.included
+    assert entry.errors >= 1
+    assert m.report == sum_reports([good, bad], m.report.unit)
+    assert any(i.code == "R1" and i.unit_code == bad.unit.code for i in m.issues)
+    assert all(i.file for i in m.issues if i.unit_code == bad.unit.code)
+
+
+def test_on_error_exclude_leaves_the_unit_out(tmp_path: Path) -> None:
+    good, bad = _with_error(tmp_path)
+    m = merge([tmp_path / "in"], on_error="exclude")
+    entry = next(e for e in m.entries if e.unit == bad.unit)
+    assert entry.status is Status.ERRORS
+    assert not entry.included
+    assert m.report == sum_reports([good], m.report.unit)
+
+
+def test_on_error_fail_stops_before_writing(tmp_path: Path) -> None:
+    _with_error(tmp_path)
+    with pytest.raises(MergeRefusedError, match="第2乡镇") as exc:
+        merge([tmp_path / "in"], on_error="fail")
+    assert exc.value.exit_code == 1
+
+
+def test_unreadable_json_is_listed_not_fatal(tmp_path: Path) -> None:
+    _save(_report(1), tmp_path / "ok.json")
+    (tmp_path / "broken.json").write_text("{not json", encoding="utf-8")
+    m = merge([tmp_path])
+    assert m.report.units == 1
+    bad = [e for e in m.entries if e.status is Status.UNREADABLE]
+    assert len(bad) == 1
+    assert bad[0].files == (str(tmp_path / "broken.json"),)
+    assert any(i.code == Code.FILE_UNREADABLE for i in m.issues)
+
+
+# --------------------------------------------------------------------------- previous year
+
+
+def test_previous_year_warnings_per_unit_and_for_the_total(tmp_path: Path) -> None:
+    this = [_report(1), _report(2)]
+    last = [replace(_report(i + 10, 2023), unit=r.unit) for i, r in enumerate(this)]
+    # unit 1 carried over exactly what it said last year it would; unit 2 did not
+    cols = [c.id for c in F2021.table("t3").leaf_columns]
+    fixed = {("t3", "carry_next", c): this[0].value("t3", "carried_over", c) for c in cols}
+    last[0] = replace(last[0], values={**last[0].values, **fixed})
+    assert any(this[1].value("t3", "carried_over", c) != last[1].value("t3", "carry_next", c) for c in cols)
+    for i, r in enumerate(this):
+        _save(r, tmp_path / "now" / f"{i}.json")
+        _save(last[i], tmp_path / "last" / f"{i}.json")
+    m = merge([tmp_path / "now"], previous=[tmp_path / "last"])
+    r6_units = {i.unit_code for i in m.issues if i.code == "R6" and i not in m.total_issues}
+    assert r6_units == {this[1].unit.code}
+    assert any(i.code == "R6" and i.unit_name == "汇总" for i in m.total_issues)
+    assert all(i.severity.value == "warning" for i in m.issues if i.code in ("R6", "R7"))
+    # last year's summary works as well as its unit reports
+    last_total = sum_reports(last, Unit("4101", "上年汇总"))
+    _save(last_total, tmp_path / "last_summary.json")
+    m2 = merge([tmp_path / "now"], previous=[tmp_path / "last_summary.json"])
+    assert [i for i in m2.total_issues if i.code == "R6"] == [i for i in m.total_issues if i.code == "R6"]
+    with pytest.raises(UsageError, match="2023 年度"):
+        merge([tmp_path / "now"], previous=[tmp_path / "now"])
+
+
+# --------------------------------------------------------------------------- the summary workbook
+
+
+def test_summary_workbook_sheets_detail_and_charts(tmp_path: Path) -> None:
+    reports = [_report(i) for i in range(4)]
+    for i, r in enumerate(reports):
+        _save(r, tmp_path / "in" / f"{i}.json")
+    roster = [r.unit for r in reversed(reports)]
+    m = merge([tmp_path / "in"], roster=roster, unit=COUNTY)
+    out = write_summary(m, tmp_path / "汇总.xlsx")
+    wb = openpyxl.load_workbook(out, data_only=True)
+    for name in ("表三", "明细", "报送情况", "问题清单", "文字材料", "图表"):
+        assert name in wb.sheetnames
+    meta = {r[0].value: r[1].value for r in wb["_meta"].iter_rows(min_row=2)}
+    assert meta["kind"] == "summary"
+    assert meta["units"] == "4"
+    assert meta["unit_name"] == "某某县汇总"
+    detail = [[c.value for c in r] for r in wb["明细"].iter_rows()]
+    # 表三 block: units in roster order, then 合计 equal to the summary
+    t3_title = next(i for i, r in enumerate(detail) if r[0] and "收到和处理" in str(r[0]))
+    head = detail[t3_title + 1]
+    col = next(j for j, h in enumerate(head) if h and str(h).startswith("一、本年新收"))
+    assert detail[t3_title + 2][col] == "申请人情况 › 自然人"
+    body = detail[t3_title + 3 : t3_title + 3 + 4]
+    assert [r[0] for r in body] == [u.code for u in roster]
+    total_row = detail[t3_title + 7]
+    assert total_row[1] == "合计"
+    assert (
+        total_row[col]
+        == m.report.value("t3", "new", "natural")
+        == sum(r.value("t3", "new", "natural") for r in reports)
+    )
+    with zipfile.ZipFile(out) as z:
+        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+    assert len(charts) == 2
+    texts = [[c.value for c in r] for r in wb["文字材料"].iter_rows()]
+    assert texts[1][2] == "第3乡镇总体情况"
+
+
+def test_formula_injection_stays_text(tmp_path: Path) -> None:
+    evil = '=HYPERLINK("http://evil.example/x","点我")'
+    r = random_report(
+        F2021, Unit("410102077", evil), 2024, random.Random(3), texts={"s5": evil, "s6": "+1+2", "s1": "@SUM(A1)"}
+    )
+    _save(r, tmp_path / "in" / "evil.json")
+    m = merge([tmp_path / "in"], unit=COUNTY)
+    out = write_summary(m, tmp_path / "汇总.xlsx")
+    write_tidy(m, tmp_path / "tidy.csv")
+    wb = openpyxl.load_workbook(out)  # formulas as written, not cached values
+    seen = 0
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and ("evil.example" in cell.value or cell.value in ("+1+2", "@SUM(A1)")):
+                    assert cell.data_type == "s", f"{ws.title}!{cell.coordinate} became a formula"
+                    seen += 1
+    assert seen >= 5  # 报送情况, 明细 ×n, 文字材料 ×4 …
+    with (tmp_path / "tidy.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows
+    assert all(row["unit_name"] == "'" + evil for row in rows)
+    assert escape_csv_text("-3") == "'-3"
+    assert escape_csv_text("城关镇") == "城关镇"
+
+
+def test_tidy_export_columns_and_parquet(tmp_path: Path) -> None:
+    for i in range(2):
+        _save(_report(i), tmp_path / "in" / f"{i}.json")
+    m = merge([tmp_path / "in"])
+    frame = tidy_frame(m)
+    assert tuple(frame.columns) == TIDY_EXPORT_COLUMNS
+    assert len(frame) == 2 * len(list(F2021.cells()))
+    row = frame[(frame.table == "t3") & (frame.row == "new") & (frame.column == "total")].iloc[0]
+    assert (
+        row.cell
+        == "表三!" + __import__("xls_gongkai.layout", fromlist=["x"]).layout_for(F2021).pos("t3", "new", "total").a1
+    )
+    assert row.file.endswith(".json")
+    pq = write_tidy(m, tmp_path / "out" / "tidy.parquet")
+    import pandas as pd
+
+    back = pd.read_parquet(pq)
+    assert back["value"].sum() == pytest.approx(frame["value"].sum())
+    assert back.shape == frame.shape
+
+
+def test_rerun_gives_identical_bytes_and_inputs_untouched(tmp_path: Path) -> None:
+    paths = [_save(_report(i), tmp_path / "in" / f"{i}.json", 1_700_000_000 + i) for i in range(3)]
+    before = [(p.read_bytes(), p.stat().st_mtime) for p in paths]
+    out = tmp_path / "in" / "汇总.xlsx"  # inside the input folder: never read back as an input
+    write_summary(merge([tmp_path / "in"], exclude=[out]), out)
+    first = out.read_bytes()
+    m2 = merge([tmp_path / "in"], exclude=[out])
+    assert m2.report.units == 3
+    write_summary(m2, out)
+    assert out.read_bytes() == first
+    assert [(p.read_bytes(), p.stat().st_mtime) for p in paths] == before
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")], "no temporary file left behind"
+
+
+def test_failed_write_leaves_the_old_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _save(_report(1), tmp_path / "in" / "1.json")
+    m = merge([tmp_path / "in"])
+    out = tmp_path / "汇总.xlsx"
+    out.write_bytes(b"old")
+    import xls_gongkai.merge as mod
+
+    def boom(*_a: object, **_k: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(mod, "_add_sheets", boom)
+    with pytest.raises(RuntimeError):
+        write_summary(m, out)
+    assert out.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir() if p.is_file()] == ["汇总.xlsx"]
