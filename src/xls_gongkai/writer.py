@@ -272,6 +272,7 @@ class _SheetPlan:
     validations: tuple[tuple[int, int, int, int, Mapping[str, Any]], ...]
     conds: tuple[_Cond, ...]
     width: int  # columns used (for the title rows)
+    pages_tall: int = 0  # 0: as many pages as needed; 1: a short sheet is scaled onto one page
 
 
 @dataclass(frozen=True)
@@ -319,9 +320,7 @@ def _ranges(cells: Iterable[tuple[int, int]]) -> list[tuple[int, int, int, int]]
 
 
 def _range_text(rects: Sequence[tuple[int, int, int, int]]) -> str:
-    return " ".join(
-        a1(r0, c0) if (r0, c0) == (r1, c1) else f"{a1(r0, c0)}:{a1(r1, c1)}" for r0, c0, r1, c1 in rects
-    )
+    return " ".join(a1(r0, c0) if (r0, c0) == (r1, c1) else f"{a1(r0, c0)}:{a1(r1, c1)}" for r0, c0, r1, c1 in rects)
 
 
 def _bad_value_formula(kind: CellKind, ref: str) -> str:
@@ -336,7 +335,7 @@ def _bad_value_formula(kind: CellKind, ref: str) -> str:
 
 def _data_sheet_plan(fmt: Format, lay: Layout, sheet: str) -> _SheetPlan:
     tables = [tl for tl in lay.tables.values() if tl.sheet == sheet]
-    computed = computed_cells(fmt)
+    by_key = {c.key: c for c in expand(fmt)}
     width = lay.width(sheet)
     merges: list[_Merge] = []
     stub = max(tl.stub_cols for tl in tables)
@@ -384,10 +383,14 @@ def _data_sheet_plan(fmt: Format, lay: Layout, sheet: str) -> _SheetPlan:
         per_row = lines * line / (m.last_row - m.first_row + 1)
         for r in range(m.first_row, m.last_row + 1):
             heights[r] = max(heights.get(r, line), per_row)
+    # Check cells below a table wrap their "✘ … 差 n" text over up to three short lines.
     for tl in tables:
-        for (_rule, _t, _i, _e), pos in tl.checks.items():
+        for key, pos in tl.checks.items():
             if pos.row > max(tl.rows.values()):
-                heights[pos.row] = max(heights.get(pos.row, line), 40.0)
+                rule = by_key[key].rule
+                text = f"{excel.FAIL} {rule.short}，差 -1234" if rule.kind is not RuleKind.CELLS else "✘ 12处数值不合规"
+                lines = min(3, math.ceil(display_width(text) * 0.86 / max(widths[pos.col] - 1, 1)))
+                heights[pos.row] = max(heights.get(pos.row, line), 12.0 * lines + 4)
     heights[0] = 24.0
     heights[1] = 18.0
     heights[2] = 18.0
@@ -428,20 +431,19 @@ def _data_sheet_plan(fmt: Format, lay: Layout, sheet: str) -> _SheetPlan:
     # The cells a failing check covers turn yellow (the formula looks at the check cell).
     for tl in tables:
         for key, pos in tl.checks.items():
-            check = next(c for c in expand(fmt) if c.key == key)
+            check = by_key[key]
             if check.rule.kind is RuleKind.CELLS:
                 continue
             keys = check.leaf_keys(check.lhs) + check.leaf_keys(check.rhs)
             rects = _ranges((tl.rows[r], tl.cols[c]) for _t, r, c in keys)
             r0, c0, r1, c1 = rects[0]
-            opts: dict[str, Any] = {
+            involved: dict[str, Any] = {
                 "type": "formula",
                 "criteria": f'=LEFT({a1(pos.row, pos.col, absolute=True)},1)="{excel.FAIL}"',
             }
             if len(rects) > 1:
-                opts["multi_range"] = _range_text(rects)
-            conds.append(_Cond(r0, c0, r1, c1, opts, "cf_involved"))
-    _ = computed  # computed totals are covered too: a wrong total is worth seeing
+                involved["multi_range"] = _range_text(rects)
+            conds.append(_Cond(r0, c0, r1, c1, involved, "cf_involved"))
 
     if len(tables) == 1:
         tl = tables[0]
@@ -460,6 +462,8 @@ def _data_sheet_plan(fmt: Format, lay: Layout, sheet: str) -> _SheetPlan:
         validations=tuple(validations),
         conds=tuple(conds),
         width=width,
+        # 表二's blocks are short but many: one page prints better than a stray last block.
+        pages_tall=1 if max(tl.bottom for tl in tables) < 45 else 0,
     )
 
 
@@ -698,6 +702,8 @@ def write_workbook(
             ws.set_column(c, c, w)
         for r, h in sp.heights.items():
             ws.set_row(r, h)
+        if sp.pages_tall:
+            ws.fit_to_pages(1, sp.pages_tall)
         if sp.freeze:
             ws.freeze_panes(*sp.freeze)
         if sp.repeat:
@@ -796,7 +802,9 @@ def _write_guide(ws: Worksheet, st: Mapping[str, XFormat], plan: _Plan, report: 
         title = f"{report.year}年度政府信息公开工作年度报告　审核意见（见“{ISSUES_SHEET}”）"
     ws.set_row(0, 26)
     ws.merge_range(0, 0, 0, 1, title, st["sheet_title"])
-    ws.merge_range(1, 0, 1, 1, "本工作簿由 xls-gongkai 生成。请只在白色单元格中填写；灰色单元格已锁定。", st["unit_line"])
+    ws.merge_range(
+        1, 0, 1, 1, "本工作簿由 xls-gongkai 生成。请只在白色单元格中填写；灰色单元格已锁定。", st["unit_line"]
+    )
     cells = lay.guide_unit_cells
     rows = [
         ("name", "填报单位", report.unit.name),
@@ -826,10 +834,16 @@ def _write_guide(ws: Worksheet, st: Mapping[str, XFormat], plan: _Plan, report: 
     tables = "、".join(lay.data_sheets)
     paragraphs = [
         ("一、填写什么", ""),
-        ("", f"“{tables}”对应年度报告正文第二、三、四部分的表格，版式与国务院办公厅政府信息公开办公室印发的格式一致；"
-         f"“{TEXT_SHEET}”填写正文第一、五、六部分。统计期为 {report.year} 年 1 月 1 日至 12 月 31 日。"),
+        (
+            "",
+            f"“{tables}”对应年度报告正文第二、三、四部分的表格，版式与国务院办公厅政府信息公开办公室印发的格式一致；"
+            f"“{TEXT_SHEET}”填写正文第一、五、六部分。统计期为 {report.year} 年 1 月 1 日至 12 月 31 日。",
+        ),
         ("二、怎么填", ""),
-        ("", "只在白色单元格中填写，灰色单元格（标签、合计、校验）已锁定。数量填 0 或正整数；没有的填 0，不要留空（留空视为未填报）。"),
+        (
+            "",
+            "只在白色单元格中填写，灰色单元格（标签、合计、校验）已锁定。数量填 0 或正整数；没有的填 0，不要留空（留空视为未填报）。",
+        ),
     ]
     if has_signed:
         paragraphs.append(("", "“本年增/减”比上一年增加的填正数，减少的填负数（如 -8）。"))
@@ -838,13 +852,19 @@ def _write_guide(ws: Worksheet, st: Mapping[str, XFormat], plan: _Plan, report: 
     paragraphs += [
         ("", "“总计”“（七）总计”等合计由公式自动计算，无需填写。请勿增删行列、修改工作表名称，报送时保持 .xlsx 格式。"),
         ("三、校验是什么", ""),
-        ("", f"本工作簿共有 {n_checks} 项校验（勾稽关系），结果显示在各表右侧和下方的灰色单元格中：✔ 表示通过；"
-         "✘ 表示不一致，并写明哪两项不等、相差多少，相关单元格以黄色标出；填写不合规的数值以红色标出。"
-         f"“{lay.data_sheets[0]}”顶部显示“共 {n_checks} 项校验，X 项未通过”。报送前请确认全部通过。"),
+        (
+            "",
+            f"本工作簿共有 {n_checks} 项校验（勾稽关系），结果显示在各表右侧和下方的灰色单元格中：✔ 表示通过；"
+            "✘ 表示不一致，并写明哪两项不等、相差多少，相关单元格以黄色标出；填写不合规的数值以红色标出。"
+            f"“{lay.data_sheets[0]}”顶部显示“共 {n_checks} 项校验，X 项未通过”。报送前请确认全部通过。",
+        ),
         *[("", line) for line in plan.guide_rules],
         ("四、报送", ""),
-        ("", f"请于 {options.deadline or '规定时间'} 前报送本工作簿"
-         + (f"；联系人：{options.contact}。" if options.contact else "。")),
+        (
+            "",
+            f"请于 {options.deadline or '规定时间'} 前报送本工作簿"
+            + (f"；联系人：{options.contact}。" if options.contact else "。"),
+        ),
     ]
     r = fc.row + 2
     for head, text in paragraphs:
@@ -877,7 +897,12 @@ def _annotate(
     ws = wb.add_worksheet(ISSUES_SHEET)
     errors = sum(1 for i in issues if i.severity is Severity.ERROR)
     ws.merge_range(
-        0, 0, 0, 7, f"问题清单：共 {len(issues)} 项（错误 {errors} 项，警告 {len(issues) - errors} 项）", st["sheet_title"]
+        0,
+        0,
+        0,
+        7,
+        f"问题清单：共 {len(issues)} 项（错误 {errors} 项，警告 {len(issues) - errors} 项）",
+        st["sheet_title"],
     )
     heads = ("序号", "级别", "规则/代码", "位置（点击跳转）", "行", "列", "问题说明", "应为 / 实为")
     for c, (h, w) in enumerate(zip(heads, (6, 8, 14, 18, 30, 16, 70, 16), strict=True)):
@@ -953,7 +978,9 @@ def generate_templates(
     elif isinstance(fmt, str):
         fmt = get_format(fmt)
     if not fmt.covers(year):
-        raise UsageError(f"格式 {fmt.id}（适用 {fmt.years_text}）不适用于 {year} 年度；请去掉 --format 或改用适用的格式。")
+        raise UsageError(
+            f"格式 {fmt.id}（适用 {fmt.years_text}）不适用于 {year} 年度；请去掉 --format 或改用适用的格式。"
+        )
     out = Path(out_dir)
     targets = [out / template_filename(u, year) for u in units]
     seen: dict[Path, Unit] = {}
