@@ -1,0 +1,115 @@
+"""``xls-gongkai generate``: blank, locked, self-checking templates for one unit or a roster."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from xls_gongkai.errors import UsageError, XlsGongkaiError
+from xls_gongkai.report import Unit
+from xls_gongkai.spec import Format, format_for_year, get_format
+
+
+def _pick(year: int | None, format_name: str | None) -> tuple[int, Format]:
+    if format_name:
+        fmt = get_format(format_name)
+        if year is None:
+            # Reports are filed early in the year for the year before.
+            year = date.today().year - 1
+            if not fmt.covers(year):
+                year = fmt.year_to or fmt.year_from
+        return year, fmt
+    if year is None:
+        raise UsageError("请用 --year 指定报告年度（如 --year 2024），或用 --format 指定格式。")
+    return year, format_for_year(year)
+
+
+def generate(
+    year: Annotated[
+        int | None, typer.Option("--year", "-y", help="报告年度（如 2024）；格式由年度自动确定。", show_default=False)
+    ] = None,
+    roster: Annotated[
+        Path | None,
+        typer.Option(
+            "--roster",
+            "-r",
+            help="单位名册（CSV：UTF-8 或 GBK；或 XLSX），列：代码、名称，可选 上级。每个单位生成一个模板。",
+            show_default=False,
+        ),
+    ] = None,
+    unit: Annotated[
+        str | None, typer.Option("--unit", "-u", help="只为一个单位生成：单位名称。", show_default=False)
+    ] = None,
+    code: Annotated[str, typer.Option("--code", help="与 --unit 一起使用：单位代码。")] = "",
+    parent: Annotated[str, typer.Option("--parent", help="与 --unit 一起使用：上级单位。")] = "",
+    out: Annotated[Path, typer.Option("--out", "-o", help="输出目录（不存在时自动创建）。")] = Path("."),
+    format_name: Annotated[
+        str | None,
+        typer.Option(
+            "--format", "-f", help="格式 ID（gongkai-2019 / gongkai-2021）或 YAML 文件路径。", show_default=False
+        ),
+    ] = None,
+    password: Annotated[
+        str | None,
+        typer.Option("--password", help="工作表保护密码（不设则无密码保护，防误改）。", show_default=False),
+    ] = None,
+    deadline: Annotated[str, typer.Option("--deadline", help="报送截止时间，写入填报说明（如 2025年2月20日）。")] = "",
+    contact: Annotated[str, typer.Option("--contact", help="联系人及电话，写入填报说明。")] = "",
+    force: Annotated[bool, typer.Option("--force", help="覆盖已存在的同名文件。")] = False,
+) -> None:
+    """生成填报模板：每个单位一个锁定、带数据验证和自动校验的 Excel 工作簿。
+
+    文件名为 <代码>_<名称>_<年度>.xlsx；已存在的文件不会被覆盖（除非加 --force）。
+
+    示例：
+
+      xls-gongkai generate --year 2024 --roster samples/roster.csv --out out/
+
+      xls-gongkai generate --year 2024 --unit 城关镇 --code 410102001 --out out/
+
+      xls-gongkai generate -y 2024 -r 名册.xlsx -o 模板/ --deadline "2025年2月20日" --contact "政务公开办 0371-1234567"
+    """
+    from xls_gongkai.cli import fail
+    from xls_gongkai.roster import load_roster
+    from xls_gongkai.writer import WriteOptions, generate_templates
+
+    try:
+        if (roster is None) == (unit is None):
+            raise UsageError("请用 --roster 指定名册，或用 --unit 指定一个单位（二者选一）。")
+        y, fmt = _pick(year, format_name)
+        if roster is not None:
+            units = load_roster(roster).units
+        else:
+            assert unit is not None  # checked above
+            if not unit.strip():
+                raise UsageError("--unit 的单位名称不能为空。")
+            units = (Unit(code.strip(), unit.strip(), parent.strip()),)
+        options = WriteOptions(password=password or None, deadline=deadline, contact=contact)
+        if len(units) == 1:
+            paths = generate_templates(units, y, out, fmt=fmt, options=options, force=force)
+        else:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            with Progress(
+                TextColumn("生成模板"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                transient=True,
+            ) as bar:
+                task = bar.add_task("", total=len(units))
+
+                def advance(u: Unit, _path: Path) -> None:
+                    bar.update(task, advance=1, description=u.name)
+
+                paths = generate_templates(units, y, out, fmt=fmt, options=options, force=force, progress=advance)
+    except XlsGongkaiError as exc:
+        raise fail(exc) from exc
+    if len(paths) == 1:
+        typer.echo(f"已生成 {paths[0]}（{y} 年度，格式 {fmt.name}）")
+    else:
+        typer.echo(f"已生成 {len(paths)} 个模板（{y} 年度，格式 {fmt.name}），保存在 {out}")
