@@ -452,7 +452,7 @@ def _docx_document(report: Report) -> DocxDocument:
     title = doc.add_paragraph(style="Title")
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = title.add_run(document_title(report))
-    run.font.size = Pt(20)
+    run.font.size = Pt(18)
     _east_asian(run, _HEADING_FONT)
 
     for kind, section, payload in _blocks(report):

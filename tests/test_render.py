@@ -1,0 +1,282 @@
+"""render.py: the report document in md / html / docx, and the render CLI."""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from xls_gongkai.cli import app
+from xls_gongkai.render import (
+    FEE_PLACEHOLDER,
+    TEXT_PLACEHOLDER,
+    document_title,
+    missing_statements,
+    render_docx,
+    render_html,
+    render_markdown,
+    table_grid,
+)
+from xls_gongkai.report import Report, Unit
+from xls_gongkai.sample import random_report
+from xls_gongkai.spec import get_format
+
+DATA = Path(__file__).parent / "data"
+F2019 = get_format("gongkai-2019")
+F2021 = get_format("gongkai-2021")
+TEXTS = {"s1": "总体情况正文。", "s5": "存在问题与改进。", "s6": "本年度未收取信息处理费。"}
+
+
+def potouzhen() -> Report:
+    return Report.from_json((DATA / "potouzhen_2020.json").read_text(encoding="utf-8"))
+
+
+def sample2024(texts: dict[str, str] | None = None) -> Report:
+    return random_report(
+        F2021, Unit("001", "城关镇人民政府"), 2024, random.Random(3), TEXTS if texts is None else texts
+    )
+
+
+# --------------------------------------------------------------------------- the grid
+
+
+def test_table_three_grid_has_the_official_merged_header() -> None:
+    grid = table_grid(F2021.table("t3"))
+    at = grid.at()
+    assert grid.header_rows == 3
+    assert grid.cols == 3 + 7  # three label columns, seven value columns
+    corner = at[(0, 0)]
+    assert corner.text.startswith("（本列数据的勾稽关系为")
+    assert (corner.rowspan, corner.colspan) == (3, 3)
+    assert (at[(0, 3)].text, at[(0, 3)].colspan) == ("申请人情况", 7)
+    assert (at[(1, 3)].text, at[(1, 3)].rowspan) == ("自然人", 2)
+    assert (at[(1, 4)].text, at[(1, 4)].colspan) == ("法人或其他组织", 5)
+    assert (at[(1, 9)].text, at[(1, 9)].rowspan) == ("总计", 2)
+    assert [at[(2, c)].text for c in range(4, 9)] == ["商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他"]
+    # rows: 一 spans all three label columns; 三 spans its 25 sub-rows in 2021 (1+1+8+3+5+3+1+... )
+    assert (at[(3, 0)].text, at[(3, 0)].colspan) == ("一、本年新收政府信息公开申请数量", 3)
+    results = at[(5, 0)]
+    assert results.text == "三、本年度办理结果"
+    assert results.rowspan == len(F2021.table("t3").row_nodes["results"].leaves())
+    withheld = next(c for c in grid.cells if c.text == "（三）不予公开")
+    assert (withheld.col, withheld.rowspan) == (1, 8)
+    disclosed = next(c for c in grid.cells if c.text == "（一）予以公开")
+    assert (disclosed.col, disclosed.colspan) == (1, 2)
+    assert grid.rows == 3 + len(F2021.table("t3").leaf_rows)
+
+
+def test_table_four_grid_has_no_row_label_and_three_header_rows() -> None:
+    grid = table_grid(F2021.table("t4"))
+    at = grid.at()
+    assert (grid.rows, grid.cols) == (4, 15)
+    assert (at[(0, 0)].text, at[(0, 0)].colspan) == ("行政复议", 5)
+    assert (at[(1, 0)].text, at[(1, 0)].rowspan) == ("结果维持", 2)
+    assert (at[(0, 5)].text, at[(0, 5)].colspan) == ("行政诉讼", 10)
+    assert (at[(1, 5)].text, at[(1, 5)].colspan) == ("未经复议直接起诉", 5)
+    assert (at[(1, 10)].text, at[(1, 10)].colspan) == ("复议后起诉", 5)
+    assert at[(2, 14)].text == "总计"
+    assert all(at[(3, c)].key is not None for c in range(15))
+
+
+def test_every_grid_covers_each_position_exactly_once() -> None:
+    report = sample2024()
+    for fmt in (F2019, F2021):
+        for table in fmt.tables:
+            grid = table_grid(table, report if fmt is F2021 else None, width=6)
+            covered: dict[tuple[int, int], int] = {}
+            for c in grid.cells:
+                for r in range(c.row, c.row + c.rowspan):
+                    for k in range(c.col, c.col + c.colspan):
+                        covered[(r, k)] = covered.get((r, k), 0) + 1
+            assert set(covered) == {(r, k) for r in range(grid.rows) for k in range(grid.cols)}, table.id
+            assert set(covered.values()) == {1}, table.id
+            keys = [c.key for c in grid.cells if c.key]
+            assert sorted(keys) == sorted((table.id, r, c) for r, c in table.cells()), table.id
+
+
+def test_unsplit_other_handling_prints_as_one_row() -> None:
+    values = dict(sample2024().values)
+    for sub in ("oh_no_correction", "oh_no_fee", "oh_other"):
+        for col in F2021.table("t3").leaf_columns:
+            values.pop(("t3", sub, col.id), None)
+    for col in F2021.table("t3").leaf_columns:
+        values[("t3", "other_handling", col.id)] = 2
+    report = Report(Unit("1", "某镇"), 2022, F2021.id, values, TEXTS)
+    grid = table_grid(F2021.table("t3"), report)
+    row = next(c for c in grid.cells if c.text == "（六）其他处理")
+    assert (row.rowspan, row.colspan) == (1, 2)
+    assert not any(c.text.startswith("3.其他") for c in grid.cells)
+    assert "三、本年度办理结果 › （六）其他处理 | 2 |" in render_markdown(report)
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def test_markdown_has_title_sections_and_values() -> None:
+    report = potouzhen()
+    md = render_markdown(report)
+    assert md.startswith("# 坡头镇人民政府2020年政府信息公开工作年度报告\n")
+    headings = re.findall(r"^## (.+)$", md, flags=re.M)
+    assert headings == [s.label for s in F2019.sections]
+    assert "| 政府集中采购 | 113 | 13.7951 |" in md
+    assert "| 规范性文件 | 17 | 17 | 17 |" in md
+    assert "| 三、本年度办理结果 › （一）予以公开 | 1 | 0 | 0 | 0 | 0 | 0 | 1 |" in md
+    assert report.texts["s5"].splitlines()[0] in md
+    # 2020 is before the 信息处理费 statement became a standard part of 六
+    assert FEE_PLACEHOLDER not in md
+
+
+def _md_cell_count(md: str) -> int:
+    return sum(line.count("|") - 1 for line in md.splitlines() if line.startswith("| ") and "---" not in line)
+
+
+def test_blank_values_stay_blank() -> None:
+    report = potouzhen()
+    values = dict(report.values)
+    del values[("t3", "new", "natural")]
+    md = render_markdown(Report(report.unit, report.year, report.format_id, values, report.texts))
+    assert "| 一、本年新收政府信息公开申请数量 |  | 0 |" in md
+
+
+def test_fee_statement_placeholder_from_2021() -> None:
+    report = sample2024({"s1": "总体。", "s5": "问题。", "s6": "无。"})
+    notes = missing_statements(report)
+    assert len(notes) == 1
+    assert "信息处理费" in notes[0]
+    md = render_markdown(report)
+    assert "无。" in md
+    assert f"**{FEE_PLACEHOLDER}**" in md
+    html = render_html(report)
+    assert f"<mark>{FEE_PLACEHOLDER}</mark>" in html.replace("&quot;", '"').replace("&ldquo;", "“")
+    with_fee = sample2024()
+    assert missing_statements(with_fee) == []
+    assert FEE_PLACEHOLDER not in render_markdown(with_fee)
+
+
+def test_empty_texts_are_flagged() -> None:
+    report = sample2024({})
+    notes = missing_statements(report)
+    assert len(notes) == 4  # s1, s5, s6 empty, and 六 lacks the fee statement
+    md = render_markdown(report)
+    assert md.count(TEXT_PLACEHOLDER) == 2
+    assert md.count(FEE_PLACEHOLDER) == 1
+
+
+class _Spans(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: list[tuple[str, dict[str, str | None]]] = []
+        self._open: dict[str, str | None] | None = None
+        self._text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("td", "th"):
+            self._open, self._text = dict(attrs), ""
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._text += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._open is not None:
+            self.cells.append((self._text, self._open))
+            self._open = None
+
+
+def test_html_has_real_spans_and_escapes() -> None:
+    report = potouzhen()
+    html = render_html(report)
+    assert "<title>坡头镇人民政府2020年政府信息公开工作年度报告</title>" in html
+    assert '<meta charset="utf-8">' in html
+    parser = _Spans()
+    parser.feed(html)
+    spans = {text: attrs for text, attrs in parser.cells}
+    assert spans["申请人情况"].get("colspan") == "7"
+    assert spans["自然人"].get("rowspan") == "2"
+    assert spans["三、本年度办理结果"].get("rowspan") == str(len(F2019.table("t3").row_nodes["results"].leaves()))
+    assert spans["行政诉讼"].get("colspan") == "10"
+    evil = Report(report.unit, report.year, report.format_id, report.values, {"s1": "<script>alert(1)</script>"})
+    assert "<script>alert" not in render_html(evil)
+
+
+def test_docx_structure_fonts_and_merges(tmp_path: Path) -> None:
+    import docx
+    from docx.oxml.ns import qn
+
+    report = potouzhen()
+    path = render_docx(report, tmp_path / "r.docx")
+    doc = docx.Document(str(path))
+    texts = [p.text for p in doc.paragraphs if p.text.strip()]
+    assert texts[0] == document_title(report)
+    for s in F2019.sections:
+        assert s.label in texts
+    # East Asian font is set on the Normal style and on runs
+    normal = doc.styles["Normal"].element.rPr.find(qn("w:rFonts"))
+    assert normal.get(qn("w:eastAsia")) == "宋体"
+    # 表二 has five blocks, then 表三 and 表四
+    assert len(doc.tables) == 5 + 2
+    t3 = doc.tables[5]
+    assert len(t3.rows) == 3 + len(F2019.table("t3").leaf_rows)
+    # python-docx repeats a merged cell's text in every grid position it covers
+    assert t3.cell(0, 3).text == t3.cell(0, 9).text == "申请人情况"
+    assert t3.cell(1, 3).text == t3.cell(2, 3).text == "自然人"
+    assert t3.cell(3, 0).text == t3.cell(3, 2).text == "一、本年新收政府信息公开申请数量"
+    assert [t3.cell(3, c).text for c in range(3, 10)] == ["1", "0", "0", "0", "0", "0", "1"]
+    t4 = doc.tables[6]
+    assert t4.cell(0, 5).text == t4.cell(0, 14).text == "行政诉讼"
+    assert [t4.cell(3, c).text for c in range(15)] == ["0"] * 15
+    procurement = doc.tables[4]
+    assert [c.text for c in procurement.rows[-1].cells][:3] == ["政府集中采购", "113", "13.7951"]
+
+
+@pytest.mark.soffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) 未安装：跳过 DOCX→PDF 测试")
+def test_docx_opens_in_libreoffice(tmp_path: Path) -> None:
+    from tests.lo import convert
+
+    files = [render_docx(potouzhen(), tmp_path / "a.docx"), render_docx(sample2024(), tmp_path / "b.docx")]
+    pdfs = convert(files, "pdf", tmp_path / "pdf")
+    assert len(pdfs) == 2
+    for pdf in pdfs:
+        assert pdf.read_bytes().startswith(b"%PDF")
+        if shutil.which("pdftotext"):
+            text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+            assert "政府信息公开工作年度报告" in text
+            assert "申请人情况" in text
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_render_md_to_stdout_and_files(tmp_path: Path) -> None:
+    runner = CliRunner()
+    src = tmp_path / "r.json"
+    src.write_text(sample2024({"s1": "a", "s5": "b", "s6": "无"}).to_json(), encoding="utf-8")
+    result = runner.invoke(app, ["render", str(src), "--to", "md", "--out", "-"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("# 城关镇人民政府2024年政府信息公开工作年度报告")
+    assert "信息处理费" in result.stderr  # the placeholder is announced
+    for to in ("html", "docx"):
+        result = runner.invoke(app, ["render", str(src), "--to", to])
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / f"r.{to}").stat().st_size > 1000
+
+
+def test_cli_render_bad_input_exits_2(tmp_path: Path) -> None:
+    runner = CliRunner()
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    result = runner.invoke(app, ["render", str(bad), "--to", "md"])
+    assert result.exit_code == 2
+    assert "不是报告数据文件" in result.stderr
+    result = runner.invoke(app, ["render", str(tmp_path / "missing.json")])
+    assert result.exit_code == 2
+    assert "找不到输入文件" in result.stderr
+    result = runner.invoke(app, ["render", str(tmp_path / "bad.json"), "--to", "docx", "--out", "-"])
+    assert result.exit_code == 2
