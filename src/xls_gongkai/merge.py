@@ -318,6 +318,9 @@ def _key(unit: Unit) -> str:
 def _with_rule_issues(res: Result, report: Report) -> tuple[Issue, ...]:
     """The result's issues (the reader and :func:`_read_json` have run the rule checks), located."""
     out = list(res.issues)
+    if report.units > 1:
+        # A summary made by merge has no text of its own (units' texts are not summed).
+        out = [i for i in out if i.code != Code.TEXT_MISSING]
     unit = report.unit
     file = res.source
     return tuple(
@@ -496,7 +499,7 @@ def merge_results(
                 continue
             ordered_keys.append(k)
             if k not in entries:
-                entries[k] = Entry(u, Status.MISSING, note="未报送")
+                entries[k] = Entry(u, Status.MISSING)
                 merge_issues.append(
                     Issue(
                         code=NOT_SUBMITTED,

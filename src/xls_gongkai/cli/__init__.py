@@ -48,6 +48,7 @@ def _root(
 app.add_typer(formats_cmd.app, name="formats")
 app.command("render")(__import__("xls_gongkai.cli.render", fromlist=["render_cmd"]).render_cmd)
 app.command("generate")(__import__("xls_gongkai.cli.generate", fromlist=["generate"]).generate)
+app.command("merge")(__import__("xls_gongkai.cli.merge", fromlist=["merge_cmd"]).merge_cmd)
 
 
 def main() -> None:
