@@ -27,7 +27,7 @@ from typing import Any
 
 from xls_gongkai.errors import TemplateMismatchError, UnreadableWorkbookError, UsageError, WorkbookError
 from xls_gongkai.issues import Code, Issue, Result
-from xls_gongkai.labels import TableMatcher, normalise
+from xls_gongkai.labels import TableMatcher, match_all, normalise
 from xls_gongkai.layout import FIRST_TABLE_ROW, GUIDE_SHEET, META_SHEET, TEXT_SHEET, Layout, a1, layout_for
 from xls_gongkai.report import CellKey, Report, Unit, Value
 from xls_gongkai.rules import check_report, computed_cells, format_number
@@ -162,17 +162,25 @@ def _header_blocks(grid: Grid, matcher: TableMatcher, table: Table) -> list[tupl
     """Runs of rows holding column labels of ``table``: (first row, last row, leaf id → column)."""
     leaf_ids = {n.id for n in table.leaf_columns}
     need = min(2, len(leaf_ids))
+    columns = list(table.column_nodes.values())
     matched_rows: dict[int, set[str]] = {}
+    strong: set[int] = set()
     for r, row in enumerate(grid):
         hits: set[str] = set()
+        # A header row holds no numbers; a data row's stub ("（七）总计", "3.其他") may look like
+        # a column label and must not start a new header.
+        if any(_is_numberish(v) for v in row):
+            continue
         for v in row:
             t = _text(v)
             if t and len(t) <= 60:
-                node = matcher.column(t)
-                if node is not None:
+                # Ambiguous is fine here ("结果维持" under three groups): it is still a header.
+                for node in match_all(t, columns):
                     hits.add(node.id)
         if hits:
             matched_rows[r] = hits
+            if len(hits & leaf_ids) >= need or len(hits) >= 2:
+                strong.add(r)
     blocks: list[tuple[int, int, dict[str, int]]] = []
     rows = sorted(matched_rows)
     i = 0
@@ -182,7 +190,7 @@ def _header_blocks(grid: Grid, matcher: TableMatcher, table: Table) -> list[tupl
             j += 1
         first, last = rows[i], rows[j]
         cols = _header_columns(grid, first, last, matcher, leaf_ids)
-        if len(cols) >= need:
+        if len(cols) >= need and any(first <= x <= last for x in strong):
             blocks.append((first, last, cols))
         i = j + 1
     return blocks
@@ -819,9 +827,11 @@ def _unrecognised(reading: _Reading, lay: Layout, positions: Mapping[CellKey, tu
                 if r < top.get(sheet, FIRST_TABLE_ROW):
                     continue  # the sheet title, unit line and check summary the writer puts there
                 for c, v in enumerate(row):
-                    if is_blank(v) or (r, c) in cells:
+                    if is_blank(v) or (not moved and (r, c) in cells):
                         continue
                     ref = a1(r, c)
+                    # Once rows or columns moved, the template's positions mean nothing here:
+                    # what is known is a located value, a label text or a check result.
                     if moved and ((sheet, ref) in value_cells or _is_decoration(v, label_texts)):
                         continue
                     out.append({"sheet": sheet, "cell": ref, "text": cell_text(v)})

@@ -1,0 +1,329 @@
+"""reader.read_workbook: our templates read back exactly, and every odd workbook a clerk sends."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import xlsxwriter
+from hypothesis import HealthCheck, given, settings
+from python_calamine import CalamineWorkbook
+
+from tests.conftest import consistent_reports
+from xls_gongkai.errors import TemplateMismatchError
+from xls_gongkai.issues import Code, Result
+from xls_gongkai.layout import META_SHEET, layout_for
+from xls_gongkai.reader import read_many, read_workbook
+from xls_gongkai.report import Report, Unit, reports_to_frame
+from xls_gongkai.sample import broken, random_report
+from xls_gongkai.spec import Format, Severity, builtin_formats, get_format
+from xls_gongkai.writer import write_workbook
+
+FORMATS = builtin_formats()
+TEXTS = {"s1": "总体情况", "s5": "问题", "s6": "其他"}
+Grids = dict[str, list[list[Any]]]
+
+
+def sample(fmt: Format, seed: int = 1, unit: Unit = Unit("001", "城关镇")) -> Report:
+    return random_report(fmt, unit, fmt.year_from + 1, random.Random(seed), TEXTS)
+
+
+def grids_of(path: Path) -> Grids:
+    book = CalamineWorkbook.from_path(str(path))
+    return {n: book.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in book.sheet_names}
+
+
+def write_grids(path: Path, grids: Grids, hidden: tuple[str, ...] = (META_SHEET,)) -> Path:
+    """A workbook holding these grids as plain values (what a hand-made workbook looks like)."""
+    wb = xlsxwriter.Workbook(str(path))
+    for name, grid in grids.items():
+        ws = wb.add_worksheet(name)
+        for r, row in enumerate(grid):
+            for c, v in enumerate(row):
+                if v == "" or v is None:
+                    continue
+                if isinstance(v, str):
+                    ws.write_string(r, c, v)
+                else:
+                    ws.write(r, c, v)
+        if name in hidden:
+            ws.very_hidden()
+    wb.close()
+    return path
+
+
+def codes(result: Result) -> Counter[str]:
+    return Counter(i.code for i in result.issues)
+
+
+def set_cell(grids: Grids, sheet: str, a1: str, value: Any) -> None:
+    from xls_gongkai.layout import parse_a1
+
+    r, c = parse_a1(a1)
+    grid = grids[sheet]
+    while len(grid) <= r:
+        grid.append([])
+    while len(grid[r]) <= c:
+        grid[r].append("")
+    grid[r][c] = value
+
+
+# --------------------------------------------------------------------------- round trip
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.id)
+def test_round_trip_property(fmt: Format, tmp_path_factory: pytest.TempPathFactory) -> None:
+    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(consistent_reports(fmt))
+    def check(report: Report) -> None:
+        path = tmp_path_factory.mktemp("rt") / "a.xlsx"
+        write_workbook(path, report)
+        result = read_workbook(path)
+        assert result.report is not None
+        assert dict(result.report.values) == dict(report.values)
+        assert result.report.unit == report.unit
+        assert result.report.year == report.year
+        assert dict(result.report.texts) == dict(report.texts)
+        assert result.issues == []
+        # the tidy output names each value's sheet and cell
+        lay = layout_for(fmt)
+        frame = reports_to_frame([result.report])
+        cells = result.extra["cells"]
+        for row in frame.itertuples():
+            key = f"{row.table}|{row.row}|{row.column}"
+            pos = lay.pos(row.table, row.row, row.column)
+            assert cells[key] == f"{pos.sheet}!{pos.a1}"
+
+    check()
+
+
+def test_blank_template_is_all_missing(tmp_path: Path) -> None:
+    fmt = get_format(2024)
+    path = write_workbook(tmp_path / "blank.xlsx", Report(Unit("9", "东城街道"), 2024, fmt.id))
+    result = read_workbook(path)
+    assert (result.report is not None and not result.report.values) or all(
+        v == 0 for v in result.report.values.values()
+    )
+    c = codes(result)
+    from xls_gongkai.rules import computed_cells
+
+    n_inputs = sum(1 for k in fmt.cells() if k not in computed_cells(fmt))
+    assert c[Code.MISSING] == n_inputs
+    assert all(i.severity is Severity.WARNING for i in result.issues)
+    strict = read_workbook(path, strict=True)
+    assert sum(1 for i in strict.errors if i.code == Code.MISSING) == n_inputs
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.id)
+def test_broken_values_are_located(fmt: Format, tmp_path: Path) -> None:
+    report = broken(sample(fmt), ("t3", "new", "natural"), 3)
+    path = write_workbook(tmp_path / "b.xlsx", report)
+    result = read_workbook(path)
+    r1 = {i.column: i for i in result.issues if i.code == "R1"}
+    assert set(r1) == {"natural", "total"}  # the detail column and the total it feeds
+    issue = r1["natural"]
+    pos = layout_for(fmt).pos("t3", "new", "natural")
+    assert (issue.sheet, issue.cell, issue.file) == (pos.sheet, pos.a1, str(path))
+    assert issue.unit_name == "城关镇"
+    assert issue.column_label.endswith("自然人")
+    assert issue.message and issue.expected and issue.found
+
+
+# --------------------------------------------------------------------------- values typed oddly
+
+
+def test_text_numbers_full_width_and_notes(tmp_path: Path) -> None:
+    fmt = get_format(2021)
+    report = sample(fmt)
+    path = write_workbook(tmp_path / "a.xlsx", report)
+    grids = grids_of(path)
+    lay = layout_for(fmt)
+    p_new = lay.pos("t3", "new", "natural")
+    p_disc = lay.pos("t3", "disclosed", "natural")
+    p_issued = lay.pos("t2_1", "regulations", "issued")
+    p_fee = lay.pos("t2_8", "fees", "fee_amount")
+    p_bad = lay.pos("t3", "partial", "commercial")
+    n_new = report.values[("t3", "new", "natural")]
+    set_cell(
+        grids, p_new.sheet, p_new.a1, " " + str(n_new).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    )
+    set_cell(grids, p_disc.sheet, p_disc.a1, str(report.values[("t3", "disclosed", "natural")]) + ".0")
+    set_cell(grids, p_issued.sheet, p_issued.a1, "22（其中修订16件）")
+    set_cell(grids, p_fee.sheet, p_fee.a1, "251000元")
+    set_cell(grids, p_bad.sheet, p_bad.a1, "若干")
+    result = read_workbook(write_grids(tmp_path / "b.xlsx", grids))
+    assert result.report is not None
+    v = result.report.values
+    assert v[("t3", "new", "natural")] == n_new
+    assert v[("t2_1", "regulations", "issued")] == 22
+    assert v[("t2_8", "fees", "fee_amount")] == Decimal("25.1")
+    assert ("t3", "partial", "commercial") not in v
+    by_cell = {(i.code, i.cell): i for i in result.issues}
+    assert by_cell[(Code.NUMBER_IN_TEXT, p_issued.a1)].found == "22（其中修订16件）"
+    assert by_cell[(Code.UNIT_CONVERTED, p_fee.a1)].severity is Severity.WARNING
+    nan = by_cell[(Code.NOT_A_NUMBER, p_bad.a1)]
+    assert nan.severity is Severity.ERROR and "若干" in nan.message
+    assert (Code.NUMBER_IN_TEXT, p_new.a1) not in by_cell  # a full-width number is just a number
+
+
+def test_total_typed_over(tmp_path: Path) -> None:
+    fmt = get_format(2021)
+    report = sample(fmt)
+    path = write_workbook(tmp_path / "a.xlsx", report)
+    grids = grids_of(path)
+    pos = layout_for(fmt).pos("t3", "new", "total")
+    right = report.values[("t3", "new", "total")]
+    set_cell(grids, pos.sheet, pos.a1, right + 5)
+    result = read_workbook(write_grids(tmp_path / "b.xlsx", grids))
+    assert result.report is not None
+    assert result.report.values[("t3", "new", "total")] == right  # recomputed, never trusted
+    [issue] = [i for i in result.issues if i.code == Code.TOTAL_OVERWRITTEN]
+    assert (issue.cell, issue.expected, issue.found) == (pos.a1, str(right), str(right + 5))
+    assert issue.is_error
+
+
+def test_negative_and_fractional_counts_reported_by_r5(tmp_path: Path) -> None:
+    fmt = get_format(2021)
+    report = sample(fmt)
+    values = dict(report.values)
+    values[("t2_5", "licensing", "decisions")] = -2
+    values[("t2_6", "penalty", "decisions")] = Decimal("1.5")
+    path = write_workbook(tmp_path / "a.xlsx", Report(report.unit, report.year, fmt.id, values, TEXTS))
+    result = read_workbook(path)
+    r5 = {i.cell for i in result.issues if i.code == "R5"}
+    lay = layout_for(fmt)
+    assert r5 == {lay.pos("t2_5", "licensing", "decisions").a1, lay.pos("t2_6", "penalty", "decisions").a1}
+
+
+# --------------------------------------------------------------------------- structure
+
+
+def test_inserted_row_and_column_are_found_by_label(tmp_path: Path) -> None:
+    fmt = get_format(2021)
+    report = sample(fmt)
+    grids = grids_of(write_workbook(tmp_path / "a.xlsx", report))
+    lay = layout_for(fmt)
+    t3 = grids["表三"]
+    row = lay.tables["t3"].rows["withheld_law"]
+    t3.insert(row, ["", "", "（自行插入的说明行）"])
+    for line in t3:  # a column inserted at the very left
+        line.insert(0, "")
+    result = read_workbook(write_grids(tmp_path / "b.xlsx", grids))
+    assert result.report is not None
+    assert dict(result.report.values) == dict(report.values)
+    c = codes(result)
+    assert c[Code.STRUCTURE_CHANGED] == 1
+    assert not result.errors
+    moved = [i for i in result.issues if i.code == Code.UNRECOGNISED]
+    assert [i.found for i in moved] == ["（自行插入的说明行）"]
+
+
+def test_typed_outside_cells_is_unrecognised(tmp_path: Path) -> None:
+    fmt = get_format(2021)
+    grids = grids_of(write_workbook(tmp_path / "a.xlsx", sample(fmt)))
+    set_cell(grids, "表四", "C20", "备注：复议1件为上年结转")
+    set_cell(grids, "表三", "Z5", 7)
+    grids["我的草稿"] = [["草稿", 3]]
+    result = read_workbook(write_grids(tmp_path / "b.xlsx", grids))
+    got = {(u["sheet"], u["cell"], u["text"]) for u in result.extra["unrecognised"]}
+    assert got == {
+        ("表四", "C20", "备注：复议1件为上年结转"),
+        ("表三", "Z5", "7"),
+        ("我的草稿", "A1", "草稿"),
+        ("我的草稿", "B1", "3"),
+    }
+    assert codes(result)[Code.UNRECOGNISED] == 4
+
+
+def hand_made(fmt: Format, report: Report, tmp_path: Path, name: str = "hand.xlsx") -> Path:
+    """All tables copied onto one sheet by hand: no _meta, no formulas, no check cells."""
+    grids = grids_of(write_workbook(tmp_path / "src.xlsx", report))
+    lay = layout_for(fmt)
+    sheet: list[list[Any]] = [[f"{report.unit.name}{report.year}年政府信息公开工作年度报告"], []]
+    for data_sheet in lay.data_sheets:
+        tables = [tl for tl in lay.tables.values() if tl.sheet == data_sheet]
+        for tl in tables:
+            for r in range(tl.top, tl.data_top + len(tl.rows)):
+                sheet.append(list(grids[data_sheet][r][: tl.value_right + 1]))
+            sheet.append([])
+    return write_grids(tmp_path / name, {"Sheet1": sheet})
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.id)
+def test_hand_made_workbook_read_by_labels(fmt: Format, tmp_path: Path) -> None:
+    report = sample(fmt)
+    result = read_workbook(hand_made(fmt, report, tmp_path), unit=Unit("001", "城关镇"))
+    assert result.report is not None
+    assert result.report.format_id == fmt.id
+    assert result.report.year == report.year  # from the title
+    assert dict(result.report.values) == dict(report.values)
+    assert result.extra["located_by"] == "labels"
+    assert codes(result)[Code.STRUCTURE_CHANGED] == 1
+    assert not result.errors
+
+
+def test_hand_made_with_label_variants(tmp_path: Path) -> None:
+    fmt = get_format(2021)
+    report = sample(fmt)
+    path = hand_made(fmt, report, tmp_path)
+    grids = grids_of(path)
+    rows = grids["Sheet1"]
+    swaps = {"（一）予以公开": "(一) 予以公开", "行政规范性文件": "规范性文件", "1.属于国家秘密": "1、属于国家秘密"}
+    for line in rows:
+        for i, v in enumerate(line):
+            if isinstance(v, str) and v in swaps:
+                line[i] = swaps[v]
+    result = read_workbook(write_grids(tmp_path / "v.xlsx", grids), unit=Unit("001", "城关镇"))
+    assert result.report is not None
+    assert dict(result.report.values) == dict(report.values)
+
+
+def test_other_format_template(tmp_path: Path) -> None:
+    old = get_format("gongkai-2019")
+    report = Report(Unit("001", "城关镇"), 2024, old.id, sample(old).values, TEXTS)
+    path = write_workbook(tmp_path / "old.xlsx", report)
+    result = read_workbook(path)
+    [issue] = [i for i in result.issues if i.code == Code.OTHER_FORMAT]
+    assert issue.is_error and "2021" in issue.message
+    assert result.report is not None and result.report.format_id == old.id
+
+
+def test_year_and_unit_checked_against_options(tmp_path: Path) -> None:
+    fmt = get_format(2021)
+    path = write_workbook(tmp_path / "a.xlsx", sample(fmt))
+    result = read_workbook(path, year=2023, unit=Unit("002", "东城街道"))
+    c = codes(result)
+    assert c[Code.YEAR_MISMATCH] == 1 and c[Code.UNIT_MISMATCH] == 1
+    blank = write_workbook(tmp_path / "b.xlsx", Report(Unit("", ""), 2022, fmt.id, sample(fmt).values, TEXTS))
+    assert codes(read_workbook(blank))[Code.UNIT_NAME_BLANK] == 1
+    assert Code.UNIT_NAME_BLANK not in codes(read_workbook(blank, unit=Unit("003", "西城街道")))
+
+
+def test_other_spreadsheet_is_a_mismatch(tmp_path: Path) -> None:
+    path = write_grids(tmp_path / "x.xlsx", {"工资表": [["姓名", "工资"], ["张三", 3000]]})
+    with pytest.raises(TemplateMismatchError, match="x.xlsx"):
+        read_workbook(path)
+
+
+def test_read_many_keeps_order_and_never_raises(tmp_path: Path) -> None:
+    fmt = get_format(2021)
+    paths: list[Path] = []
+    for i in range(6):
+        paths.append(write_workbook(tmp_path / f"u{i}.xlsx", sample(fmt, seed=i, unit=Unit(f"{i:03}", f"单位{i}"))))
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"not a workbook")
+    paths.insert(3, bad)
+    seen: list[tuple[int, int]] = []
+    progress: Callable[[int, int], None] = lambda done, total: seen.append((done, total))  # noqa: E731
+    results = read_many(paths, jobs=2, progress=progress)
+    assert [r.source for r in results] == [str(p) for p in paths]
+    assert results[3].report is None and results[3].issues[0].code == Code.FILE_UNREADABLE
+    assert all(r.report is not None for i, r in enumerate(results) if i != 3)
+    assert seen[-1] == (7, 7)
+    serial = read_many(paths, jobs=1)
+    assert [r.issues for r in serial] == [r.issues for r in results]
