@@ -1,0 +1,106 @@
+"""The roster loader: encodings, XLSX, header spellings, and refusals that name the row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+from hypothesis import given
+from hypothesis import strategies as st
+
+from xls_gongkai.errors import RosterError
+from xls_gongkai.report import Unit
+from xls_gongkai.roster import load_roster, parse_roster
+
+SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "roster.csv"
+
+ROWS = "代码,名称,上级\n410102001,城关镇,河洛县\n410102902,县发展和改革委员会,河洛县\n"
+
+
+def test_sample_roster_has_about_twelve_distinct_units() -> None:
+    roster = load_roster(SAMPLE)
+    assert 10 <= len(roster.units) <= 15
+    assert len({u.code for u in roster.units}) == len(roster.units)
+    assert roster.units[0] == Unit("410102001", "城关镇", "河洛县")
+    assert any(u.name.endswith("街道") for u in roster.units)
+    assert any(u.name.startswith("县") and u.name.endswith(("局", "委员会", "办公室")) for u in roster.units)
+    assert roster.source == str(SAMPLE)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_csv_encodings(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "r.csv"
+    path.write_bytes(ROWS.encode(encoding))
+    roster = load_roster(path)
+    assert roster.units == (
+        Unit("410102001", "城关镇", "河洛县"),
+        Unit("410102902", "县发展和改革委员会", "河洛县"),
+    )
+
+
+def test_english_headers_any_order_no_parent_and_blank_lines(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("\nName , CODE\n城关镇,410102001\n\n,\n东城街道,410102002\n", encoding="utf-8")
+    roster = load_roster(path)
+    assert roster.units == (Unit("410102001", "城关镇"), Unit("410102002", "东城街道"))
+
+
+def test_tab_separated(tmp_path: Path) -> None:
+    path = tmp_path / "r.txt"
+    path.write_text("单位代码\t单位名称\n410102001\t城关镇\n", encoding="utf-8")
+    assert load_roster(path).units == (Unit("410102001", "城关镇"),)
+
+
+def test_xlsx_with_numeric_codes(tmp_path: Path) -> None:
+    path = tmp_path / "r.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("名册")
+    ws.write_row(0, 0, ["代码", "名称", "上级"])
+    ws.write_row(1, 0, [410102001, "城关镇", "河洛县"])  # a number, as Excel stores a typed code
+    ws.write_row(2, 0, ["410102002", "东城街道"])
+    wb.close()
+    roster = load_roster(path)
+    assert roster.units == (Unit("410102001", "城关镇", "河洛县"), Unit("410102002", "东城街道", ""))
+
+
+@pytest.mark.parametrize(
+    ("text", "needles"),
+    [
+        ("名称,上级\n城关镇,河洛县\n", ["第 1 行", "代码"]),
+        ("代码,上级\n410102001,河洛县\n", ["第 1 行", "名称"]),
+        ("代码,名称\n410102001,城关镇\n410102002,\n", ["第 3 行", "名称为空"]),
+        ("代码,名称\n410102001,城关镇\n410102001,东城街道\n", ["第 3 行", "410102001", "第 2 行", "重复"]),
+        ("代码,名称\n,城关镇\n", ["第 2 行", "代码为空"]),
+        ("代码,名称\n", ["没有单位"]),
+        ("", ["空"]),
+    ],
+)
+def test_malformed_roster_is_refused_naming_the_row(tmp_path: Path, text: str, needles: list[str]) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RosterError) as err:
+        load_roster(path)
+    message = str(err.value)
+    assert str(path) in message
+    for needle in needles:
+        assert needle in message
+
+
+def test_missing_file_and_non_spreadsheet(tmp_path: Path) -> None:
+    with pytest.raises(RosterError, match="找不到"):
+        load_roster(tmp_path / "nope.csv")
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"not a zip at all")
+    with pytest.raises(RosterError, match="无法读取"):
+        load_roster(junk)
+
+
+names = st.text(alphabet="城关东西南北镇乡街道县局委员会办公室河洛李王", min_size=1, max_size=10)
+
+
+@given(st.lists(st.tuples(st.from_regex(r"[0-9]{9}", fullmatch=True), names), min_size=1, max_size=20))
+def test_parse_roster_keeps_order_and_content(rows: list[tuple[str, str]]) -> None:
+    unique = list({code: (code, name) for code, name in rows}.values())
+    roster = parse_roster([["代码", "名称"], *[[c, n] for c, n in unique]])
+    assert [(u.code, u.name) for u in roster.units] == unique
