@@ -12,7 +12,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import consistent_reports
@@ -437,3 +437,58 @@ def test_failed_write_leaves_the_old_summary(tmp_path: Path, monkeypatch: pytest
         write_summary(m, out)
     assert out.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir() if p.is_file()] == ["汇总.xlsx"]
+
+
+# --------------------------------------------------------------------------- workbooks (writer + reader)
+
+
+def _workbook(report: Report, path: Path) -> Path:
+    from xls_gongkai.writer import write_workbook
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_workbook(path, report)
+
+
+@settings(max_examples=8)
+@given(st.lists(consistent_reports(F2021), min_size=2, max_size=4, unique_by=lambda r: r.unit.code))
+def test_summary_read_back_equals_the_sum_and_merges_again(
+    tmp_path_factory: pytest.TempPathFactory, reports: list[Report]
+) -> None:
+    from xls_gongkai.reader import read_workbook
+
+    tmp = tmp_path_factory.mktemp("wb")
+    reports = [_at_year(r, 2024) for r in reports]
+    for i, r in enumerate(reports):
+        _workbook(r, tmp / "units" / f"{i}.xlsx")
+    ab = merge([tmp / "units" / "0.xlsx", tmp / "units" / "1.xlsx"], unit=Unit("41", "甲乙"), jobs=1)
+    assert ab.report == sum_reports(reports[:2], Unit("41", "甲乙"))
+    write_summary(ab, tmp / "ab.xlsx")
+    back = read_workbook(tmp / "ab.xlsx")
+    assert back.report is not None
+    assert back.report.values == ab.report.values
+    assert back.report.units == 2
+    assert back.report.unit == Unit("41", "甲乙")
+    assert back.errors == []
+    # merge(merge(A, B), C…) == merge(A, B, C…)
+    rest = [tmp / "units" / f"{i}.xlsx" for i in range(2, len(reports))]
+    nested = merge([tmp / "ab.xlsx", *rest], unit=COUNTY, jobs=1)
+    flat = merge([tmp / "units"], unit=COUNTY, jobs=1)
+    assert nested.report == flat.report == sum_reports(reports, COUNTY)
+    assert nested.report.units == flat.report.units == len(reports)
+    assert [i for i in nested.issues if i.is_error] == []
+
+
+def test_workbooks_and_json_mix_and_parallel_reading(tmp_path: Path) -> None:
+    reports = [_report(i) for i in range(6)]
+    for i, r in enumerate(reports[:5]):
+        _workbook(r, tmp_path / "in" / f"sub{i % 2}" / f"{i}.xlsx")
+    _save(reports[5], tmp_path / "in" / "5.json")
+    (tmp_path / "in" / "garbage.xlsx").write_bytes(b"not a workbook at all")
+    seen: list[tuple[int, int]] = []
+    m = merge([tmp_path / "in"], unit=COUNTY, jobs=2, progress=lambda done, total: seen.append((done, total)))
+    assert m.report == sum_reports(reports, COUNTY)
+    assert seen[-1] == (7, 7)
+    bad = [e for e in m.entries if e.status is Status.UNREADABLE]
+    assert [Path(e.files[0]).name for e in bad] == ["garbage.xlsx"]
+    texts = {s.unit.code: s.report.texts.get("s1") for s in m.submissions}
+    assert texts == {r.unit.code: r.texts["s1"] for r in reports}

@@ -1,0 +1,174 @@
+"""``xls-gongkai merge`` in-process: exit codes, outputs, messages."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from xls_gongkai.cli import app
+from xls_gongkai.merge import TIDY_EXPORT_COLUMNS
+from xls_gongkai.report import Report, Unit
+from xls_gongkai.sample import broken, random_report
+from xls_gongkai.spec import get_format
+
+F = get_format("gongkai-2021")
+runner = CliRunner()
+
+
+def _unit(i: int) -> Unit:
+    return Unit(f"41010200{i}", f"第{i}镇")
+
+
+def _write(tmp: Path, reports: list[Report]) -> Path:
+    from xls_gongkai.writer import write_workbook
+
+    folder = tmp / "收到的报表"
+    folder.mkdir(parents=True, exist_ok=True)
+    for r in reports:
+        write_workbook(folder / f"{r.unit.code}_{r.unit.name}.xlsx", r)
+    return folder
+
+
+def _roster(tmp: Path, n: int) -> Path:
+    path = tmp / "名册.csv"
+    lines = ["代码,名称"] + [f"{u.code},{u.name}" for u in map(_unit, range(1, n + 1))]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _reports(n: int) -> list[Report]:
+    return [random_report(F, _unit(i), 2024, random.Random(i), texts={"s1": "总体"}) for i in range(1, n + 1)]
+
+
+def test_help_is_chinese_with_examples() -> None:
+    res = runner.invoke(app, ["merge", "--help"])
+    assert res.exit_code == 0
+    for word in ("汇总", "--roster", "--on-error", "--prefer", "--previous", "--csv", "--parquet", "示例"):
+        assert word in res.output
+
+
+def test_complete_merge_exits_0_and_writes_all_outputs(tmp_path: Path) -> None:
+    folder = _write(tmp_path, _reports(3))
+    out = tmp_path / "县汇总.xlsx"
+    res = runner.invoke(
+        app,
+        [
+            "merge",
+            str(folder),
+            "--roster",
+            str(_roster(tmp_path, 3)),
+            "--name",
+            "某某县汇总",
+            "--code",
+            "4101",
+            "--out",
+            str(out),
+            "--csv",
+            str(tmp_path / "明细.csv"),
+            "--parquet",
+            str(tmp_path / "明细.parquet"),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "汇总了 3 个单位" in res.output
+    assert "汇总数据校验全部通过" in res.output
+    wb = openpyxl.load_workbook(out, read_only=True)
+    assert {"表三", "明细", "报送情况", "问题清单", "文字材料", "图表"} <= set(wb.sheetnames)
+    frame = pd.read_parquet(tmp_path / "明细.parquet")
+    assert tuple(frame.columns) == TIDY_EXPORT_COLUMNS
+    assert set(frame.unit_code) == {_unit(i).code for i in (1, 2, 3)}
+    csv = pd.read_csv(tmp_path / "明细.csv", encoding="utf-8-sig", dtype={"unit_code": str})
+    assert len(csv) == len(frame)
+
+
+def test_missing_units_exit_1_and_are_named(tmp_path: Path) -> None:
+    folder = _write(tmp_path, _reports(2))
+    res = runner.invoke(app, ["merge", str(folder), "-r", str(_roster(tmp_path, 4)), "-o", str(tmp_path / "s.xlsx")])
+    assert res.exit_code == 1
+    assert "未报送：第3镇" in res.output
+    assert "未报送：第4镇" in res.output
+    assert (tmp_path / "s.xlsx").exists()
+
+
+def test_on_error_fail_exits_1_without_writing(tmp_path: Path) -> None:
+    reports = _reports(2)
+    reports[1] = broken(reports[1], ("t3", "new", "natural"), 3)
+    folder = _write(tmp_path, reports)
+    out = tmp_path / "s.xlsx"
+    res = runner.invoke(app, ["merge", str(folder), "--out", str(out), "--on-error", "fail"])
+    assert res.exit_code == 1
+    assert "第2镇" in res.output
+    assert not out.exists()
+    res = runner.invoke(app, ["merge", str(folder), "--out", str(out), "--on-error", "exclude"])
+    assert res.exit_code == 1
+    assert "汇总了 1 个单位" in res.output
+
+
+def test_mixed_years_exit_2_naming_the_file(tmp_path: Path) -> None:
+    reports = _reports(2)
+    folder = _write(tmp_path, reports)
+    (folder / "去年.json").write_text(random_report(F, _unit(9), 2023, random.Random(9)).to_json(), encoding="utf-8")
+    res = runner.invoke(app, ["merge", str(folder), "--out", str(tmp_path / "s.xlsx")])
+    assert res.exit_code == 2
+    assert "去年.json" in res.output
+    assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--out", "s.csv"], ".xlsx"),
+        (["--out", "s.xlsx", "--on-error", "maybe"], "maybe"),
+        (["--out", "s.xlsx", "--roster", "nope.csv"], "nope.csv"),
+    ],
+)
+def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    folder = _write(tmp_path, _reports(1))
+    fixed = [str(tmp_path / a) if a.endswith((".csv", ".xlsx")) else a for a in args]
+    res = runner.invoke(app, ["merge", str(folder), *fixed])
+    assert res.exit_code == 2
+    assert message in res.output
+
+
+def test_nonexistent_input_exit_2(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["merge", str(tmp_path / "没有"), "--out", str(tmp_path / "s.xlsx")])
+    assert res.exit_code == 2
+    assert "找不到输入" in res.output
+
+
+def test_summary_of_summaries_city_level(tmp_path: Path) -> None:
+    reports = _reports(4)
+    a = _write(tmp_path / "甲县", reports[:2])
+    b = _write(tmp_path / "乙县", reports[2:])
+    for folder, name, code in ((a, "甲县汇总", "4101"), (b, "乙县汇总", "4102")):
+        res = runner.invoke(
+            app, ["merge", str(folder), "--name", name, "--code", code, "-o", str(tmp_path / f"{name}.xlsx")]
+        )
+        assert res.exit_code == 0, res.output
+    city = tmp_path / "市汇总.xlsx"
+    res = runner.invoke(
+        app,
+        [
+            "merge",
+            str(tmp_path / "甲县汇总.xlsx"),
+            str(tmp_path / "乙县汇总.xlsx"),
+            "--name",
+            "某某市汇总",
+            "-o",
+            str(city),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "汇总了 4 个单位" in res.output
+    from xls_gongkai.merge import sum_reports
+    from xls_gongkai.reader import read_workbook
+
+    back = read_workbook(city).report
+    assert back is not None
+    assert back.values == sum_reports(reports, back.unit).values
+    assert back.units == 4
