@@ -1,0 +1,1140 @@
+"""Import a published annual report (plain text, Markdown, HTML or Word) into a Report.
+
+Published reports copy the official tables, but not exactly: labels have typos and variant
+brackets, cells are left blank, amounts carry units, rows are split or merged, sections are
+renumbered (FORMATS.md §6). The importer therefore never relies on positions in the document:
+
+1. the source is turned into a flat sequence of *paragraphs* and *table rows* (a plain-text
+   line with tabs, a Markdown pipe row, an HTML or Word table row with its merged cells
+   expanded into a grid);
+2. paragraphs that are section headings (一…六, recognised by their words, not their numbers)
+   split the text into sections; the texts of 一、五、六 become ``Report.texts`` s1, s5, s6;
+3. table rows are matched to rows and columns by their labels with :mod:`xls_gongkai.labels`
+   (the same matcher the workbook reader uses), values are parsed with
+   :func:`xls_gongkai.values.parse_cell`;
+4. all rules are checked, plus R9: numbers restated in 一、总体情况 against the tables.
+
+Blank cells stay missing in the Report. For the checks a blank *total* is taken as the sum of
+its parts (a report that prints no total claims nothing that could be wrong), so the rules
+flag only numbers that the document actually contradicts.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from xls_gongkai.errors import UnreadableWorkbookError, UsageError, XlsGongkaiError
+from xls_gongkai.issues import Code, Issue, Result
+from xls_gongkai.labels import TableMatcher, normalise
+from xls_gongkai.report import CellKey, Report, Unit, Value
+from xls_gongkai.rules import check_report, computed_cells, format_number, side_value
+from xls_gongkai.spec import (
+    PATH_SEP,
+    CellKind,
+    Format,
+    Node,
+    Severity,
+    Table,
+    builtin_formats,
+    format_for_year,
+    get_format,
+)
+from xls_gongkai.values import parse_cell
+
+__all__ = [
+    "R9",
+    "Para",
+    "Row",
+    "UnreadableDocumentError",
+    "document_items",
+    "import_document",
+    "import_many",
+    "import_text",
+    "restated_numbers",
+]
+
+R9 = "R9"
+SUFFIXES = (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".docx")
+# Placeholders the renderer inserts for missing texts; they are not the unit's text.
+_PLACEHOLDER_MARK = "【待补充】"
+_MAX_BYTES = 50 * 1024 * 1024
+
+
+class UnreadableDocumentError(UnreadableWorkbookError):
+    """A report document that cannot be read at all (not text, corrupt .docx, no report in it)."""
+
+
+# --------------------------------------------------------------------------- document items
+
+
+@dataclass(frozen=True)
+class Para:
+    """A paragraph of running text (a heading, a title, a sentence block)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Row:
+    """One table row: its cells left to right (merged cells repeated, as in a grid)."""
+
+    cells: tuple[str, ...]
+    table: int = 0  # which source table it came from (HTML/DOCX); 0 for text
+
+
+Item = Para | Row
+
+_MD_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
+
+
+_SENTENCE_END = tuple("。！？；：.!?;:”」）)")
+
+
+def _text_items(text: str, *, wrapped: bool = False) -> list[Item]:
+    """Plain text (tables as tab-separated rows) or Markdown (pipe tables).
+
+    ``wrapped``: the text was copied out of a PDF, whose lines break inside sentences; a long
+    line that does not end a sentence is joined with the next.
+    """
+    items: list[Item] = []
+    for raw in text.splitlines():
+        line = raw.rstrip("\r\n")
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith("|") and stripped.count("|") >= 2:
+            if _MD_SEPARATOR.match(stripped):
+                continue
+            body = stripped[1:-1] if stripped.endswith("|") and not stripped.endswith("\\|") else stripped[1:]
+            cells = [c.replace("\\|", "|").strip() for c in re.split(r"(?<!\\)\|", body)]
+            items.append(Row(tuple(cells)))
+        elif "\t" in line:
+            items.append(Row(tuple(c.strip() for c in line.split("\t"))))
+        elif (
+            wrapped
+            and items
+            and isinstance(items[-1], Para)
+            and len(items[-1].text) >= 20
+            and not items[-1].text.endswith(_SENTENCE_END)
+            and _heading_section(items[-1].text) is None
+            and _heading_section(stripped) is None
+        ):
+            items[-1] = Para(items[-1].text + stripped)
+        else:
+            items.append(Para(stripped))
+    return items
+
+
+class _HtmlItems(HTMLParser):
+    """Paragraphs and table rows of an HTML page, spans expanded into a grid."""
+
+    _BLOCKS = frozenset(
+        {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "br", "section", "article", "center", "blockquote", "ul"}
+    )
+    _SKIP = frozenset({"script", "style", "head", "title", "noscript"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.items: list[Item] = []
+        self._text: list[str] = []
+        self._skip = 0
+        self._depth = 0  # table nesting
+        self._rows: list[list[tuple[str, int, int]]] = []
+        self._cell: list[str] | None = None
+        self._span = (1, 1)
+        self._tables = 0
+
+    def _flush(self) -> None:
+        text = "".join(self._text).strip()
+        self._text = []
+        for line in text.split("\n"):
+            if line.strip():
+                self.items.append(Para(" ".join(line.split())))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self._skip += 1
+            return
+        if tag == "table":
+            if self._depth == 0:
+                self._flush()
+                self._rows = []
+            self._depth += 1
+        elif self._depth and tag == "tr":
+            self._rows.append([])
+        elif self._depth and tag in ("td", "th"):
+            a = dict(attrs)
+            self._cell = []
+            self._span = (_int(a.get("rowspan")), _int(a.get("colspan")))
+        elif self._depth and self._cell is not None and tag in ("br", "p", "div"):
+            self._cell.append("\n")
+        elif not self._depth and tag in self._BLOCKS:
+            if tag == "br":
+                self._text.append("\n")
+            else:
+                self._flush()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP:
+            self._skip = max(0, self._skip - 1)
+            return
+        if tag in ("td", "th") and self._cell is not None and self._depth:
+            text = " ".join("".join(self._cell).split())
+            if self._rows:
+                self._rows[-1].append((text, *self._span))
+            self._cell = None
+        elif tag == "table" and self._depth:
+            self._depth -= 1
+            if self._depth == 0:
+                self._tables += 1
+                for cells in _expand_spans(self._rows):
+                    self.items.append(Row(tuple(cells), self._tables))
+                self._rows = []
+        elif not self._depth and tag in self._BLOCKS:
+            self._flush()
+
+    def handle_data(self, data: str) -> None:
+        if self._skip:
+            return
+        if self._cell is not None:
+            self._cell.append(data)
+        elif not self._depth:
+            self._text.append(data.replace("\n", " "))
+
+    def close(self) -> None:
+        super().close()
+        self._flush()
+
+
+def _int(text: str | None) -> int:
+    try:
+        return max(1, min(int(text or "1"), 200))
+    except ValueError:
+        return 1
+
+
+def _expand_spans(rows: list[list[tuple[str, int, int]]]) -> list[list[str]]:
+    """Rows of (text, rowspan, colspan) as a full grid, a merged cell's text in every slot."""
+    grid: dict[tuple[int, int], str] = {}
+    width = 0
+    for r, cells in enumerate(rows):
+        c = 0
+        for text, rowspan, colspan in cells:
+            while (r, c) in grid:
+                c += 1
+            for dr in range(rowspan):
+                for dc in range(colspan):
+                    grid[(r + dr, c + dc)] = text
+            c += colspan
+            width = max(width, c)
+    height = max((r for r, _ in grid), default=-1) + 1
+    return [[grid.get((r, c), "") for c in range(width)] for r in range(height)]
+
+
+def _html_items(text: str) -> list[Item]:
+    parser = _HtmlItems()
+    parser.feed(text)
+    parser.close()
+    return parser.items
+
+
+def _docx_items(path: Path) -> list[Item]:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+    from docx.oxml.ns import qn
+    from docx.table import Table as DocxTable
+
+    try:
+        document = docx.Document(str(path))
+    except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
+        raise UnreadableDocumentError(
+            f"文件 {path} 不是可读取的 Word 文档（.docx）：{exc}。请用 Word 或 WPS 打开后另存为 .docx 再试。"
+        ) from exc
+    except Exception as exc:  # a corrupt zip or XML: python-docx raises many kinds
+        raise UnreadableDocumentError(f"文件 {path} 已损坏，无法读取：{exc}。请重新导出该文档。") from exc
+    items: list[Item] = []
+    n = 0
+    for element in document.element.body.iterchildren():
+        if element.tag == qn("w:p"):
+            text = "".join(t.text or "" for t in element.iter(qn("w:t")))
+            for line in text.split("\n"):
+                if line.strip():
+                    items.append(Para(line.strip()))
+        elif element.tag == qn("w:tbl"):
+            n += 1
+            table = DocxTable(element, document)
+            # python-docx repeats a merged cell in every grid slot it covers, like an expanded HTML grid.
+            for row in table.rows:
+                items.append(Row(tuple(" ".join(c.text.split()) for c in row.cells), n))
+    return items
+
+
+def _decode(data: bytes, path: Path) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableDocumentError(f"文件 {path} 既不是 UTF-8 也不是 GBK 编码的文本。请另存为 UTF-8 文本再试。")
+
+
+def document_items(path: str | Path) -> list[Item]:
+    """The paragraphs and table rows of a report document, in document order.
+
+    Raises :class:`UnreadableDocumentError` for a missing, corrupt or binary file and
+    :class:`~xls_gongkai.errors.UsageError` for a file type that is not supported.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise UsageError(
+            f"不支持的文件类型“{p.suffix or p.name}”（{p}）。可导入：纯文本 .txt、Markdown .md、网页 .html、Word .docx；"
+            "PDF 请先复制出文字另存为 .txt。"
+        )
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise UnreadableDocumentError(f"无法读取文件 {p}：{exc.strerror or exc}。请检查路径。") from exc
+    if size > _MAX_BYTES:
+        raise UnreadableDocumentError(f"文件 {p} 过大（{size // 1024 // 1024} MB），不像一份年度报告。")
+    if suffix == ".docx":
+        return _docx_items(p)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise UnreadableDocumentError(f"无法读取文件 {p}：{exc.strerror or exc}。请检查路径和权限。") from exc
+    if b"\x00" in data[:4096]:
+        raise UnreadableDocumentError(f"文件 {p} 是二进制文件，不是文本。请确认文件类型。")
+    text = _decode(data, p)
+    if suffix in (".html", ".htm"):
+        return _html_items(text)
+    return _text_items(text, wrapped=suffix in (".txt", ".text"))
+
+
+# --------------------------------------------------------------------------- recognising things
+
+_CN_NUM = "一二三四五六七八九十"
+_HEADING = re.compile(rf"^([{_CN_NUM}]+)[、,.．，]\s*(.{{2,60}})$")
+_T2_TITLE = re.compile(rf"第二十条第[(（]\s*([{_CN_NUM}]+)\s*[)）]项")
+_TITLE = re.compile(r"^(.*?)((?:19|20)\d{2})年度?(.*?)(?:政府信息公开|政务公开).*报告")
+_PERIOD = re.compile(r"((?:19|20)\d{2})年1月1日")
+# Words that name a section, tried in this order (renumbered sections are found by them).
+_SECTION_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("s1", ("总体情况",)),
+    ("s2", ("主动公开政府信息", "主动公开情况")),
+    ("s3", ("收到和处理", "申请情况", "依申请公开情况")),
+    ("s4", ("行政复议", "行政诉讼")),
+    ("s5", ("存在的主要问题", "主要问题", "改进情况", "整改")),
+    ("s6", ("其他需要报告", "其他事项")),
+)
+_FORMAT_MARKERS: dict[str, tuple[str, ...]] = {
+    "gongkai-2021": ("本年制发件数", "本年废止件数", "现行有效件数", "行政规范性文件", "本年收费金额", "逾期不补正"),
+    "gongkai-2019": (
+        "本年新制作数量",
+        "本年新公开数量",
+        "对外公开总数量",
+        "上一年项目数量",
+        "采购项目数量",
+        "政府集中采购",
+    ),
+}
+_T3_HEADER_WORDS = frozenset(
+    {"申请人情况", "自然人", "法人或其他组织", "商业企业", "科研机构", "社会公益组织", "法律服务机构"}
+)
+_T4_HEADER_WORDS = frozenset(
+    {"行政复议", "行政诉讼", "未经复议直接起诉", "复议后起诉", "结果维持", "结果纠正", "其他结果", "尚未审结"}
+)
+
+
+def _clean(text: str) -> str:
+    """A paragraph without Markdown decoration (#, **, >) and surrounding space."""
+    t = text.strip()
+    t = re.sub(r"^#{1,6}\s*", "", t)
+    t = re.sub(r"^>\s*", "", t)
+    t = t.replace("**", "").replace("__", "")
+    return t.strip()
+
+
+def _heading_section(text: str) -> str | None:
+    """The section id a paragraph is the heading of, or None."""
+    flat = unicodedata.normalize("NFKC", _clean(text))
+    flat = re.sub(r"\s+", "", flat)
+    m = _HEADING.match(flat)
+    if not m or flat.endswith(("。", ".")) or "。" in flat:
+        return None
+    body = m.group(2)
+    for sid, words in _SECTION_WORDS:
+        if any(w in body for w in words):
+            return sid
+    return None
+
+
+def _is_numberish(cell: str) -> bool:
+    """A cell that holds a value rather than a label (numbers, also with units or notes)."""
+    s = unicodedata.normalize("NFKC", cell).strip()
+    if not s:
+        return False
+    if s in ("-", "--", "—", "——", "/", "无"):
+        return True
+    return bool(re.match(r"^[+-]?\d[\d,]*(\.\d+)?", s)) and not re.match(r"^\d{1,2}[.、．,，]\D", s)
+
+
+def _split_paths(cells: Iterable[str]) -> list[str]:
+    """Cells with a label path ("三、… › （三）… › 1.…", as Markdown prints them) split up."""
+    out: list[str] = []
+    for c in cells:
+        out.extend(p.strip() for p in c.split(PATH_SEP.strip()) if p.strip())
+    return out
+
+
+def _dedupe(cells: Iterable[str]) -> list[str]:
+    """Consecutive repeats removed (a merged cell expanded into several grid slots)."""
+    out: list[str] = []
+    for c in cells:
+        if c and (not out or normalise(out[-1]) != normalise(c)):
+            out.append(c)
+    return out
+
+
+# --------------------------------------------------------------------------- the importer
+
+
+@dataclass
+class _TableState:
+    """What has been seen of the table being read: its header rows and column positions."""
+
+    table: Table
+    headers: list[tuple[str, ...]] = field(default_factory=list)
+    columns: dict[int, Node] | None = None  # grid index → leaf column
+    data_started: bool = False
+
+
+class _Importer:
+    def __init__(self, items: Sequence[Item], fmt: Format, source: str) -> None:
+        self.items = items
+        self.fmt = fmt
+        self.source = source
+        self.matchers = {t.id: TableMatcher(t) for t in fmt.tables}
+        self.values: dict[CellKey, Value] = {}
+        self.found_rows: dict[str, set[str]] = {t.id: set() for t in fmt.tables}
+        self.issues: list[Issue] = []
+        self.texts: dict[str, list[str]] = {}
+        self.notes: list[str] = []
+        self.preamble: list[str] = []
+        self.unrecognised: list[str] = []
+        self.section: str | None = None
+        self.state: _TableState | None = None
+        self.blank: dict[str, list[CellKey]] = {}
+
+    # ----------------------------------------------------------------- issues
+
+    def issue(self, code: str, severity: Severity, message: str, **kw: Any) -> None:
+        self.issues.append(Issue(code=code, severity=severity, message=message, file=self.source, **kw))
+
+    def cell_issue(self, key: CellKey, code: str, severity: Severity, note: str, raw: str) -> None:
+        t = self.fmt.table(key[0])
+        rnode, cnode = t.row_nodes[key[1]], t.column_nodes[key[2]]
+        where = _table_name(t) + (f"“{rnode.path_text}”行" if rnode.label else "") + f"“{cnode.path_text}”列"
+        self.issue(
+            code,
+            severity,
+            f"{where}：{note}。",
+            sheet=t.sheet,
+            table=t.id,
+            row=rnode.id,
+            column=cnode.id,
+            row_label=rnode.path_text,
+            column_label=cnode.path_text,
+            found=raw,
+        )
+
+    # ----------------------------------------------------------------- walking
+
+    def run(self) -> None:
+        for item in self.items:
+            if isinstance(item, Para):
+                self.para(item.text)
+            else:
+                self.row(item.cells)
+
+    def para(self, text: str) -> None:
+        clean = _clean(text)
+        if not clean:
+            return
+        sid = _heading_section(clean)
+        if sid is not None:
+            self.section = sid
+            self.texts.setdefault(sid, [])
+            self.state = {"s3": self._state("t3"), "s4": self._state("t4")}.get(sid)
+            return
+        m = _T2_TITLE.search(unicodedata.normalize("NFKC", clean)) if len(clean) < 40 else None
+        if m:
+            self.t2_title(clean)
+            return
+        if self.section is None:
+            self.preamble.append(clean)
+        elif self.section in ("s1", "s5", "s6"):
+            self.texts[self.section].append(clean)
+        elif clean.startswith(("注", "备注", "说明")):
+            self.notes.append(clean)
+        else:
+            self.unrecognised.append(clean)
+
+    def _state(self, table_id: str) -> _TableState | None:
+        return _TableState(self.fmt.table(table_id)) if table_id in self.fmt.table_map else None
+
+    def t2_title(self, text: str) -> None:
+        key = normalise(_T2_TITLE.search(unicodedata.normalize("NFKC", text)).group(0))  # type: ignore[union-attr]
+        for t in self.fmt.tables:
+            if normalise(t.title) == key:
+                self.state = _TableState(t)
+                return
+        self.state = None
+        self.issue(
+            Code.UNRECOGNISED,
+            Severity.WARNING,
+            f"“{text}”不是{self.fmt.name}格式表二中的一项，其下的数据未导入。请确认报告使用的格式。",
+        )
+
+    def row(self, raw: Sequence[str]) -> None:
+        cells = tuple(c.strip() for c in raw)
+        nonempty = [c for c in cells if c]
+        if not nonempty:
+            return
+        distinct = _dedupe(nonempty)
+        # A caption row (a block title spanning the table, a section heading typed into a cell).
+        if len(distinct) == 1 and not _is_numberish(distinct[0]):
+            only = distinct[0]
+            if _T2_TITLE.search(unicodedata.normalize("NFKC", only)):
+                self.t2_title(only)
+                return
+            sid = _heading_section(only)
+            if sid is not None:
+                self.para(only)
+                return
+        first = normalise(distinct[0])
+        if _T2_TITLE.search(unicodedata.normalize("NFKC", distinct[0])) and len(distinct) > 1:
+            self.t2_title(distinct[0])
+            if all(not c for c in cells[1:]) or len(distinct) == 1:
+                return
+        words = {normalise(c) for c in _split_paths(nonempty)}
+        if first == "信息内容":
+            if self.state is not None and self.state.table.id.startswith("t2"):
+                self.state.headers = [cells]
+                self.state.columns = None
+                self.state.data_started = False
+            return
+        if words & _T3_HEADER_WORDS or any("勾稽关系" in w for w in words):
+            self.header("t3", cells)
+            return
+        if words & _T4_HEADER_WORDS:
+            self.header("t4", cells)
+            return
+        self.data(cells)
+
+    def header(self, table_id: str, cells: tuple[str, ...]) -> None:
+        st = self.state
+        if st is None or st.table.id != table_id or st.data_started:
+            st = self._state(table_id)
+            self.state = st
+        if st is None:
+            return
+        st.headers.append(cells)
+        st.columns = None
+
+    # ----------------------------------------------------------------- data rows
+
+    def data(self, cells: tuple[str, ...]) -> None:
+        st = self.state
+        label_end = 0
+        for i, c in enumerate(cells):
+            if c and not _is_numberish(c):
+                label_end = i + 1
+            elif c:
+                break
+        labels = _split_paths(c for c in cells[:label_end] if c)
+        node: Node | None = None
+        if st is not None and any(n.label for n in st.table.rows):
+            node = self._match_row(st.table, labels)
+        elif st is not None:
+            node = st.table.rows[0] if not labels else None  # 表四: one unlabelled row
+        if node is None and labels:
+            # A row of another table without its header (a document that dropped 表三's header).
+            for t in self.fmt.tables:
+                if st is not None and t.id == st.table.id:
+                    continue
+                found = self._match_row(t, labels)
+                if found is not None and t.id == "t3":
+                    st = self.state = _TableState(t)
+                    node = found
+                    break
+        if node is None or st is None:
+            self.unrecognised.append(" | ".join(c for c in cells if c))
+            return
+        st.data_started = True
+        self.store(st, node, cells, label_end)
+
+    def _match_row(self, table: Table, labels: list[str]) -> Node | None:
+        if not labels:
+            return None
+        m = self.matchers[table.id]
+        # Drop trailing cells that are not labels (text typed into a value cell) until one matches.
+        for end in range(len(labels), 0, -1):
+            node = m.row(_dedupe(labels[:end]))
+            if node is not None:
+                return node
+        return None
+
+    def columns(self, st: _TableState, width: int) -> dict[int, Node]:
+        if st.columns is not None:
+            return st.columns
+        table = st.table
+        leaves = table.leaf_columns
+        out: dict[int, Node] = {}
+        if st.headers:
+            filled = [_fill_groups(table, h) for h in st.headers]
+            n = max(len(h) for h in filled)
+            m = self.matchers[table.id]
+            skip_first = table.id.startswith("t2")  # the 信息内容 corner
+            for j in range(1 if skip_first else 0, n):
+                path = _dedupe(_split_paths(h[j] for h in filled if j < len(h)))
+                if not path:
+                    continue
+                col = m.column(path)
+                if col is not None and col.is_leaf and all(v.id != col.id for v in out.values()):
+                    out[j] = col
+        if len(out) < len(leaves):
+            missing = [c for c in leaves if all(v.id != c.id for v in out.values())]
+            if not out:
+                # No usable header: the official order, right-aligned to the row.
+                start = max(0, width - len(leaves))
+                out = {start + i: c for i, c in enumerate(leaves)}
+            elif missing:
+                self.issue(
+                    Code.LABEL_NOT_FOUND,
+                    Severity.WARNING,
+                    f"{_table_name(table)}的表头中没有找到“{'”“'.join(c.path_text for c in missing)}”列，这些列的数据未导入。",
+                    table=table.id,
+                    sheet=table.sheet,
+                )
+        st.columns = out
+        return out
+
+    def store(self, st: _TableState, node: Node, cells: tuple[str, ...], label_end: int) -> None:
+        table = st.table
+        cols = self.columns(st, len(cells))
+        positions = sorted(cols)
+        shift = _alignment(cells, label_end, positions)
+        self.found_rows[table.id].add(node.id)
+        if not node.is_leaf:
+            self.issue(
+                "six-unsplit" if node.id == "other_handling" else Code.STRUCTURE_CHANGED,
+                Severity.WARNING,
+                f"{_table_name(table)}“{node.path_text}”印成一行，没有分列其下"
+                f"“{'”“'.join(c.label for c in node.children)}”，这些子项的数字未知（不是 0）；已按整行数字导入。",
+                sheet=table.sheet,
+                table=table.id,
+                row=node.id,
+                row_label=node.path_text,
+            )
+        for j in positions:
+            col = cols[j]
+            key = (table.id, node.id, col.id)
+            idx = j + shift
+            raw = cells[idx] if 0 <= idx < len(cells) else ""
+            if key in self.values:
+                continue  # a row printed twice: the first one counts
+            kind = table.cell_kind(node.id, col.id) if node.is_leaf else (col.kind or CellKind.COUNT)
+            unit = table.unit(node.id, col.id) if node.is_leaf else col.unit
+            parsed = parse_cell(raw, kind, unit)
+            if parsed.blank:
+                self.blank.setdefault(table.id, []).append(key)
+                continue
+            if parsed.value is None:
+                self.cell_issue(key, parsed.code, Severity.ERROR, parsed.note, raw)
+                continue
+            self.values[key] = parsed.value
+            if parsed.code:
+                self.cell_issue(key, parsed.code, Severity.WARNING, parsed.note, raw)
+
+
+def _alignment(cells: tuple[str, ...], label_end: int, positions: list[int]) -> int:
+    """How far this row's values sit from the header's column positions.
+
+    Plain-text tables are ragged: a row whose label spreads over one more stub cell than the
+    header's has its values one cell to the right. The shift is the smallest one that puts
+    every value cell of the row under a column and none inside the label cells.
+    """
+    if not positions:
+        return 0
+    filled = [i for i in range(label_end, len(cells)) if cells[i]]
+    if not filled:
+        return 0
+    lo, hi = positions[0], positions[-1]
+    pos = set(positions)
+    candidates = sorted(range(filled[-1] - hi, filled[0] - lo + 1), key=abs)
+    for s in candidates:
+        if lo + s >= label_end and all((i - s) in pos for i in filled):
+            return s
+    for s in candidates:
+        if lo + s >= label_end:
+            return s
+    return max(0, label_end - lo)
+
+
+def _fill_groups(table: Table, header: tuple[str, ...]) -> list[str]:
+    """A plain-text header row with each group label carried over the columns it spans.
+
+    Text tables print a merged header once ("行政复议" then four empty cells); the group spans
+    as many columns as it has leaves, or until the next label.
+    """
+    m = TableMatcher(table)
+    out = list(header)
+    for i, cell in enumerate(header):
+        if not cell:
+            continue
+        node = m.column(cell)
+        if node is None or node.is_leaf:
+            continue
+        span = len(node.leaves())
+        for j in range(i + 1, min(i + span, len(out))):
+            if out[j]:
+                break
+            out[j] = cell
+    return out
+
+
+def _table_name(table: Table) -> str:
+    return table.sheet if "、" in table.title else f"{table.sheet}{table.title}"
+
+
+# --------------------------------------------------------------------------- format, title
+
+
+def detect_format(items: Sequence[Item], year: int | None) -> tuple[Format, str]:
+    """The format a document uses, from its table labels; also how it was decided (Chinese)."""
+    text = normalise(
+        " ".join(i.text if isinstance(i, Para) else " ".join(i.cells) for i in items if isinstance(i, Para | Row))
+    )
+    scores = {fid: sum(1 for w in words if normalise(w) in text) for fid, words in _FORMAT_MARKERS.items()}
+    best = max(scores.values())
+    winners = [fid for fid, s in scores.items() if s == best and s > 0]
+    if len(winners) == 1:
+        return get_format(winners[0]), f"按表格标签判断为{get_format(winners[0]).name}格式"
+    if year is not None:
+        try:
+            fmt = format_for_year(year)
+            return fmt, f"表格标签不足以判断格式，按年度 {year} 采用{fmt.name}格式"
+        except XlsGongkaiError:
+            pass
+    fmt = builtin_formats()[-1]
+    return fmt, f"无法判断格式，采用{fmt.name}格式"
+
+
+def _title(items: Sequence[Item]) -> tuple[str, int | None, str]:
+    """(unit name, year, title text) from the document's title lines."""
+    previous = ""
+    for item in items[:30]:
+        if not isinstance(item, Para):
+            continue
+        text = _clean(item.text)
+        flat = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+        m = _TITLE.match(flat)
+        if m:
+            # "坡头镇人民政府2020年…" or "2019年上海市人民政府办公厅…".
+            unit = (m.group(1) or m.group(3)).strip(" ：:")
+            if not unit and previous and len(previous) <= 40 and "。" not in previous:
+                unit = previous
+            return unit, int(m.group(2)), text
+        if _heading_section(text):
+            break
+        previous = re.sub(r"\s+", "", text)
+    return "", None, ""
+
+
+# --------------------------------------------------------------------------- R9
+
+# (name, pattern, cells): a number restated in 一、总体情况 and the table cells it must equal.
+_T3_TOTAL = "total"
+_R9_FACTS: tuple[tuple[str, str, tuple[tuple[str, str, str], ...]], ...] = (
+    (
+        "收到申请",
+        r"(?:受理|新收|收到)[^，。；;,\d]{0,20}?申请[^，。；;,\d]{0,6}?(\d+)\s*[件次个]"
+        r"|收到(\d+)\s*[件次个][^，。；;,\d]{0,4}?申请",
+        (("t3", "new", _T3_TOTAL),),
+    ),
+    ("办结申请", r"(?:办结|答复|办理完毕)[^，。；;,\d]{0,24}?(\d+)\s*件", (("t3", "results_total", _T3_TOTAL),)),
+    ("上年结转", r"上一?年度?结转[^，。；;,\d]{0,12}?(\d+)\s*件", (("t3", "carried_over", _T3_TOTAL),)),
+    (
+        "结转下年度",
+        r"(\d+)\s*件[^，。；;,\d]{0,16}?(?:顺延|结转)(?:到|至)?下一?年度",
+        (("t3", "carry_next", _T3_TOTAL),),
+    ),
+    (
+        "予以公开及部分公开",
+        r"予以公开及部分公开[^，。；;,\d]{0,8}?(\d+)\s*件",
+        (("t3", "disclosed", _T3_TOTAL), ("t3", "partial", _T3_TOTAL)),
+    ),
+    ("予以公开", r"(?<!不)予以公开(?!及)[^，。；;,\d]{0,8}?(\d+)\s*件", (("t3", "disclosed", _T3_TOTAL),)),
+    ("部分公开", r"(?<!及)部分公开[^，。；;,\d]{0,8}?(\d+)\s*件", (("t3", "partial", _T3_TOTAL),)),
+    ("不予公开", r"不予公开[^，。；;,\d]{0,8}?(\d+)\s*件", (("t3", "withheld", _T3_TOTAL),)),
+    ("无法提供", r"无法提供[^，。；;,\d]{0,8}?(\d+)\s*件", (("t3", "unavailable", _T3_TOTAL),)),
+    ("不予处理", r"不予处理[^，。；;,\d]{0,8}?(\d+)\s*件", (("t3", "not_processed", _T3_TOTAL),)),
+    ("其他处理", r"其他处理[^，。；;,\d]{0,8}?(\d+)\s*件", (("t3", "other_handling", _T3_TOTAL),)),
+    ("行政复议", r"行政复议[^，。；;,\d]{0,8}?(\d+)\s*件", (("t4", "cases", "review_total"),)),
+    (
+        "行政诉讼",
+        r"(?:行政)?诉讼[^，。；;,\d]{0,8}?(\d+)\s*件",
+        (("t4", "cases", "direct_total"), ("t4", "cases", "after_total")),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Restated:
+    """A number the text of 一、总体情况 states, with the phrase it was read from."""
+
+    name: str
+    value: int
+    phrase: str
+    cells: tuple[tuple[str, str, str], ...]
+
+
+def restated_numbers(text: str) -> list[Restated]:
+    """The counts restated in a 总体情况 text (the first mention of each)."""
+    flat = unicodedata.normalize("NFKC", text)
+    flat = re.sub(r"[ \t\u3000]+", "", flat)
+    out: list[Restated] = []
+    for name, pattern, cells in _R9_FACTS:
+        m = re.search(pattern, flat)
+        if m:
+            start = max(0, m.start() - 6)
+            number = next(g for g in m.groups() if g is not None)
+            out.append(Restated(name, int(number), flat[start : m.end()], cells))
+    return out
+
+
+def _r9(report: Report, checked: Report, source: str) -> list[Issue]:
+    fmt = report.format
+    issues: list[Issue] = []
+    for fact in restated_numbers(report.texts.get("s1", "")):
+        cells = [c for c in fact.cells if c[0] in fmt.table_map]
+        if not cells:
+            continue
+        total: Value = 0
+        for t, r, c in cells:
+            table = fmt.table(t)
+            if r not in table.row_nodes or c not in table.column_nodes:
+                break
+            total += checked.value(t, r, c)
+        else:
+            if total != fact.value:
+                t0, r0, c0 = cells[0]
+                table = fmt.table(t0)
+                labels = "加".join(
+                    f"“{table.row_nodes[r].label}”" if t == "t3" else f"“{table.column_nodes[c].path_text}”"
+                    for t, r, c in cells
+                )
+                where = "表三" if t0 == "t3" else "表四"
+                what = f"{labels}总计" if t0 == "t3" else labels
+                issues.append(
+                    Issue(
+                        code=R9,
+                        severity=Severity.WARNING,
+                        message=(
+                            f"一、总体情况写“…{fact.phrase}”（{fact.name} {fact.value} 件），"
+                            f"{where}{what}为 {format_number(total)}，两者不一致。请核对正文或表格。"
+                        ),
+                        unit_code=report.unit.code,
+                        unit_name=report.unit.name,
+                        file=source,
+                        sheet=table.sheet,
+                        table=t0,
+                        row=r0,
+                        column=c0,
+                        row_label=table.row_nodes[r0].path_text,
+                        column_label=table.column_nodes[c0].path_text,
+                        expected=format_number(total),
+                        found=str(fact.value),
+                    )
+                )
+    return issues
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def totals_filled(report: Report) -> Report:
+    """The report with every blank computed total set to the sum its rule defines.
+
+    A published table that leaves a total blank claims nothing about it; checking a blank as 0
+    would report a difference the document never printed. Stored group rows (an un-split
+    （六）) count as given, as :meth:`Report.value` does.
+    """
+    fmt = report.format
+    computed = computed_cells(fmt)
+    missing = [k for k in computed if k not in report.values]
+    if not missing:
+        return report
+    values = dict(report.values)
+    # Totals can depend on other blank totals (（七）总计's 总计 column): settle in a few passes.
+    for _ in range(4):
+        changed = False
+        current = replace(report, values=values)
+        for key in missing:
+            v = side_value(current, computed[key].rhs)
+            if values.get(key) != v:
+                values[key] = v
+                changed = True
+        if not changed:
+            break
+    return replace(report, values=values)
+
+
+def _locate(fmt: Format) -> Any:
+    def locate(key: CellKey) -> tuple[str, str]:
+        return fmt.table(key[0]).sheet, ""
+
+    return locate
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def import_text(
+    text: str,
+    *,
+    kind: str = "text",
+    source: str = "",
+    fmt: Format | str | None = None,
+    year: int | None = None,
+    unit: Unit | str | None = None,
+) -> Result:
+    """Import a report given as a string: ``kind`` is ``text`` (PDF-like, wrapped lines joined), ``md`` or ``html``."""
+    items = _html_items(text) if kind == "html" else _text_items(text, wrapped=kind == "text")
+    return _import_items(items, source=source, fmt=fmt, year=year, unit=unit)
+
+
+def import_document(
+    path: str | Path,
+    *,
+    fmt: Format | str | None = None,
+    year: int | None = None,
+    unit: Unit | str | None = None,
+) -> Result:
+    """Import one published report (.txt, .md, .html, .docx) into a Report with its issues.
+
+    ``fmt``, ``year`` and ``unit`` override what the document says (format from its table
+    labels, year and unit from its title). Data problems are issues in the result; a file that
+    cannot be read raises :class:`UnreadableDocumentError` (or :class:`UsageError` for an
+    unsupported file type).
+
+    >>> r = import_document("tests/data/2024_huaianshi_zhengfu.txt")  # doctest: +SKIP
+    >>> r.report.value("t3", "new", "total")  # doctest: +SKIP
+    3119
+    """
+    p = Path(path)
+    return _import_items(document_items(p), source=str(p), fmt=fmt, year=year, unit=unit)
+
+
+def _import_items(
+    items: Sequence[Item],
+    *,
+    source: str,
+    fmt: Format | str | None,
+    year: int | None,
+    unit: Unit | str | None,
+) -> Result:
+    name = Path(source).name if source else "（文本）"
+    title_unit, title_year, title = _title(items)
+    issues: list[Issue] = []
+    report_year = year if year is not None else title_year
+    if isinstance(fmt, Format):
+        chosen, how = fmt, f"按指定采用{fmt.name}格式"
+    elif fmt is not None:
+        chosen = get_format(fmt)
+        how = f"按指定采用{chosen.name}格式"
+    else:
+        chosen, how = detect_format(items, report_year)
+    imp = _Importer(items, chosen, source)
+    imp.run()
+    if not imp.values and not imp.texts:
+        raise UnreadableDocumentError(
+            f"文件 {name} 中没有找到政府信息公开工作年度报告的表格或章节。请确认这是年度报告的正文（表格用制表符分隔，或为网页/Word 表格）。"
+        )
+    issues.extend(imp.issues)
+    if report_year is None:
+        report_year = chosen.year_from
+        issues.append(
+            Issue(
+                Code.YEAR_MISMATCH,
+                Severity.WARNING,
+                f"标题中没有找到报告年度，按 {report_year} 年计。请用 --year 指定年度。",
+                file=source,
+            )
+        )
+    elif year is not None and title_year is not None and year != title_year:
+        issues.append(
+            Issue(
+                Code.YEAR_MISMATCH,
+                Severity.WARNING,
+                f"标题写的是 {title_year} 年，按指定的 {year} 年导入。",
+                file=source,
+                found=str(title_year),
+                expected=str(year),
+            )
+        )
+    period = _PERIOD.search(unicodedata.normalize("NFKC", " ".join(imp.preamble + imp.texts.get("s1", [])[:3])))
+    if period and title_year is not None and int(period.group(1)) != title_year:
+        issues.append(
+            Issue(
+                Code.YEAR_MISMATCH,
+                Severity.WARNING,
+                f"标题是 {title_year} 年度报告，但统计期限写的是 {period.group(1)} 年。请核对年度。",
+                file=source,
+                found=period.group(1),
+                expected=str(title_year),
+            )
+        )
+    if not chosen.covers(report_year):
+        issues.append(
+            Issue(
+                Code.OTHER_FORMAT,
+                Severity.WARNING,
+                f"{report_year} 年度的报告应使用{format_for_year(report_year).name}格式，本报告的表格是{chosen.name}格式。",
+                file=source,
+            )
+        )
+    if isinstance(unit, Unit):
+        the_unit = unit
+    else:
+        unit_name = unit or title_unit
+        the_unit = Unit(unit_name, unit_name)
+        if not unit_name:
+            issues.append(
+                Issue(Code.UNIT_NAME_BLANK, Severity.WARNING, "标题中没有找到单位名称。请用 --unit 指定。", file=source)
+            )
+    texts: dict[str, str] = {}
+    for sid in ("s1", "s5", "s6"):
+        paras = [p for p in imp.texts.get(sid, []) if not p.startswith(_PLACEHOLDER_MARK)]
+        if paras:
+            texts[sid] = "\n".join(paras)
+    report = Report(the_unit, report_year, chosen.id, dict(imp.values), texts)
+    issues.extend(_structure_issues(imp, report, source))
+    checked = totals_filled(report)
+    issues.extend(replace(i, file=source) for i in check_report(checked, locate=_locate(chosen)))
+    issues.extend(_r9(report, checked, source))
+    issues = [replace(i, unit_code=the_unit.code, unit_name=the_unit.name) for i in issues]
+    extra: dict[str, Any] = {
+        "format_detected": how,
+        "title": title,
+        "notes": imp.notes,
+        "preamble": imp.preamble,
+        "unrecognised": imp.unrecognised,
+    }
+    return Result(report=report, issues=issues, source=source, extra=extra)
+
+
+def _structure_issues(imp: _Importer, report: Report, source: str) -> Iterator[Issue]:
+    fmt = report.format
+    for table in fmt.tables:
+        found = imp.found_rows[table.id]
+        if not found:
+            yield Issue(
+                Code.LABEL_NOT_FOUND,
+                Severity.WARNING,
+                f"没有找到{_table_name(table)}，其数据未导入。",
+                file=source,
+                sheet=table.sheet,
+                table=table.id,
+            )
+            continue
+        missing = [
+            r
+            for r in table.leaf_rows
+            if r.label and r.id not in found and not any(a.id in found for a in _ancestors(table, r))
+        ]
+        if missing:
+            yield Issue(
+                Code.LABEL_NOT_FOUND,
+                Severity.WARNING,
+                f"{_table_name(table)}中没有找到“{'”“'.join(r.path_text for r in missing)}”行，其数据未导入。",
+                file=source,
+                sheet=table.sheet,
+                table=table.id,
+                row=missing[0].id,
+                row_label=missing[0].path_text,
+            )
+        blanks = imp.blank.get(table.id, [])
+        if blanks:
+            computed = computed_cells(fmt)
+            n_totals = sum(1 for k in blanks if k in computed)
+            detail = f"，其中合计 {n_totals} 个（校验时按各项之和计）" if n_totals else ""
+            yield Issue(
+                Code.MISSING,
+                Severity.WARNING,
+                f"{_table_name(table)}有 {len(blanks)} 个单元格空白{detail}；空白按未填写处理，校验时按 0 计。",
+                file=source,
+                sheet=table.sheet,
+                table=table.id,
+                cells=(),
+                found=str(len(blanks)),
+            )
+    for text in imp.unrecognised:
+        yield Issue(
+            Code.UNRECOGNISED,
+            Severity.WARNING,
+            f"未能识别的内容，未导入：“{text[:60]}{'…' if len(text) > 60 else ''}”。",
+            file=source,
+            found=text,
+        )
+    for section in fmt.text_sections:
+        if section.id not in report.texts:
+            yield Issue(
+                Code.TEXT_MISSING,
+                Severity.WARNING,
+                f"“{section.label}”没有内容。",
+                file=source,
+            )
+    if report.year >= 2021 and "信息处理费" not in report.texts.get("s6", ""):
+        yield Issue(
+            Code.TEXT_MISSING,
+            Severity.WARNING,
+            "“六、其他需要报告的事项”没有说明信息处理费的收取情况（2021 年起应说明，依据国办函〔2020〕109号）。",
+            file=source,
+        )
+
+
+def _ancestors(table: Table, node: Node) -> list[Node]:
+    out: list[Node] = []
+    for n in table.row_nodes.values():
+        if not n.is_leaf and any(leaf.id == node.id for leaf in n.leaves()):
+            out.append(n)
+    return out
+
+
+def import_many(paths: Sequence[str | Path], *, jobs: int | None = None, **kw: Any) -> list[Result]:
+    """Import several documents; one that cannot be read becomes a result with a file-unreadable issue."""
+
+    def one(path: str | Path) -> Result:
+        try:
+            return import_document(path, **kw)
+        except XlsGongkaiError as exc:
+            return Result(
+                report=None,
+                issues=[Issue(Code.FILE_UNREADABLE, Severity.ERROR, str(exc), file=str(path))],
+                source=str(path),
+            )
+
+    if len(paths) <= 1 or jobs == 1:
+        return [one(p) for p in paths]
+    # Parsing is pure Python; threads keep the order and the error handling simple.
+    with ThreadPoolExecutor(max_workers=jobs or 2) as pool:
+        return list(pool.map(one, paths))
