@@ -140,7 +140,12 @@ def _inspect_zip(p: Path, limits: Limits) -> str:
                 raise _encrypted(p)
         for info in infos:
             if info.filename.endswith((".xml", ".rels", ".vml")) and info.file_size:
-                head = _head(zf, info.filename, limits.head_bytes)
+                try:
+                    head = _head(zf, info.filename, limits.head_bytes)
+                except zipfile.BadZipFile as exc:
+                    raise _fail(
+                        p, f"文件已损坏（其中的“{info.filename}”无法解开，可能下载或传送中断）", "请重新获取原文件"
+                    ) from exc
                 if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                     raise _fail(
                         p,
