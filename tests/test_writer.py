@@ -1,0 +1,414 @@
+"""The generated workbook, inspected with openpyxl and calamine (independent of xlsxwriter).
+
+For each format the sample roster gives one workbook per unit, and for each workbook: every
+input cell is unlocked and carries the validation of its kind, every other cell is locked, every
+sheet and the structure are protected, the metadata sheet is very hidden and complete; totals
+and checks are formulas whose cached results are what the Python engine computes.
+"""
+
+from __future__ import annotations
+
+import random
+import zipfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl.worksheet.worksheet import Worksheet
+from python_calamine import CalamineWorkbook
+
+from tests.conftest import consistent_reports
+from xls_gongkai import __version__, excel
+from xls_gongkai.layout import GUIDE_SHEET, META_SHEET, TEXT_SHEET, Layout, layout_for
+from xls_gongkai.report import Report, Unit
+from xls_gongkai.roster import load_roster
+from xls_gongkai.rules import check_report, computed_cells, evaluate, expand, failing_in_sheet
+from xls_gongkai.sample import broken, random_report, with_totals
+from xls_gongkai.spec import CellKind, Format, RuleKind, get_format
+from xls_gongkai.writer import (
+    ISSUES_SHEET,
+    META_KEYS,
+    WriteOptions,
+    generate_templates,
+    write_workbook,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+ROSTER = ROOT / "samples" / "roster.csv"
+FORMATS = [get_format(2019), get_format(2021)]
+YEAR = {"gongkai-2019": 2020, "gongkai-2021": 2024}
+STAMP = "2025-01-05T09:00:00+00:00"
+
+#: openpyxl's view of a validation per kind: (type, operator, formula1, formula2)
+EXPECTED_VALIDATION = {
+    CellKind.COUNT: ("whole", "greaterThanOrEqual", "0", None),
+    CellKind.SIGNED: ("whole", "between", None, None),  # bounds checked separately
+    CellKind.AMOUNT: ("decimal", "greaterThanOrEqual", "0", None),
+    CellKind.TEXT: ("textLength", "lessThanOrEqual", None, None),
+}
+
+
+def _ids(fmt: Format) -> str:
+    return fmt.id
+
+
+@pytest.fixture(scope="module")
+def roster_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
+    roster = load_roster(ROSTER)
+    out: dict[str, list[Path]] = {}
+    for fmt in FORMATS:
+        d = tmp_path_factory.mktemp(fmt.id)
+        out[fmt.id] = generate_templates(
+            roster.units,
+            YEAR[fmt.id],
+            d,
+            fmt=fmt,
+            options=WriteOptions(
+                deadline="2025年2月20日", contact="县政务公开办 张三 0371-12345678", generated_at=STAMP
+            ),
+        )
+    return out
+
+
+@cache
+def _inputs(fmt: Format) -> dict[tuple[str, int, int], CellKind]:
+    """Every input cell of the layout (sheet, row, col) → kind; text sections included."""
+    lay = layout_for(fmt)
+    computed = computed_cells(fmt)
+    cells: dict[tuple[str, int, int], CellKind] = {}
+    for t in fmt.tables:
+        for r, c in t.cells():
+            if (t.id, r, c) in computed:
+                continue
+            p = lay.pos(t.id, r, c)
+            cells[(p.sheet, p.row, p.col)] = t.cell_kind(r, c)
+    for tl in lay.texts.values():
+        cells[(TEXT_SHEET, tl.cell.row, tl.cell.col)] = CellKind.TEXT
+    return cells
+
+
+def _validations(ws: Worksheet) -> dict[tuple[int, int], Any]:
+    out: dict[tuple[int, int], Any] = {}
+    for dv in ws.data_validations.dataValidation:
+        for rng in dv.sqref.ranges:
+            for row in range(rng.min_row, rng.max_row + 1):
+                for col in range(rng.min_col, rng.max_col + 1):
+                    assert (row - 1, col - 1) not in out, f"two validations on {ws.title}!{rng}"
+                    out[(row - 1, col - 1)] = dv
+    return out
+
+
+def _meta(wb: openpyxl.Workbook) -> dict[str, str]:
+    ws = wb[META_SHEET]
+    assert ws.cell(1, 1).value == "xls_gongkai_meta"
+    assert str(ws.cell(1, 2).value) == "1"
+    keys = [ws.cell(r, 1).value for r in range(2, 2 + len(META_KEYS))]
+    assert tuple(keys) == META_KEYS
+    return {k: ws.cell(i + 2, 2).value for i, k in enumerate(META_KEYS)}
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=_ids)
+def test_one_workbook_per_roster_unit_with_metadata(roster_templates: dict[str, list[Path]], fmt: Format) -> None:
+    units = load_roster(ROSTER).units
+    paths = roster_templates[fmt.id]
+    year = YEAR[fmt.id]
+    assert [p.name for p in paths] == [f"{u.code}_{u.name}_{year}.xlsx" for u in units]
+    lay = layout_for(fmt)
+    for unit, path in zip(units, paths, strict=True):
+        wb = openpyxl.load_workbook(path)
+        meta = _meta(wb)
+        assert wb[META_SHEET].sheet_state == "veryHidden"
+        assert meta == {
+            "format": fmt.id,
+            "spec_version": "1",
+            "fingerprint": lay.fingerprint,
+            "unit_code": unit.code,
+            "unit_name": unit.name,
+            "unit_parent": unit.parent,
+            "year": str(year),
+            "tool_version": __version__,
+            "generated_at": STAMP,
+            "kind": "template",
+            "units": "1",
+        }
+        # every value is text (a code like 0012 must not turn into a number)
+        assert all(isinstance(v, str) for v in meta.values())
+        visible = [ws.title for ws in wb.worksheets if ws.sheet_state == "visible"]
+        assert visible == list(lay.sheets)
+        guide = wb[GUIDE_SHEET]
+        for key, want in (("name", unit.name), ("code", unit.code)):
+            p = lay.guide_unit_cells[key]
+            assert guide.cell(p.row + 1, p.col + 1).value == want
+        p = lay.guide_unit_cells["year"]
+        assert str(guide.cell(p.row + 1, p.col + 1).value) == str(year)
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=_ids)
+def test_locks_validations_and_protection(roster_templates: dict[str, list[Path]], fmt: Format) -> None:
+    path = roster_templates[fmt.id][0]
+    wb = openpyxl.load_workbook(path)
+    assert wb.security is not None and wb.security.lockStructure
+    inputs = _inputs(fmt)
+    seen_inputs = 0
+    for ws in wb.worksheets:
+        assert ws.protection.sheet, f"{ws.title} is not protected"
+        if ws.title != META_SHEET:
+            # only unlocked cells can be selected
+            assert ws.protection.selectLockedCells, ws.title
+            assert not ws.protection.selectUnlockedCells, ws.title
+        validations = _validations(ws)
+        max_row = max(ws.max_row, 1 + max((r for s, r, _c in inputs if s == ws.title), default=0))
+        for row in ws.iter_rows(min_row=1, max_row=max_row + 3, max_col=ws.max_column + 3):
+            for cell in row:
+                where = (ws.title, cell.row - 1, cell.column - 1)
+                kind = inputs.get(where)
+                if kind is None:
+                    assert cell.protection.locked, f"{ws.title}!{cell.coordinate} should be locked"
+                    assert (cell.row - 1, cell.column - 1) not in validations, f"{ws.title}!{cell.coordinate}"
+                    continue
+                seen_inputs += 1
+                assert not cell.protection.locked, f"{ws.title}!{cell.coordinate} should be unlocked"
+                assert cell.value is None, "a blank template leaves input cells blank (not 0)"
+                fill = cell.fill.fgColor.rgb if cell.fill and cell.fill.fill_type else "FFFFFFFF"
+                assert str(fill).upper().endswith("FFFFFF"), f"{ws.title}!{cell.coordinate} is not white"
+                dv = validations.get((cell.row - 1, cell.column - 1))
+                assert dv is not None, f"{ws.title}!{cell.coordinate} has no validation"
+                vtype, op, f1, _f2 = EXPECTED_VALIDATION[kind]
+                assert (dv.type, dv.operator or "between") == (vtype, op), f"{ws.title}!{cell.coordinate}"
+                if f1 is not None:
+                    assert dv.formula1 == f1
+                if kind is CellKind.SIGNED:
+                    assert int(dv.formula1) < 0 < int(dv.formula2)
+                assert dv.errorStyle in (None, "stop")
+                assert dv.showErrorMessage and dv.showInputMessage
+                assert dv.promptTitle and dv.prompt and dv.errorTitle and dv.error
+                assert any("\u4e00" <= ch <= "\u9fff" for ch in dv.prompt)  # a Chinese instruction
+    assert seen_inputs == len(inputs)
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=_ids)
+def test_validation_texts_within_excel_limits(roster_templates: dict[str, list[Path]], fmt: Format) -> None:
+    wb = openpyxl.load_workbook(roster_templates[fmt.id][0])
+    n = 0
+    for ws in wb.worksheets:
+        for dv in ws.data_validations.dataValidation:
+            n += 1
+            assert len(dv.promptTitle) <= 32
+            assert len(dv.errorTitle) <= 32
+            assert len(dv.prompt) <= 255
+            assert len(dv.error) <= 225
+    assert n > 0
+
+
+def test_text_sections_and_fee_prompt() -> None:
+    fmt = get_format(2024)
+    lay = layout_for(fmt)
+    assert "s6" in lay.texts and lay.texts["s6"].section.prompt
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=_ids)
+def test_labels_totals_checks_and_names(tmp_path: Path, fmt: Format) -> None:
+    lay = layout_for(fmt)
+    path = write_workbook(tmp_path / "t.xlsx", Report(Unit("410102001", "城关镇"), YEAR[fmt.id], fmt.id))
+    wb = openpyxl.load_workbook(path)
+    # every label of the layout is where the layout says, merged when it spans cells
+    for tl in lay.tables.values():
+        ws = wb[tl.sheet]
+        merged = {str(m) for m in ws.merged_cells.ranges}
+        for lb in tl.labels:
+            assert (ws.cell(lb.first_row + 1, lb.first_col + 1).value or "") == lb.text
+            if (lb.first_row, lb.first_col) != (lb.last_row, lb.last_col):
+                ref = f"{excel.a1(lb.first_row, lb.first_col)}:{excel.a1(lb.last_row, lb.last_col)}"
+                assert ref in merged
+    # totals and checks are formulas
+    for key, check in computed_cells(fmt).items():
+        p = lay.pos(*key)
+        cell = wb[p.sheet].cell(p.row + 1, p.col + 1)
+        assert cell.value == excel.total_formula(check, lay)
+    for check in expand(fmt):
+        if not check.in_sheet:
+            continue
+        p = lay.checks[check.key]
+        value = wb[p.sheet].cell(p.row + 1, p.col + 1).value
+        text = value.text if hasattr(value, "text") else value  # R5 is an array formula
+        assert "=" + str(text).lstrip("=") == excel.check_formula(check, lay)
+    # the defined name and the summary
+    dn = wb.defined_names["CHECK_FAILURES"]
+    assert dn.attr_text == lay.failures_cell.ref()
+    fc = lay.failures_cell
+    assert wb[fc.sheet].cell(fc.row + 1, fc.col + 1).value == excel.failures_formula(lay, fc.sheet)
+    sc = lay.summary_cell
+    assert wb[sc.sheet].cell(sc.row + 1, sc.col + 1).value == excel.summary_formula(lay)
+
+
+def _cached(path: Path) -> dict[str, list[list[Any]]]:
+    wb = CalamineWorkbook.from_path(str(path))
+    return {name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wb.sheet_names}
+
+
+def _at(grid: dict[str, list[list[Any]]], sheet: str, row: int, col: int) -> Any:
+    rows = grid[sheet]
+    if row >= len(rows) or col >= len(rows[row]):
+        return ""
+    return rows[row][col]
+
+
+def _assert_cached_results(path: Path, report: Report, lay: Layout) -> None:
+    fmt = report.format
+    grid = _cached(path)
+    full = Report(report.unit, report.year, report.format_id, with_totals(fmt, report.values))
+    for key, value in full.values.items():
+        p = lay.pos(*key)
+        assert float(_at(grid, p.sheet, p.row, p.col)) == pytest.approx(float(value)), key
+    for check in expand(fmt):
+        if check.in_sheet:
+            p = lay.checks[check.key]
+            assert _at(grid, p.sheet, p.row, p.col) == excel.check_display(evaluate(check, full)), check.key
+    fc = lay.failures_cell
+    assert int(_at(grid, fc.sheet, fc.row, fc.col)) == failing_in_sheet(full)
+    sc = lay.summary_cell
+    assert _at(grid, sc.sheet, sc.row, sc.col) == excel.summary_display(lay, failing_in_sheet(full))
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=_ids)
+def test_cached_results_blank_consistent_and_broken(tmp_path: Path, fmt: Format) -> None:
+    lay = layout_for(fmt)
+    year = YEAR[fmt.id]
+    blank = Report(Unit("1", "城关镇"), year, fmt.id)
+    _assert_cached_results(write_workbook(tmp_path / "blank.xlsx", blank), blank, lay)
+    good = random_report(fmt, Unit("1", "城关镇"), year, random.Random(7), {"s1": "总体情况……"})
+    _assert_cached_results(write_workbook(tmp_path / "good.xlsx", good), good, lay)
+    assert failing_in_sheet(good) == 0
+    # break R1 in the first column and R5 with a negative count
+    t3 = fmt.table("t3")
+    bad = broken(good, ("t3", t3.leaf_rows[0].id, t3.leaf_columns[0].id), 3)
+    bad = broken(bad, ("t4", fmt.table("t4").leaf_rows[0].id, fmt.table("t4").leaf_columns[0].id), -100)
+    assert failing_in_sheet(bad) >= 2
+    _assert_cached_results(write_workbook(tmp_path / "bad.xlsx", bad), bad, lay)
+
+
+@settings(max_examples=10, deadline=None)
+@given(data=st.data())
+def test_filled_values_round_trip_through_cells(tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
+    fmt = data.draw(st.sampled_from(FORMATS))
+    report = data.draw(consistent_reports(fmt))
+    path = write_workbook(tmp_path_factory.mktemp("rt") / "r.xlsx", report)
+    lay = layout_for(fmt)
+    grid = _cached(path)
+    for key, value in report.values.items():
+        p = lay.pos(*key)
+        assert float(_at(grid, p.sheet, p.row, p.col)) == pytest.approx(float(value))
+    for sid, text in report.texts.items():
+        p = lay.texts[sid].cell
+        assert _at(grid, p.sheet, p.row, p.col) == text
+    assert int(_at(grid, lay.failures_cell.sheet, lay.failures_cell.row, lay.failures_cell.col)) == 0
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=_ids)
+def test_conditional_formats_on_check_cells(tmp_path: Path, fmt: Format) -> None:
+    lay = layout_for(fmt)
+    path = write_workbook(tmp_path / "t.xlsx", Report(Unit("1", "城关镇"), YEAR[fmt.id], fmt.id))
+    wb = openpyxl.load_workbook(path)
+    for sheet in lay.data_sheets:
+        ws = wb[sheet]
+        covered: set[tuple[int, int]] = set()
+        formulas: list[str] = []
+        for cf in ws.conditional_formatting:
+            for rule in cf.rules:
+                formulas.extend(rule.formula or [])
+            for rng in cf.sqref.ranges:
+                for row in range(rng.min_row, rng.max_row + 1):
+                    for col in range(rng.min_col, rng.max_col + 1):
+                        covered.add((row - 1, col - 1))
+        checks = [p for p in lay.checks.values() if p.sheet == sheet]
+        assert checks
+        for p in checks:
+            assert (p.row, p.col) in covered, f"{sheet}!{p.a1} has no red/green format"
+        assert any(excel.FAIL in f for f in formulas) and any(excel.PASS in f for f in formulas)
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=_ids)
+def test_print_setup_and_panes(tmp_path: Path, fmt: Format) -> None:
+    lay = layout_for(fmt)
+    path = write_workbook(tmp_path / "t.xlsx", Report(Unit("1", "城关镇&东城"), YEAR[fmt.id], fmt.id))
+    wb = openpyxl.load_workbook(path)
+    for sheet in lay.sheets:
+        ws = wb[sheet]
+        if sheet in lay.data_sheets:
+            assert ws.page_setup.orientation == "landscape", sheet
+        assert str(ws.page_setup.paperSize) == "9", sheet  # A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, sheet
+        assert ws.page_setup.fitToWidth in (1, None), sheet
+        footer = ws.oddFooter.left.text or ""
+        assert "城关镇" in footer, sheet
+        assert "&P" in (ws.oddFooter.center.text or "") + (ws.oddFooter.right.text or "") + footer
+    for sheet in lay.data_sheets:
+        ws = wb[sheet]
+        assert ws.freeze_panes is not None, sheet
+        assert ws.print_title_rows, sheet
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=_ids)
+def test_annotated_copy_highlights_comments_and_lists_issues(tmp_path: Path, fmt: Format) -> None:
+    good = random_report(fmt, Unit("410102001", "城关镇"), YEAR[fmt.id], random.Random(3))
+    t3 = fmt.table("t3")
+    bad = broken(good, ("t3", t3.leaf_rows[0].id, t3.leaf_columns[0].id), 5)
+    issues = check_report(bad)
+    assert issues
+    path = write_workbook(tmp_path / "a.xlsx", bad, WriteOptions(kind="annotated"), issues=issues)
+    wb = openpyxl.load_workbook(path)
+    assert ISSUES_SHEET in wb.sheetnames
+    listing = wb[ISSUES_SHEET]
+    links = [c.hyperlink for row in listing.iter_rows() for c in row if c.hyperlink is not None]
+    assert len(links) == len(issues)
+    for issue, link in zip(issues, links, strict=True):
+        assert issue.cell in (link.location or "")
+        assert issue.sheet in (link.location or "")
+        ws = wb[issue.sheet]
+        cell = ws[issue.cell]
+        assert cell.comment is not None and issue.message in cell.comment.text
+    assert _meta(wb)["kind"] == "annotated"
+
+
+def test_extra_hook_adds_a_sheet_and_meta_stays(tmp_path: Path) -> None:
+    fmt = get_format(2024)
+
+    def extra(workbook: Any) -> None:
+        ws = workbook.add_worksheet("明细")
+        ws.write_string(0, 0, "附加")
+
+    path = write_workbook(
+        tmp_path / "s.xlsx",
+        Report(Unit("4101", "河洛县"), 2024, fmt.id, units=12),
+        WriteOptions(kind="summary"),
+        extra=extra,
+    )
+    wb = openpyxl.load_workbook(path)
+    assert wb["明细"]["A1"].value == "附加"
+    meta = _meta(wb)
+    assert (meta["kind"], meta["units"]) == ("summary", "12")
+
+
+def test_password_protects_sheets_and_structure(tmp_path: Path) -> None:
+    path = write_workbook(
+        tmp_path / "p.xlsx", Report(Unit("1", "城关镇"), 2024, "gongkai-2021"), WriteOptions(password="secret")
+    )
+    wb = openpyxl.load_workbook(path)
+    assert wb.security.lockStructure
+    assert wb.security.workbookPassword
+    assert all(ws.protection.password for ws in wb.worksheets)
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("xl/workbook.xml").decode()
+    # the schema order: workbookPr, then workbookProtection, then bookViews (Excel refuses other orders)
+    assert xml.index("<workbookPr") < xml.index("<workbookProtection") < xml.index("<bookViews")
+
+
+def test_every_rule_kind_has_a_check_cell() -> None:
+    for fmt in FORMATS:
+        lay = layout_for(fmt)
+        kinds = {c.rule.kind for c in expand(fmt) if c.key in lay.checks}
+        assert kinds == {RuleKind.EQUATION, RuleKind.CELLS}
