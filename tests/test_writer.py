@@ -151,7 +151,8 @@ def test_one_workbook_per_roster_unit_with_metadata(roster_templates: dict[str, 
 def test_locks_validations_and_protection(roster_templates: dict[str, list[Path]], fmt: Format) -> None:
     path = roster_templates[fmt.id][0]
     wb = openpyxl.load_workbook(path)
-    assert wb.security is not None and wb.security.lockStructure
+    assert wb.security is not None
+    assert wb.security.lockStructure
     inputs = _inputs(fmt)
     seen_inputs = 0
     for ws in wb.worksheets:
@@ -184,8 +185,12 @@ def test_locks_validations_and_protection(roster_templates: dict[str, list[Path]
                 if kind is CellKind.SIGNED:
                     assert int(dv.formula1) < 0 < int(dv.formula2)
                 assert dv.errorStyle in (None, "stop")
-                assert dv.showErrorMessage and dv.showInputMessage
-                assert dv.promptTitle and dv.prompt and dv.errorTitle and dv.error
+                assert dv.showErrorMessage
+                assert dv.showInputMessage
+                assert dv.promptTitle
+                assert dv.prompt
+                assert dv.errorTitle
+                assert dv.error
                 assert any("\u4e00" <= ch <= "\u9fff" for ch in dv.prompt)  # a Chinese instruction
     assert seen_inputs == len(inputs)
 
@@ -207,7 +212,8 @@ def test_validation_texts_within_excel_limits(roster_templates: dict[str, list[P
 def test_text_sections_and_fee_prompt() -> None:
     fmt = get_format(2024)
     lay = layout_for(fmt)
-    assert "s6" in lay.texts and lay.texts["s6"].section.prompt
+    assert "s6" in lay.texts
+    assert lay.texts["s6"].section.prompt
 
 
 @pytest.mark.parametrize("fmt", FORMATS, ids=_ids)
@@ -328,7 +334,8 @@ def test_conditional_formats_on_check_cells(tmp_path: Path, fmt: Format) -> None
         assert checks
         for p in checks:
             assert (p.row, p.col) in covered, f"{sheet}!{p.a1} has no red/green format"
-        assert any(excel.FAIL in f for f in formulas) and any(excel.PASS in f for f in formulas)
+        assert any(excel.FAIL in f for f in formulas)
+        assert any(excel.PASS in f for f in formulas)
 
 
 @pytest.mark.parametrize("fmt", FORMATS, ids=_ids)
@@ -370,7 +377,8 @@ def test_annotated_copy_highlights_comments_and_lists_issues(tmp_path: Path, fmt
         assert issue.sheet in (link.location or "")
         ws = wb[issue.sheet]
         cell = ws[issue.cell]
-        assert cell.comment is not None and issue.message in cell.comment.text
+        assert cell.comment is not None
+        assert issue.message in cell.comment.text
     assert _meta(wb)["kind"] == "annotated"
 
 
