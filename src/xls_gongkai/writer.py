@@ -37,7 +37,7 @@ from xls_gongkai.errors import UsageError
 from xls_gongkai.issues import Issue
 from xls_gongkai.layout import GUIDE_SHEET, META_SHEET, TEXT_SHEET, Layout, Pos, a1, layout_for, parse_a1
 from xls_gongkai.report import CellKey, Report, Unit
-from xls_gongkai.rules import Check, computed_cells, evaluate, expand, failing_in_sheet
+from xls_gongkai.rules import Check, computed_cells, evaluate, expand
 from xls_gongkai.sample import with_totals
 from xls_gongkai.spec import SPEC_VERSION, CellKind, Format, RuleKind, Severity, format_for_year, get_format
 
@@ -574,6 +574,29 @@ def _legacy_hash(password: str) -> str:
     return f"{digest:X}"
 
 
+_PREPARED: dict[tuple[str, bool, bool], str] = {}
+_PREPARED_MAX = 20_000
+
+
+class _Worksheet(Worksheet):  # type: ignore[misc]
+    """A Worksheet that remembers how xlsxwriter rewrote each formula.
+
+    xlsxwriter runs some 30 regular-expression substitutions over every formula (to prefix
+    newer Excel functions with ``_xlfn.``), which was a third of the time of writing a
+    template; a county's templates repeat the same few hundred formulas, so the result is
+    memoised (bounded, so that an ``extra`` sheet with many distinct formulas cannot grow it).
+    """
+
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+        key = (formula, bool(self.use_future_functions), expand_future_functions)
+        done = _PREPARED.get(key)
+        if done is None:
+            done = super()._prepare_formula(formula, expand_future_functions)
+            if len(_PREPARED) < _PREPARED_MAX:
+                _PREPARED[key] = done
+        return done
+
+
 class ProtectedWorkbook(xlsxwriter.Workbook):  # type: ignore[misc]
     """An xlsxwriter Workbook that also writes ``<workbookProtection lockStructure="1"/>``.
 
@@ -586,6 +609,7 @@ class ProtectedWorkbook(xlsxwriter.Workbook):  # type: ignore[misc]
 
     lock_structure: bool = False
     structure_password: str = ""
+    worksheet_class = _Worksheet
 
     def _write_workbook_pr(self) -> None:
         super()._write_workbook_pr()
@@ -662,11 +686,13 @@ def write_workbook(
     plan = _plan(fmt)
     lay = plan.lay
     # In the workbook the totals are formulas, so the checks see the totals they compute.
-    full = replace(report, values=with_totals(fmt, report.values))
+    full, shown, failures = _results(report) if report.values else _blank_results(fmt)
     flagged = _issue_cells(issues)
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = ProtectedWorkbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
+    # in_memory: assemble the parts in memory instead of one temporary file per part (a template
+    # is small; the temporary files were a fifth of the time of writing one).
+    wb = ProtectedWorkbook(str(path), {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
     wb.lock_structure = True
     wb.structure_password = options.password or ""
     wb.set_properties(
@@ -677,7 +703,12 @@ def write_workbook(
             "comments": f"xls-gongkai {__version__}，{fmt.id}",
         }
     )
-    st = {name: wb.add_format(dict(props)) for name, props in STYLES.items()}
+    # The styles of annotated copies (flag_*, list_*) are only made when there are issues.
+    st = {
+        name: wb.add_format(dict(props))
+        for name, props in STYLES.items()
+        if issues or not name.startswith(("flag_", "list_"))
+    }
     password = options.password or ""
     unit = report.unit
     unit_line = f"填报单位：{unit.name or '（未填写）'}　　单位代码：{unit.code or '—'}　　报告年度：{report.year} 年"
@@ -695,7 +726,7 @@ def write_workbook(
         ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
         ws.hide_gridlines(2) if name == GUIDE_SHEET else None
 
-    _write_guide(sheets[GUIDE_SHEET], st, plan, full, options)
+    _write_guide(sheets[GUIDE_SHEET], st, plan, report, options, failures)
     for name, sp in plan.sheets.items():
         ws = sheets[name]
         for c, w in sp.widths.items():
@@ -726,7 +757,6 @@ def write_workbook(
             )
 
     # Summary line at the top of the first data sheet.
-    failures = failing_in_sheet(full)
     sc = lay.summary_cell
     sws = sheets[sc.sheet]
     sws.merge_range(sc.row, sc.col, sc.row, max(plan.sheets[sc.sheet].width - 1, 1), "", st["summary"])
@@ -735,25 +765,26 @@ def write_workbook(
     values = report.values
     for key, pos, style in plan.inputs:
         ws = sheets[pos.sheet]
-        cell_style = st[_FLAG_STYLE[style]] if (pos.sheet, pos.row, pos.col) in flagged else st[style]
+        cell_style = st[_FLAG_STYLE[style]] if flagged and (pos.sheet, pos.row, pos.col) in flagged else st[style]
         v = values.get(key)
         if v is None:
             ws.write_blank(pos.row, pos.col, None, cell_style)
         else:
             ws.write_number(pos.row, pos.col, _number(v), cell_style)
     for key, pos, formula in plan.totals:
-        cell_style = st["flag_locked"] if (pos.sheet, pos.row, pos.col) in flagged else st["total"]
+        cell_style = st["flag_locked"] if flagged and (pos.sheet, pos.row, pos.col) in flagged else st["total"]
         sheets[pos.sheet].write_formula(pos.row, pos.col, formula, cell_style, _number(full.values[key]))
     for check, pos, formula, is_array in plan.checks:
-        shown = excel.check_display(evaluate(check, full))
         ws = sheets[pos.sheet]
         if is_array:
-            ws.write_array_formula(pos.row, pos.col, pos.row, pos.col, formula, st["check"], shown)
+            ws.write_array_formula(pos.row, pos.col, pos.row, pos.col, formula, st["check"], shown[check.key])
         else:
-            ws.write_formula(pos.row, pos.col, formula, st["check"], shown)
+            ws.write_formula(pos.row, pos.col, formula, st["check"], shown[check.key])
     for sid, tl in lay.texts.items():
         ws = sheets[tl.cell.sheet]
-        style = st["flag_text"] if (tl.cell.sheet, tl.cell.row, tl.cell.col) in flagged else st["input_text"]
+        style = (
+            st["flag_text"] if flagged and (tl.cell.sheet, tl.cell.row, tl.cell.col) in flagged else st["input_text"]
+        )
         text = report.texts.get(sid, "")
         if text:
             ws.write_string(tl.cell.row, tl.cell.col, text[:MAX_TEXT], style)
@@ -778,6 +809,24 @@ def write_workbook(
     return path
 
 
+Results = tuple[Report, Mapping[tuple[str, str, str, int], str], int]
+
+
+def _results(report: Report) -> Results:
+    """The report as the sheet computes it (totals from their formulas), each check cell's
+    cached text, and the number of failing checks (CHECK_FAILURES)."""
+    full = replace(report, values=with_totals(report.format, report.values))
+    shown = {check.key: excel.check_display(evaluate(check, full)) for check, _p, _f, _a in _plan(report.format).checks}
+    failures = sum(1 for text in shown.values() if text.startswith(excel.FAIL))
+    return full, shown, failures
+
+
+@cache
+def _blank_results(fmt: Format) -> Results:
+    # Every blank template of a format has the same results: computed once.
+    return _results(Report(Unit("", ""), fmt.year_from, fmt.id))
+
+
 def _issue_cells(issues: Sequence[Issue]) -> dict[tuple[str, int, int], list[Issue]]:
     out: dict[tuple[str, int, int], list[Issue]] = {}
     for issue in issues:
@@ -791,7 +840,9 @@ def _issue_cells(issues: Sequence[Issue]) -> dict[tuple[str, int, int], list[Iss
     return out
 
 
-def _write_guide(ws: Worksheet, st: Mapping[str, XFormat], plan: _Plan, report: Report, options: WriteOptions) -> None:
+def _write_guide(
+    ws: Worksheet, st: Mapping[str, XFormat], plan: _Plan, report: Report, options: WriteOptions, failures: int
+) -> None:
     lay, fmt = plan.lay, plan.fmt
     ws.set_column(0, 0, 16)
     ws.set_column(1, 1, 96)
@@ -826,7 +877,7 @@ def _write_guide(ws: Worksheet, st: Mapping[str, XFormat], plan: _Plan, report: 
         ws.write_string(r, 1, value, st["guide_value"])
     fc = lay.failures_cell
     ws.write_string(fc.row, fc.col - 1, "未通过校验数", st["guide_key"])
-    ws.write_formula(fc.row, fc.col, plan.failures_formula, st["guide_value"], failing_in_sheet(report))
+    ws.write_formula(fc.row, fc.col, plan.failures_formula, st["guide_value"], failures)
 
     n_checks = len(lay.checks)
     has_signed = any(t.cell_kind(r, c) is CellKind.SIGNED for t in fmt.tables for r, c in t.cells())
