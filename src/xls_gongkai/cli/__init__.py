@@ -49,6 +49,7 @@ app.add_typer(formats_cmd.app, name="formats")
 app.command("render")(__import__("xls_gongkai.cli.render", fromlist=["render_cmd"]).render_cmd)
 app.command("generate")(__import__("xls_gongkai.cli.generate", fromlist=["generate"]).generate)
 app.command("merge")(__import__("xls_gongkai.cli.merge", fromlist=["merge_cmd"]).merge_cmd)
+app.command("import")(__import__("xls_gongkai.cli.importcmd", fromlist=["import_cmd"]).import_cmd)
 
 
 def main() -> None:
