@@ -110,8 +110,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"PDF 中找不到“{marker}”所在的页。", file=sys.stderr)
                 return 1
             subprocess.run(
-                [str(tools["pdftoppm"]), "-png", "-r", str(args.dpi), "-f", str(page), "-l", str(page), "-singlefile"]
-                + [str(pdf), str(out / name)],
+                [
+                    str(tools["pdftoppm"]),
+                    *("-png", "-r", str(args.dpi), "-f", str(page), "-l", str(page), "-singlefile"),
+                    str(pdf),
+                    str(out / name),
+                ],
                 check=True,
             )
             print(f"{out / (name + '.png')}  （PDF 第 {page} 页）")
