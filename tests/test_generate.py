@@ -1,0 +1,153 @@
+"""``xls-gongkai generate`` in-process: roster and single unit, refusals, options, exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from xls_gongkai.cli import app
+from xls_gongkai.layout import GUIDE_SHEET, META_SHEET
+from xls_gongkai.roster import load_roster
+from xls_gongkai.writer import META_KEYS
+
+ROOT = Path(__file__).resolve().parents[1]
+ROSTER = ROOT / "samples" / "roster.csv"
+runner = CliRunner()
+
+
+def _meta(path: Path) -> dict[str, str]:
+    ws = openpyxl.load_workbook(path)[META_SHEET]
+    return {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(2, 2 + len(META_KEYS))}
+
+
+def _guide_text(path: Path) -> str:
+    ws = openpyxl.load_workbook(path)[GUIDE_SHEET]
+    return "\n".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
+
+
+def test_help_is_chinese_with_examples() -> None:
+    result = runner.invoke(app, ["generate", "--help"])
+    assert result.exit_code == 0
+    for needle in ("--roster", "--unit", "--year", "--force", "--password", "--deadline", "--contact", "示例"):
+        assert needle in result.output
+
+
+@pytest.mark.parametrize(("year", "fmt_id"), [(2020, "gongkai-2019"), (2024, "gongkai-2021")])
+def test_roster_gives_one_workbook_per_unit(tmp_path: Path, year: int, fmt_id: str) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["generate", "--year", str(year), "--roster", str(ROSTER), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    units = load_roster(ROSTER).units
+    names = sorted(p.name for p in out.glob("*.xlsx"))
+    assert names == sorted(f"{u.code}_{u.name}_{year}.xlsx" for u in units)
+    assert f"{len(units)} 个模板" in result.output
+    meta = _meta(out / f"{units[0].code}_{units[0].name}_{year}.xlsx")
+    assert (meta["format"], meta["year"], meta["unit_code"], meta["unit_parent"]) == (
+        fmt_id,
+        str(year),
+        units[0].code,
+        units[0].parent,
+    )
+
+
+def test_single_unit_deadline_contact_and_no_overwrite(tmp_path: Path) -> None:
+    args = ["generate", "-y", "2024", "--unit", "城关镇", "--code", "410102001", "-o", str(tmp_path)]
+    args += ["--deadline", "2025年2月20日", "--contact", "县政务公开办 张三 0371-12345678"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "410102001_城关镇_2024.xlsx"
+    assert path.exists()
+    text = _guide_text(path)
+    assert "2025年2月20日" in text
+    assert "0371-12345678" in text
+    before = path.read_bytes()
+    again = runner.invoke(app, args)
+    assert again.exit_code == 2
+    assert "--force" in again.output
+    assert path.read_bytes() == before  # untouched
+    forced = runner.invoke(app, [*args, "--force"])
+    assert forced.exit_code == 0, forced.output
+
+
+def test_existing_file_refused_before_anything_is_written(tmp_path: Path) -> None:
+    units = load_roster(ROSTER).units
+    last = tmp_path / f"{units[-1].code}_{units[-1].name}_2024.xlsx"
+    last.write_bytes(b"keep me")
+    result = runner.invoke(app, ["generate", "-y", "2024", "-r", str(ROSTER), "-o", str(tmp_path)])
+    assert result.exit_code == 2
+    assert last.name in result.output
+    assert sorted(tmp_path.iterdir()) == [last]
+    assert last.read_bytes() == b"keep me"
+
+
+def test_format_option_and_password(tmp_path: Path) -> None:
+    args = ["generate", "--format", "gongkai-2019", "-y", "2019", "-u", "县教育局", "--code", "9"]
+    result = runner.invoke(app, [*args, "-o", str(tmp_path), "--password", "s3cret"])
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(tmp_path / "9_县教育局_2019.xlsx")
+    assert wb.security.lockStructure
+    assert wb.security.workbookPassword
+    assert all(ws.protection.password for ws in wb.worksheets)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["-y", "2024"], "--roster"),  # neither roster nor unit
+        (["-y", "2024", "-u", "城关镇", "-r", "samples/roster.csv"], "--roster"),  # both
+        (["-u", "城关镇"], "--year"),  # no year, no format
+        (["-y", "2017", "-u", "城关镇"], "2017"),  # no format covers it
+        (["-y", "2024", "-f", "gongkai-2019", "-u", "城关镇"], "不适用"),  # format does not cover the year
+        (["-y", "2024", "-f", "nope", "-u", "城关镇"], "nope"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_chinese_line(tmp_path: Path, args: list[str], needle: str) -> None:
+    result = runner.invoke(app, ["generate", *args, "-o", str(tmp_path)])
+    assert result.exit_code == 2
+    assert needle in result.output
+    assert "Traceback" not in result.output
+    assert not list(tmp_path.glob("*.xlsx"))
+
+
+def test_bad_roster_names_the_row(tmp_path: Path) -> None:
+    roster = tmp_path / "r.csv"
+    roster.write_text("代码,名称\n1,城关镇\n1,东城街道\n", encoding="gbk")
+    result = runner.invoke(app, ["generate", "-y", "2024", "-r", str(roster), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "第 3 行" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_xlsx_roster(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    path = tmp_path / "名册.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, ["单位代码", "单位名称"])
+    ws.write_row(1, 0, [410102001, "城关镇"])
+    ws.write_row(2, 0, [410102002, "东城街道"])
+    wb.close()
+    result = runner.invoke(app, ["generate", "-y", "2024", "-r", str(path), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
+        "410102001_城关镇_2024.xlsx",
+        "410102002_东城街道_2024.xlsx",
+    ]
+
+
+def test_module_entry_point_subprocess(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "xls_gongkai", "generate", "-y", "2024", "-u", "城关镇", "-o", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "城关镇_2024.xlsx").exists()
