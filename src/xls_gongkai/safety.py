@@ -111,7 +111,8 @@ def _guess_other(p: Path, head: bytes) -> str:
 def _inspect_zip(p: Path, limits: Limits) -> str:
     try:
         zf = zipfile.ZipFile(p)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        # NotImplementedError: a damaged directory declaring an unknown zip version or method.
         raise _fail(p, "文件已损坏或不完整（压缩包结构无法读取，可能下载或传送中断）", "请重新获取原文件") from exc
     with zf:
         infos = zf.infolist()

@@ -1,0 +1,179 @@
+"""Fuzz: damaged copies of a valid workbook give a Result or a documented WorkbookError, nothing else.
+
+Three bounded hypothesis searches over one filled template: raw byte mutations of the file
+(flips, overwrites, truncation, junk inserted), mutations of the XML *inside* the zip re-packed
+into a well-formed zip (so the spreadsheet parser, not only the zip reader, sees damage), and
+the same files through ``read_many``, which must never raise for a bad file.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import tempfile
+import zipfile
+from functools import cache
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from xls_gongkai.errors import TemplateMismatchError, UnreadableWorkbookError, WorkbookError
+from xls_gongkai.issues import Code, Result
+from xls_gongkai.reader import read_many, read_workbook
+from xls_gongkai.report import Unit
+from xls_gongkai.sample import random_report
+from xls_gongkai.spec import get_format
+from xls_gongkai.writer import write_workbook
+
+FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@cache
+def valid() -> bytes:
+    """A filled template's bytes (not a fixture: hypothesis would print 20 kB with every failure)."""
+    fmt = get_format(2023)
+    report = random_report(fmt, Unit("001", "城关镇"), 2023, random.Random(7), {"s1": "总体情况"})
+    with tempfile.TemporaryDirectory() as tmp:
+        return write_workbook(Path(tmp) / "valid.xlsx", report).read_bytes()
+
+
+def outcome(path: Path) -> str:
+    """Read ``path``; return what happened, failing the test on anything undocumented."""
+    try:
+        result = read_workbook(path)
+    except (UnreadableWorkbookError, TemplateMismatchError) as exc:
+        message = str(exc)
+        # One Chinese line naming the file.
+        assert path.name in message
+        assert "\n" not in message
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in message)
+        return type(exc).__name__
+    assert isinstance(result, Result)
+    assert result.report is not None
+    for issue in result.issues:
+        assert issue.message
+    return "result"
+
+
+mutation = st.tuples(
+    st.sampled_from(["flip", "overwrite", "truncate", "insert", "zero"]),
+    st.floats(0, 1, allow_nan=False),
+    st.binary(min_size=1, max_size=64),
+)
+
+
+def mutate(data: bytes, ops: list[tuple[str, float, bytes]]) -> bytes:
+    buf = bytearray(data)
+    for op, where, junk in ops:
+        if not buf:
+            break
+        i = min(int(where * len(buf)), len(buf) - 1)
+        if op == "flip":
+            buf[i] ^= junk[0] or 0xFF
+        elif op == "overwrite":
+            buf[i : i + len(junk)] = junk
+        elif op == "truncate":
+            del buf[i:]
+        elif op == "insert":
+            buf[i:i] = junk
+        else:
+            buf[i : i + len(junk)] = bytes(len(junk[: len(buf) - i]))
+    return bytes(buf)
+
+
+@FUZZ
+@given(ops=st.lists(mutation, min_size=1, max_size=4))
+def test_byte_mutations_give_a_result_or_a_documented_error(
+    tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[str, float, bytes]]
+) -> None:
+    path = tmp_path_factory.mktemp("bytes") / "mutated.xlsx"
+    path.write_bytes(mutate(valid(), ops))
+    outcome(path)
+
+
+def _parts(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+def _repack(parts: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, body in parts.items():
+            zf.writestr(name, body)
+    return out.getvalue()
+
+
+@FUZZ
+@given(data=st.data())
+def test_xml_mutations_inside_the_zip_give_a_result_or_a_documented_error(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    parts = _parts(valid())
+    xml_names = sorted(n for n in parts if n.endswith((".xml", ".rels")))
+    name = data.draw(st.sampled_from(xml_names), label="part")
+    ops = data.draw(st.lists(mutation, min_size=1, max_size=3), label="ops")
+    parts[name] = mutate(parts[name], ops)
+    if data.draw(st.booleans(), label="drop a part"):
+        parts.pop(data.draw(st.sampled_from(sorted(parts)), label="dropped"))
+    path = tmp_path_factory.mktemp("xml") / "mutated.xlsx"
+    path.write_bytes(_repack(parts))
+    outcome(path)
+
+
+def test_documented_errors_are_workbook_errors() -> None:
+    # The fuzz tests accept exactly these two; both must be what the CLI maps to exit code 2.
+    assert issubclass(UnreadableWorkbookError, WorkbookError)
+    assert issubclass(TemplateMismatchError, WorkbookError)
+    assert UnreadableWorkbookError("x").exit_code == TemplateMismatchError("x").exit_code == 2
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(st.lists(mutation, min_size=1, max_size=3), min_size=3, max_size=5))
+def test_read_many_never_raises_for_damaged_files(
+    tmp_path_factory: pytest.TempPathFactory, ops: list[list[tuple[str, float, bytes]]]
+) -> None:
+    folder = tmp_path_factory.mktemp("many")
+    paths = []
+    for i, one in enumerate(ops):
+        p = folder / f"f{i}.xlsx"
+        p.write_bytes(mutate(valid(), one))
+        paths.append(p)
+    good = folder / "good.xlsx"
+    good.write_bytes(valid())
+    paths.append(good)
+    results = read_many(paths, jobs=1)
+    assert [r.source for r in results] == [str(p) for p in paths]
+    assert results[-1].report is not None
+    for r in results:
+        if r.report is None:
+            assert [i.code for i in r.issues] == [Code.FILE_UNREADABLE]
+
+
+def test_regression_unknown_zip_version_is_an_unreadable_file(tmp_path: Path) -> None:
+    # Found by this fuzz test: a damaged central directory that declares an unknown zip
+    # version made zipfile raise NotImplementedError past the safety check.
+    data = bytearray(valid())
+    at = data.index(b"PK\x01\x02")
+    data[at + 6 : at + 8] = (164).to_bytes(2, "little")  # "version needed to extract" 16.4
+    path = tmp_path / "version.xlsx"
+    path.write_bytes(bytes(data))
+    with pytest.raises(UnreadableWorkbookError, match=r"version\.xlsx"):
+        read_workbook(path)
+
+
+def test_regression_corrupt_xml_part_is_an_unreadable_file(tmp_path: Path) -> None:
+    # Found by this fuzz test: a part whose deflate stream is broken raised a raw BadZipFile
+    # while the safety check looked for a DTD.
+    parts = _parts(valid())
+    raw = bytearray(_repack(parts))
+    name = b"xl/worksheets/sheet3.xml"
+    start = raw.index(name) + len(name)  # the compressed data follows the local header's name
+    for i in range(start + 40, start + 60):
+        raw[i] ^= 0x55
+    path = tmp_path / "corrupt.xlsx"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(UnreadableWorkbookError, match=r"corrupt\.xlsx"):
+        read_workbook(path)
