@@ -833,6 +833,7 @@ class _Sheets:
     def status(self) -> None:
         m = self.merged
         ws = self.wb.add_worksheet("报送情况")
+        _print_setup(ws, fit_width=True)
         ws.write_string(0, 0, f"{m.report.unit.name or '汇总'} {m.report.year} 年度报送情况", self.title)
         counts = m.counts()
         expected = len(m.roster) if m.roster is not None else None
@@ -844,6 +845,10 @@ class _Sheets:
             + ("有错误的单位已计入" if m.on_error == "include" else "有错误的单位未计入")
             + "）。",
         )
+        # Paths relative to the folder holding every input: short enough to read and print.
+        base = _common_folder([f for e in m.entries for f in e.files])
+        if base:
+            self._s(ws, 2, 0, f"文件所在文件夹：{base}", None)
         states = [s for s in Status if s is not Status.UNREADABLE or counts[s]]
         first_data = 3 + len(states) + 2
         last_data = first_data + len(m.entries) - 1
@@ -876,7 +881,9 @@ class _Sheets:
             self._s(ws, r, 2, e.unit.name)
             self._s(ws, r, 3, e.unit.parent)
             self._s(ws, r, 4, e.status.value, self.state[e.status])
-            self._s(ws, r, 5, "\n".join(e.files), self.wrap)
+            self._s(ws, r, 5, "\n".join(os.path.relpath(f, base) if base else f for f in e.files), self.wrap)
+            if len(e.files) > 1:
+                ws.set_row(r, 15 * len(e.files))
             self._s(ws, r, 6, "\n".join(_time_text(t) for t in e.mtimes), self.wrap)
             if e.status is Status.MISSING:
                 self._s(ws, r, 7, "")
@@ -896,6 +903,7 @@ class _Sheets:
         m = self.merged
         fmt = m.report.format
         ws = self.wb.add_worksheet("明细")
+        _print_setup(ws, fit_width=False)
         ws.write_string(
             0, 0, f"{m.report.unit.name or '汇总'} {m.report.year} 年度各单位明细（计入汇总的单位）", self.title
         )
@@ -946,6 +954,7 @@ class _Sheets:
     def issues(self) -> None:
         m = self.merged
         ws = self.wb.add_worksheet("问题清单")
+        _print_setup(ws, fit_width=True)
         head = (
             "单位代码",
             "单位名称",
@@ -990,6 +999,7 @@ class _Sheets:
         m = self.merged
         sections = m.report.format.text_sections
         ws = self.wb.add_worksheet("文字材料")
+        _print_setup(ws, fit_width=True)
         head = ["单位代码", "单位名称", *(s.label for s in sections)]
         for c, h in enumerate(head):
             ws.write_string(0, c, h, self.head)
@@ -1050,6 +1060,25 @@ class _Sheets:
         pie.set_size({"width": 720, "height": 420})
         ws.insert_chart(r0 + len(parts) + 2, c0, pie)
         ws.set_column(c0, c0, 40)
+
+
+def _common_folder(files: Sequence[str]) -> str:
+    """The deepest folder holding all ``files`` ("" when there is none, e.g. on different drives)."""
+    if not files:
+        return ""
+    try:
+        return os.path.commonpath([os.path.dirname(os.path.abspath(f)) for f in files])
+    except ValueError:
+        return ""
+
+
+def _print_setup(ws: Worksheet, *, fit_width: bool) -> None:
+    """A4 landscape; a list sheet prints one page wide (明细 is too wide for that, so it only repeats its labels)."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    if fit_width:
+        ws.fit_to_pages(1, 0)
 
 
 def _is_total(node: Any) -> bool:
