@@ -492,3 +492,36 @@ def test_workbooks_and_json_mix_and_parallel_reading(tmp_path: Path) -> None:
     assert [Path(e.files[0]).name for e in bad] == ["garbage.xlsx"]
     texts = {s.unit.code: s.report.texts.get("s1") for s in m.submissions}
     assert texts == {r.unit.code: r.texts["s1"] for r in reports}
+
+
+# --------------------------------------------------------------------------- group rows and formats across years
+
+
+def test_group_row_stored_as_one_row_is_summed_as_the_group() -> None:
+    # A 2021 table that printed （六）其他处理 as one row stores the group; another unit has the leaves.
+    group = ("t3", "other_handling", "natural")
+    as_group = Report(Unit("1", "甲"), 2024, F2021.id, {group: 5})
+    as_leaves = Report(
+        Unit("2", "乙"), 2024, F2021.id, {("t3", "oh_no_fee", "natural"): 2, ("t3", "oh_other", "natural"): 1}
+    )
+    total = sum_reports([as_group, as_leaves], COUNTY)
+    assert total.value(*group) == 8
+    assert total.value("t3", "oh_other", "natural") == 1
+    # still associative and order-independent with a stored group
+    assert sum_reports([sum_reports([as_leaves], Unit("x", "x")), as_group], COUNTY) == total
+    assert sum_reports([as_leaves, as_group], COUNTY) == total
+
+
+def test_cross_year_across_formats_checks_only_what_last_year_has() -> None:
+    from xls_gongkai.merge import cross_year_issues
+
+    # 2021 (2021 format) against 2020 (2019 format): R6 (表三) applies; R7 needs 2021's 表二 columns.
+    this = _report(1, 2021, "gongkai-2021")
+    last = _report(2, 2020, "gongkai-2019")
+    issues = cross_year_issues(this, last)
+    assert issues, "R6 should compare 二、上年结转 with last year's 四、结转下年度继续办理"
+    assert {i.code for i in issues} == {"R6"}
+    carried = {
+        ("t3", "carried_over", c.id): last.value("t3", "carry_next", c.id) for c in F2021.table("t3").leaf_columns
+    }
+    assert cross_year_issues(replace(this, values={**this.values, **carried}), last) == []
