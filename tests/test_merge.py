@@ -221,13 +221,13 @@ def test_completeness_roster_missing_duplicate_unknown(tmp_path: Path, roster_si
         elif u == dup:
             assert row["状态"] == "重复"
             assert row["计入汇总"] == "否"
-            assert str(row["文件"]).split("\n") == [str(inbox / "05_第5乡镇.json"), str(newer)]
+            assert str(row["文件"]).split("\n") == ["05_第5乡镇.json", "重报/05_再次报送.json"]
             assert len(str(row["文件时间"]).split("\n")) == 2
         else:
             assert (row["状态"], row["错误数"], row["警告数"], row["计入汇总"]) == ("已报送", 0, 0, "是")
-            assert Path(str(row["文件"])).name.endswith(f"_{u.name}.json")
+            assert row["文件"] == f"{roster.index(u):02d}_{u.name}.json"
     assert status["999999"]["状态"] == "不在名单"
-    assert status["999999"]["文件"] == str(unknown)
+    assert status["999999"]["文件"] == unknown.name
 
 
 def test_prefer_newest_sums_the_newer_duplicate(tmp_path: Path) -> None:
