@@ -1,0 +1,126 @@
+"""Benchmark: generating unit templates, against a bare xlsxwriter workbook with the same cells.
+
+Two ways of writing N workbooks (default 1,000), run side by side in one invocation, in one
+process each, in alternating blocks so that a busy shared machine slows both alike:
+
+* **xls-gongkai** — ``write_workbook`` for a blank template: merged, shaded, locked labels;
+  validated input cells; totals, checks and CHECK_FAILURES as formulas with cached results;
+  conditional formats; protection; print setup; the hidden ``_meta`` sheet;
+* **bare xlsxwriter** (the floor) — a workbook holding the same non-empty cells (every label,
+  the cached result of every formula as a plain value, the guide text, the metadata) on the same
+  sheets, with no formatting, merges, validation, conditional formats or formulas.
+
+The floor's cells are taken from one generated template (read back with calamine), so both
+sides write the same content. Printed: seconds, templates per second, and the ratio
+xls-gongkai / floor (the issue's target: within 2×). Best of ``--repeat`` runs.
+
+Run::
+
+    .venv/bin/python bench/bench_generate.py --n 1000
+    .venv/bin/python bench/bench_generate.py --n 200 --year 2020
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from python_calamine import CalamineWorkbook
+
+from xls_gongkai.report import Report, Unit
+from xls_gongkai.spec import format_for_year
+from xls_gongkai.writer import WriteOptions, write_workbook
+
+BLOCK = 50
+
+
+def floor_cells(template: Path) -> list[tuple[str, list[tuple[int, int, Any]]]]:
+    """Every non-empty cell of ``template`` by sheet (hidden sheets too), as plain values."""
+    wb = CalamineWorkbook.from_path(str(template))
+    out: list[tuple[str, list[tuple[int, int, Any]]]] = []
+    for name in wb.sheet_names:
+        grid = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        cells = [(r, c, v) for r, row in enumerate(grid) for c, v in enumerate(row) if v not in ("", None)]
+        out.append((name, cells))
+    return out
+
+
+def write_floor(path: Path, sheets: list[tuple[str, list[tuple[int, int, Any]]]], unit: Unit) -> None:
+    # The same xlsxwriter options as the writer (in_memory: no temporary file per part).
+    wb = xlsxwriter.Workbook(str(path), {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
+    for name, cells in sheets:
+        ws = wb.add_worksheet(name)
+        for r, c, v in cells:
+            if isinstance(v, str):
+                ws.write_string(r, c, v)
+            else:
+                ws.write_number(r, c, v)
+        ws.write_string(0, 0, unit.name)  # differs per unit, as the real unit line does
+    wb.close()
+
+
+def run(n: int, year: int, repeat: int) -> None:
+    fmt = format_for_year(year)
+    units = [Unit(f"4101{i:05d}", f"第{i}镇", "河洛县") for i in range(n)]
+    options = WriteOptions(deadline="2025年2月20日", contact="县政务公开办 0371-12345678")
+    work = Path(tempfile.mkdtemp(prefix="bench_generate_"))
+    try:
+        sample = write_workbook(work / "sample.xlsx", Report(units[0], year, fmt.id), options)
+        cells = floor_cells(sample)
+
+        def ours(i: int, folder: Path) -> None:
+            write_workbook(folder / f"{i}.xlsx", Report(units[i], year, fmt.id), options)
+
+        def floor(i: int, folder: Path) -> None:
+            write_floor(folder / f"{i}.xlsx", cells, units[i])
+
+        sides: dict[str, Callable[[int, Path], None]] = {"xls-gongkai": ours, "bare xlsxwriter": floor}
+        for fn in sides.values():  # warm-up: caches, imports
+            fn(0, work)
+        best = dict.fromkeys(sides, float("inf"))
+        for _ in range(repeat):
+            spent = dict.fromkeys(sides, 0.0)
+            for start in range(0, n, BLOCK):
+                for name, fn in sides.items():
+                    folder = work / name.replace(" ", "_")
+                    folder.mkdir(exist_ok=True)
+                    t0 = time.perf_counter()
+                    for i in range(start, min(n, start + BLOCK)):
+                        fn(i, folder)
+                    spent[name] += time.perf_counter() - t0
+            for name in sides:
+                best[name] = min(best[name], spent[name])
+        size_ours = sum(p.stat().st_size for p in (work / "xls-gongkai").glob("*.xlsx")) / n
+        size_floor = sum(p.stat().st_size for p in (work / "bare_xlsxwriter").glob("*.xlsx")) / n
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"generate {n} blank templates, format {fmt.id} (year {year}), best of {repeat}")
+    print(f"{'':18}{'seconds':>10}{'templates/s':>14}{'KB/file':>10}")
+    print(f"{'xls-gongkai':18}{best['xls-gongkai']:10.2f}{n / best['xls-gongkai']:14.1f}{size_ours / 1024:10.1f}")
+    print(
+        f"{'bare xlsxwriter':18}{best['bare xlsxwriter']:10.2f}"
+        f"{n / best['bare xlsxwriter']:14.1f}{size_floor / 1024:10.1f}"
+    )
+    ratio = best["xls-gongkai"] / best["bare xlsxwriter"]
+    print(
+        f"ratio xls-gongkai / floor: {ratio:.2f}x (target: within 2x) -> {'OK' if ratio <= 2 else 'SLOWER THAN TARGET'}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000, help="number of templates (default 1000)")
+    parser.add_argument("--year", type=int, default=2024, help="report year (selects the format)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs; the best is printed")
+    args = parser.parse_args()
+    run(args.n, args.year, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
