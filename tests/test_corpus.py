@@ -142,7 +142,6 @@ def test_word_document_renamed(tmp_path: Path) -> None:
 
 def _declare_size(data: bytes, name: bytes, size: int) -> bytes:
     """Patch the central-directory entry of ``name`` to declare ``size`` inflated bytes."""
-    i = data.find(b"PK\x01\x02" + data[data.find(b"PK\x01\x02") + 4 : data.find(b"PK\x01\x02") + 4])
     out = bytearray(data)
     i = 0
     while True:

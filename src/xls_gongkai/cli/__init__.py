@@ -50,6 +50,8 @@ app.command("render")(__import__("xls_gongkai.cli.render", fromlist=["render_cmd
 app.command("generate")(__import__("xls_gongkai.cli.generate", fromlist=["generate"]).generate)
 app.command("merge")(__import__("xls_gongkai.cli.merge", fromlist=["merge_cmd"]).merge_cmd)
 app.command("import")(__import__("xls_gongkai.cli.importcmd", fromlist=["import_cmd"]).import_cmd)
+app.command("read")(__import__("xls_gongkai.cli.read", fromlist=["read"]).read)
+app.command("check")(__import__("xls_gongkai.cli.check", fromlist=["check"]).check)
 
 
 def main() -> None:
