@@ -848,7 +848,7 @@ class _Sheets:
         # Paths relative to the folder holding every input: short enough to read and print.
         base = _common_folder([f for e in m.entries for f in e.files])
         if base:
-            self._s(ws, 2, 0, f"文件所在文件夹：{base}", None)
+            ws.write_string(2, 0, f"文件所在文件夹：{base}")  # no border: the line runs on across the columns
         states = [s for s in Status if s is not Status.UNREADABLE or counts[s]]
         first_data = 3 + len(states) + 2
         last_data = first_data + len(m.entries) - 1
