@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -73,7 +74,7 @@ def sample_summary(folder: Path, out: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="汇总表 → PDF → PNG：生成 README 中汇总表和报送情况的图片。")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images", help="输出目录（默认 docs/images）。")
-    parser.add_argument("--dpi", type=int, default=70, help="PNG 分辨率（默认 70）。")
+    parser.add_argument("--dpi", type=int, default=96, help="PNG 分辨率（默认 96）。")
     parser.add_argument("--keep", action="store_true", help="同时保留汇总工作簿 summary-sample.xlsx。")
     args = parser.parse_args(argv)
 
@@ -86,7 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="xls_gongkai_merge_pic_") as tmp_name:
         tmp = Path(tmp_name)
-        summary = sample_summary(tmp / "units", tmp / "summary-sample.xlsx")
+        # A plain folder name, since 报送情况 shows it above the list of files.
+        units = Path(tempfile.gettempdir()) / "河洛县2024年度报表"
+        shutil.rmtree(units, ignore_errors=True)
+        try:
+            summary = sample_summary(units, tmp / "summary-sample.xlsx")
+        finally:
+            shutil.rmtree(units, ignore_errors=True)
         subprocess.run(
             [
                 str(tools["soffice"]),
@@ -109,10 +116,12 @@ def main(argv: list[str] | None = None) -> int:
             if page is None:
                 print(f"PDF 中找不到“{marker}”所在的页。", file=sys.stderr)
                 return 1
+            x, y, w, h = _content_box(str(tools["pdftotext"]), pdf, page, args.dpi)
             subprocess.run(
                 [
                     str(tools["pdftoppm"]),
                     *("-png", "-r", str(args.dpi), "-f", str(page), "-l", str(page), "-singlefile"),
+                    *("-x", str(x), "-y", str(y), "-W", str(w), "-H", str(h)),
                     str(pdf),
                     str(out / name),
                 ],
@@ -122,6 +131,31 @@ def main(argv: list[str] | None = None) -> int:
         if args.keep:
             shutil.copy(summary, out / summary.name)
     return 0
+
+
+def _content_box(pdftotext: str, pdf: Path, page: int, dpi: int) -> tuple[int, int, int, int]:
+    """The page's text area plus a margin, in pixels at ``dpi`` — the picture without the blank paper."""
+    html = subprocess.run(
+        [pdftotext, "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    boxes = [
+        tuple(float(v) for v in m)
+        for m in re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)"', html)
+    ]
+    # Leave out the footer (page number line) so the picture ends with the table.
+    height = max((float(v) for v in re.findall(r'<page width="[\d.]+" height="([\d.]+)"', html)), default=842.0)
+    body = [b for b in boxes if b[1] < height - 60] or boxes
+    margin = 14.0
+    x0 = max(0.0, min(b[0] for b in body) - margin)
+    y0 = max(0.0, min(b[1] for b in body) - margin)
+    # Table borders and centred ✔ cells reach further right than their text.
+    x1 = max(b[2] for b in body) + 3 * margin
+    y1 = max(b[3] for b in body) + margin
+    scale = dpi / 72
+    return round(x0 * scale), round(y0 * scale), round((x1 - x0) * scale), round((y1 - y0) * scale)
 
 
 def _page_texts(pdftotext: str, pdf: Path) -> list[str]:
