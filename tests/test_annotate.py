@@ -1,0 +1,152 @@
+"""annotate: marked-up copies built fresh from the template, problems commented at the template's cells."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+import xlsxwriter
+from python_calamine import CalamineWorkbook
+
+from xls_gongkai.annotate import annotate, annotate_all, annotated_name, relocate
+from xls_gongkai.issues import Code, Issue, Result
+from xls_gongkai.layout import META_SHEET, layout_for
+from xls_gongkai.reader import read_workbook
+from xls_gongkai.report import Report, Unit
+from xls_gongkai.sample import broken, random_report
+from xls_gongkai.spec import Severity, get_format
+from xls_gongkai.writer import ISSUES_SHEET, write_workbook
+
+FMT = get_format(2023)
+TEXTS = {"s1": "总体情况", "s5": "问题", "s6": "本年度未收取信息处理费"}
+
+
+TOWN = Unit("001", "城关镇")
+
+
+def report(seed: int = 1, unit: Unit = TOWN) -> Report:
+    return random_report(FMT, unit, 2023, random.Random(seed), TEXTS)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def grids_of(path: Path) -> dict[str, list[list[Any]]]:
+    book = CalamineWorkbook.from_path(str(path))
+    return {n: book.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in book.sheet_names}
+
+
+def write_grids(path: Path, grids: dict[str, list[list[Any]]]) -> Path:
+    wb = xlsxwriter.Workbook(str(path))
+    for name, grid in grids.items():
+        ws = wb.add_worksheet(name)
+        for r, row in enumerate(grid):
+            for c, v in enumerate(row):
+                if v is None or v == "":
+                    continue
+                ws.write(r, c, v)
+        if name == META_SHEET:
+            ws.very_hidden()
+    wb.close()
+    return path
+
+
+def test_template_copy_has_comments_links_and_the_units_values(tmp_path: Path) -> None:
+    bad = broken(report(), ("t3", "new", "natural"), 2)
+    src = write_workbook(tmp_path / "in" / "城关镇.xlsx", bad)
+    before = digest(src)
+    result = read_workbook(src)
+    rule_cells = {(i.sheet, i.cell) for i in result.issues if i.code == "R1"}
+    assert rule_cells
+    out = annotate(result, tmp_path / "out")
+    assert out is not None
+    assert out.name == "001_城关镇_审核意见.xlsx"
+    assert digest(src) == before  # the unit's file is never written
+    wb = openpyxl.load_workbook(out)
+    for sheet, cell in rule_cells:
+        comment = wb[sheet][cell].comment
+        assert comment is not None
+        assert "R1" in comment.text
+    listing = wb[ISSUES_SHEET]
+    links = [c.hyperlink.location for row in listing.iter_rows() for c in row if c.hyperlink is not None]
+    for sheet, cell in rule_cells:
+        assert f"'{sheet}'!{cell}" in links
+    # The copy is a template again: it reads back to the same figures.
+    again = read_workbook(out)
+    assert again.report is not None
+    assert again.report.values == result.report.values  # type: ignore[union-attr]
+
+
+def test_moved_rows_are_commented_at_the_templates_cells(tmp_path: Path) -> None:
+    bad = broken(report(seed=2), ("t3", "new", "natural"), 5)
+    clean = write_workbook(tmp_path / "clean.xlsx", bad)
+    grids = grids_of(clean)
+    lay = layout_for(FMT)
+    t3 = lay.tables["t3"]
+    # A clerk unprotected the sheet and inserted an empty row above the data rows.
+    grids["表三"].insert(t3.data_top, [])
+    moved = write_grids(tmp_path / "moved.xlsx", grids)
+    result = read_workbook(moved)
+    assert any(i.code == Code.STRUCTURE_CHANGED for i in result.issues)
+    r1 = [i for i in result.issues if i.code == "R1"]
+    assert r1
+    natural = lay.pos("t3", "new", "natural")
+    shifted = f"{natural.a1[0]}{natural.row + 2}"
+    assert any(shifted in i.cells for i in r1)  # the unit's own address, one row down
+    relocated = [i for i in relocate(result) if i.code == "R1"]
+    assert any(i.sheet == "表三" and natural.a1 in i.cells for i in relocated)
+    out = annotate(result, tmp_path / "out")
+    assert out is not None
+    ws = openpyxl.load_workbook(out)["表三"]
+    first = next(i for i in relocated if natural.a1 in i.cells)
+    comment = ws[first.cell].comment
+    assert comment is not None
+    assert "R1" in comment.text
+
+
+def test_unlocatable_issues_are_listed_without_a_cell() -> None:
+    rep = report()
+    issue = Issue(Code.UNRECOGNISED, Severity.WARNING, "未识别的内容", sheet="Sheet9", cell="Z99", cells=("Z99",))
+    result = Result(rep, [issue], "x.xlsx", {"located_by": "labels", "cells": {}})
+    (moved,) = relocate(result)
+    assert (moved.sheet, moved.cell, moved.cells) == ("", "", ())
+    assert moved.message == issue.message
+
+
+def test_nothing_to_annotate(tmp_path: Path) -> None:
+    assert annotate(Result(None, [Issue(Code.FILE_UNREADABLE, Severity.ERROR, "坏")], "bad.xlsx"), tmp_path) is None
+    assert annotate(Result(report(), [], "good.xlsx"), tmp_path) is None
+    warning = Issue(Code.MISSING, Severity.WARNING, "未填写", sheet="表三", cell="D7", cells=("D7",))
+    only_warning = Result(report(), [warning], "w.xlsx")
+    assert annotate(only_warning, tmp_path, min_severity=Severity.ERROR) is None
+    assert annotate(only_warning, tmp_path) is not None
+    assert not (tmp_path / "bad_审核意见.xlsx").exists()
+
+
+def test_annotate_all_keeps_two_files_of_one_unit_apart(tmp_path: Path) -> None:
+    issue = Issue(Code.MISSING, Severity.WARNING, "未填写", sheet="表三", cell="D7", cells=("D7",))
+    a = Result(report(1), [issue], "a/城关镇.xlsx")
+    b = Result(report(2), [issue], "b/城关镇(修改).xlsx")
+    c = Result(report(3, Unit("002", "东城街道")), [], "c.xlsx")
+    paths = annotate_all([a, b, c], tmp_path)
+    assert [p.name for p in paths] == ["001_城关镇_审核意见.xlsx", "001_城关镇_城关镇(修改)_审核意见.xlsx"]
+    assert all(p.exists() for p in paths)
+
+
+def test_name_is_safe_for_any_file_system() -> None:
+    rep = report(unit=Unit("a/b", 'x:"y"'))
+    assert annotated_name(Result(rep, [], "s.xlsx")) == "a_b_x_y__审核意见.xlsx"
+    assert annotated_name(Result(None, [], "dir/原文件.xls")) == "原文件_审核意见.xlsx"
+
+
+def test_refuses_to_overwrite_the_source(tmp_path: Path) -> None:
+    src = tmp_path / "001_城关镇_审核意见.xlsx"
+    write_workbook(src, report())
+    issue = Issue(Code.MISSING, Severity.WARNING, "未填写", sheet="表三", cell="D7", cells=("D7",))
+    with pytest.raises(ValueError, match="overwrite"):
+        annotate(Result(report(), [issue], str(src)), tmp_path)
