@@ -525,3 +525,29 @@ def test_cross_year_across_formats_checks_only_what_last_year_has() -> None:
         ("t3", "carried_over", c.id): last.value("t3", "carry_next", c.id) for c in F2021.table("t3").leaf_columns
     }
     assert cross_year_issues(replace(this, values={**this.values, **carried}), last) == []
+
+
+def test_previous_summary_gives_per_unit_warnings_from_its_detail_sheet(tmp_path: Path) -> None:
+    from xls_gongkai.merge import detail_reports
+
+    last = [_report(i, 2023) for i in range(1, 4)]
+    this = [_report(i + 10, 2024) for i in range(1, 4)]
+    this = [replace(r, unit=old.unit) for r, old in zip(this, last, strict=True)]
+    for r in last:
+        _save(r, tmp_path / "2023" / f"{r.unit.code}.json")
+    for r in this:
+        _save(r, tmp_path / "2024" / f"{r.unit.code}.json")
+    last_summary = write_summary(merge([tmp_path / "2023"], unit=COUNTY), tmp_path / "2023汇总.xlsx")
+    back = detail_reports(last_summary, sum_reports(last, COUNTY))
+    assert [(b.unit, dict(b.values)) for b in back] == [(r.unit, dict(r.values)) for r in last]
+
+    from_summary = merge([tmp_path / "2024"], previous=[last_summary], unit=COUNTY)
+    from_reports = merge([tmp_path / "2024"], previous=[tmp_path / "2023"], unit=COUNTY)
+    per_unit = [(i.unit_code, i.code, i.column) for s in from_summary.submissions for i in s.issues if i.code == "R6"]
+    assert per_unit
+    assert per_unit == [
+        (i.unit_code, i.code, i.column) for s in from_reports.submissions for i in s.issues if i.code == "R6"
+    ]
+    assert [i.message for i in from_summary.total_issues if i.code == "R6"] == [
+        i.message for i in from_reports.total_issues if i.code == "R6"
+    ]

@@ -54,6 +54,7 @@ __all__ = [
     "Submission",
     "collect_inputs",
     "cross_year_issues",
+    "detail_reports",
     "load_reports",
     "merge",
     "merge_results",
@@ -590,7 +591,61 @@ def _previous(previous: Sequence[Result], year: int | None) -> tuple[Report | No
     for r in prev_reports:
         if r.units <= 1:
             by_key.setdefault(_key(r.unit), r)
+    # Last year's summary made by merge also holds each unit's figures (明细): per-unit checks too.
+    for res in previous:
+        if res.report is not None and res.report.units > 1 and res.source.lower().endswith(".xlsx"):
+            for r in detail_reports(res.source, res.report):
+                by_key.setdefault(_key(r.unit), r)
     return prev_total, by_key
+
+
+def detail_reports(path: str | Path, summary: Report) -> list[Report]:
+    """The units' reports listed in the 明细 sheet of a summary workbook written by merge.
+
+    Columns are recognised by their labels (row path, column path) under each table's title,
+    so the function reads what :meth:`_Sheets.detail` writes. A workbook without 明细, or one
+    that cannot be read, gives no reports (last year's per-unit checks are then skipped).
+    """
+    from python_calamine import CalamineWorkbook
+
+    fmt = summary.format
+    try:
+        grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("明细").to_python(skip_empty_area=False)
+    except Exception:  # no 明细 sheet, or not readable: nothing to add
+        return []
+    titles = {(t.title if "、" in t.title else f"{t.sheet} {t.title}"): t for t in fmt.tables}
+    units: dict[tuple[str, str], dict[CellKey, Value]] = {}
+    order: list[tuple[str, str]] = []
+    i = 0
+    while i < len(grid):
+        row = grid[i]
+        table = titles.get(str(row[0]).strip()) if row else None
+        if table is None or i + 2 >= len(grid):
+            i += 1
+            continue
+        by_label = {
+            (rn.path_text or table.title, cn.path_text): (rn.id, cn.id)
+            for rn in table.leaf_rows
+            for cn in table.leaf_columns
+        }
+        cols = {
+            c: by_label[(str(a), str(b))]
+            for c, (a, b) in enumerate(zip(grid[i + 1], grid[i + 2], strict=False))
+            if c >= 2 and (str(a), str(b)) in by_label
+        }
+        i += 3
+        while i < len(grid) and str(grid[i][1]).strip() not in ("合计", ""):
+            code, name = str(grid[i][0]).strip(), str(grid[i][1]).strip()
+            if (code, name) not in units:
+                units[(code, name)] = {}
+                order.append((code, name))
+            values = units[(code, name)]
+            for c, (r_id, c_id) in cols.items():
+                v = grid[i][c] if c < len(grid[i]) else ""
+                if isinstance(v, int | float) and not isinstance(v, bool):
+                    values[(table.id, r_id, c_id)] = coerce_value(table.cell_kind(r_id, c_id), v)
+            i += 1
+    return [Report(Unit(code, name), summary.year, summary.format_id, units[(code, name)]) for code, name in order]
 
 
 def _with_previous(s: Submission, prev_by_key: Mapping[str, Report]) -> Submission:
