@@ -553,44 +553,54 @@ class _Importer:
 
     def data(self, cells: tuple[str, ...]) -> None:
         st = self.state
-        label_end = 0
+        # Label cells: the non-number cells before the first number (the stub of the row).
+        label_idx: list[int] = []
         for i, c in enumerate(cells):
             if c and not _is_numberish(c):
-                label_end = i + 1
+                label_idx.append(i)
             elif c:
                 break
-        labels = _split_paths(c for c in cells[:label_end] if c)
         node: Node | None = None
+        used = 0
         if st is not None and any(n.label for n in st.table.rows):
-            node = self._match_row(st.table, labels)
-        elif st is not None:
-            node = st.table.rows[0] if not labels else None  # 表四: one unlabelled row
-        if node is None and labels:
-            # A row of another table without its header (a document that dropped 表三's header).
-            for t in self.fmt.tables:
-                if st is not None and t.id == st.table.id:
-                    continue
-                found = self._match_row(t, labels)
-                if found is not None and t.id == "t3":
-                    st = self.state = _TableState(t)
-                    node = found
-                    break
+            node, used = self._match_row(st.table, cells, label_idx)
+        elif st is not None and not label_idx:
+            node = st.table.rows[0]  # 表四: one unlabelled row of numbers
+        if node is None and label_idx:
+            # A row of 表三 without its header (a document that dropped the header rows).
+            t3 = self.fmt.table_map.get("t3")
+            if t3 is not None and (st is None or st.table.id != "t3"):
+                node, used = self._match_row(t3, cells, label_idx)
+                if node is not None:
+                    st = self.state = _TableState(t3)
         if node is None or st is None:
             self.unrecognised.append(" | ".join(c for c in cells if c))
             return
         st.data_started = True
+        label_end = label_idx[used - 1] + 1 if used else 0
         self.store(st, node, cells, label_end)
 
-    def _match_row(self, table: Table, labels: list[str]) -> Node | None:
-        if not labels:
-            return None
+    def _match_row(self, table: Table, cells: tuple[str, ...], label_idx: list[int]) -> tuple[Node | None, int]:
+        """The row the label cells name, and how many label cells that took.
+
+        Trailing label cells that do not help (text typed into a value cell, "一件") are
+        dropped until the rest matches; they are then read as values.
+        """
         m = self.matchers[table.id]
-        # Drop trailing cells that are not labels (text typed into a value cell) until one matches.
-        for end in range(len(labels), 0, -1):
-            node = m.row(_dedupe(labels[:end]))
-            if node is not None:
-                return node
-        return None
+        for end in range(len(label_idx), 0, -1):
+            labels = _dedupe(_split_paths(cells[i] for i in label_idx[:end]))
+            node = m.row(labels) if labels else None
+            if node is None:
+                continue
+            # A last cell that adds nothing to the match and is not part of the label is a value.
+            while end > 1:
+                last = normalise(cells[label_idx[end - 1]])
+                shorter = _dedupe(_split_paths(cells[i] for i in label_idx[: end - 1]))
+                if last in normalise(node.label) or m.row(shorter) is not node:
+                    break
+                end -= 1
+            return node, end
+        return None, 0
 
     def columns(self, st: _TableState, width: int) -> dict[int, Node]:
         if st.columns is not None:
@@ -635,7 +645,7 @@ class _Importer:
         self.found_rows[table.id].add(node.id)
         if not node.is_leaf:
             self.issue(
-                "six-unsplit" if node.id == "other_handling" else Code.STRUCTURE_CHANGED,
+                Code.STRUCTURE_CHANGED,
                 Severity.WARNING,
                 f"{_table_name(table)}“{node.path_text}”印成一行，没有分列其下"
                 f"“{'”“'.join(c.label for c in node.children)}”，这些子项的数字未知（不是 0）；已按整行数字导入。",

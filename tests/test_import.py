@@ -1,0 +1,614 @@
+"""Importing published reports (docimport.py, ``xls-gongkai import``).
+
+The expected numbers below were typed from the three real reports in tests/data/, cell by cell
+(None: the cell is blank in the published report).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from xls_gongkai.cli import app
+from xls_gongkai.docimport import (
+    Para,
+    Row,
+    UnreadableDocumentError,
+    document_items,
+    import_document,
+    import_many,
+    import_text,
+    restated_numbers,
+)
+from xls_gongkai.errors import UsageError
+from xls_gongkai.issues import Code
+from xls_gongkai.render import render
+from xls_gongkai.report import Report, Unit
+from xls_gongkai.sample import random_report
+from xls_gongkai.spec import builtin_formats, get_format
+
+DATA = Path(__file__).parent / "data"
+SHANGHAI = DATA / "2019_shanghaishi_zhengfu_bangongting.txt"
+POTOUZHEN = DATA / "2020_potouzhen.txt"
+HUAIAN = DATA / "2024_huaianshi_zhengfu.txt"
+
+T3_COLUMNS = ("natural", "commercial", "research", "public_interest", "legal_service", "other", "total")
+T4_COLUMNS = tuple(c.id for c in get_format(2021).table("t4").leaf_columns)
+_ = None  # a blank cell
+
+SHANGHAI_T2 = {
+    ("t2_1", "regulations"): {"new_made": 13, "new_published": 13, "total_published": 524},
+    ("t2_1", "normative_docs"): {"new_made": 60, "new_published": 60, "total_published": 368},
+    ("t2_5", "licensing"): {"prev_items": 0, "change": 0, "decisions": 0},
+    ("t2_5", "other_services"): {"prev_items": 0, "change": 0, "decisions": 0},
+    ("t2_6", "penalty"): {"prev_items": 0, "change": 0, "decisions": 0},
+    ("t2_6", "coercion"): {"prev_items": 0, "change": 0, "decisions": 0},
+    ("t2_8", "fees"): {"prev_items": 0, "change": 0},
+    ("t2_9", "procurement"): {"items": 6, "amount": Decimal("25.1")},  # printed "251000元"
+}
+SHANGHAI_T3 = {
+    "new": (821, 35, _, _, 2, 1, 859),
+    "carried_over": (18, _, _, _, _, _, 18),
+    "disclosed": (258, 12, _, _, 1, 1, _),
+    "partial": (3, _, _, _, _, _, _),
+    "withheld_secret": (14, _, _, _, _, _, _),
+    "withheld_law": (_, _, _, _, _, _, _),
+    "withheld_safety": (_, _, _, _, _, _, _),
+    "withheld_third_party": (_, _, _, _, _, _, _),
+    "withheld_internal": (5, _, _, _, _, _, _),
+    "withheld_process": (3, 1, _, _, _, _, _),
+    "withheld_enforcement": (_, _, _, _, _, _, _),
+    "withheld_query": (10, 2, _, _, _, _, _),
+    "unavailable_not_held": (252, 12, _, _, 1, _, _),
+    "unavailable_needs_creation": (44, 3, _, _, _, _, _),
+    "unavailable_unclear": (25, _, _, _, _, _, _),
+    "np_petition": (148, 1, _, _, _, _, _),
+    "np_repeat": (5, 4, _, _, _, _, _),
+    "np_publication": (_, _, _, _, _, _, _),
+    "np_mass": (_, _, _, _, _, _, _),
+    "np_confirm": (_, _, _, _, _, _, _),
+    "other_handling": (_, _, _, _, _, _, _),
+    "results_total": (767, 35, _, _, 2, 1, 805),
+    "carry_next": (72, _, _, _, _, _, 72),
+}
+SHANGHAI_T4 = (5, _, _, 2, 7, 8, _, _, 1, 9, _, _, _, _, _)
+
+HUAIAN_T2 = {
+    ("t2_1", "regulations"): {"issued": 1, "repealed": 0, "in_force": 11},
+    ("t2_1", "normative_docs"): {"issued": 8, "repealed": 26, "in_force": 66},
+    ("t2_5", "licensing"): {"decisions": 447228},
+    ("t2_6", "penalty"): {"decisions": 3985758},
+    ("t2_6", "coercion"): {"decisions": 88283},
+    ("t2_8", "fees"): {"fee_amount": Decimal("96171.6")},
+}
+HUAIAN_T3 = {
+    "new": (3001, 53, 0, 0, 61, 4, 3119),
+    "carried_over": (34, 0, 0, 0, 0, 0, 34),
+    "disclosed": (1288, 21, 0, 0, 50, 3, 1362),
+    "partial": (447, 7, 0, 0, 0, 0, 454),
+    "withheld_secret": (2, 0, 0, 0, 0, 0, 2),
+    "withheld_law": (30, 1, 0, 0, 0, 0, 31),
+    "withheld_safety": (5, 0, 0, 0, 0, 0, 5),
+    "withheld_third_party": (6, 0, 0, 0, 0, 0, 6),
+    "withheld_internal": (7, 1, 0, 0, 0, 0, 8),
+    "withheld_process": (12, 0, 0, 0, 0, 0, 12),
+    "withheld_enforcement": (9, 0, 0, 0, 0, 0, 9),
+    "withheld_query": (105, 0, 0, 0, 0, 0, 105),
+    "unavailable_not_held": (746, 12, 0, 0, 10, 1, 769),
+    "unavailable_needs_creation": (11, 0, 0, 0, 0, 0, 11),
+    "unavailable_unclear": (1, 0, 0, 0, 0, 0, 1),
+    "np_petition": (56, 6, 0, 0, 0, 0, 62),
+    "np_repeat": (25, 0, 0, 0, 0, 0, 25),
+    "np_publication": (0, 0, 0, 0, 0, 0, 0),
+    "np_mass": (0, 0, 0, 0, 0, 0, 0),
+    "np_confirm": (1, 0, 0, 0, 0, 0, 1),
+    "oh_no_correction": (67, 3, 0, 0, 1, 0, 71),
+    "oh_no_fee": (6, 0, 0, 0, 0, 0, 6),
+    "oh_other": (108, 2, 0, 0, 0, 0, 110),
+    "results_total": (2932, 53, 0, 0, 61, 4, 3050),
+    "carry_next": (103, 0, 0, 0, 0, 0, 103),
+}
+HUAIAN_T4 = (72, 64, 178, 37, 351, 13, 4, 8, 1, 26, 12, 1, 1, 6, 20)
+
+
+def expected_values(t2: dict, t3: dict, t4: tuple) -> dict:  # type: ignore[type-arg]
+    out = {}
+    for (table, row), cells in t2.items():
+        for col, v in cells.items():
+            out[(table, row, col)] = v
+    for row, values in t3.items():
+        for col, v in zip(T3_COLUMNS, values, strict=True):
+            if v is not None:
+                out[("t3", row, col)] = v
+    for col, v in zip(T4_COLUMNS, t4, strict=True):
+        if v is not None:
+            out[("t4", "cases", col)] = v
+    return out
+
+
+def codes(result) -> list[str]:  # type: ignore[no-untyped-def]
+    return [i.code for i in result.issues]
+
+
+# --------------------------------------------------------------------------- the three real reports
+
+
+def test_shanghai_2019_every_value() -> None:
+    result = import_document(SHANGHAI)
+    report = result.report
+    assert report is not None
+    assert report.format_id == "gongkai-2019"
+    assert report.year == 2019
+    assert report.unit.name == "上海市人民政府办公厅"
+    assert dict(report.values) == expected_values(SHANGHAI_T2, SHANGHAI_T3, SHANGHAI_T4)
+    amount = report.values[("t2_9", "procurement", "amount")]
+    assert isinstance(amount, Decimal)
+
+
+def test_shanghai_2019_issues_are_the_ones_a_careful_reader_finds() -> None:
+    """By hand: every table balances once blank totals are read as the sum of their parts
+    (R1–R4 hold), so no errors; the text of 一 contradicts 表三 twice: "予以公开及部分公开258件"
+    (表三: 272 + 3 = 275) and "无法提供265件" (表三（四）: 265 + 47 + 25 = 337). The 受理 859,
+    答复 805, 上年结转 18, 顺延 72, 不予公开 35, 不予处理 158, 其他处理 0, 复议 7 and 诉讼 9 of
+    the text all agree with the tables. "251000元" is converted to 25.1 万元 with a warning."""
+    result = import_document(SHANGHAI)
+    assert result.errors == []
+    assert codes(result) == [Code.UNIT_CONVERTED, Code.MISSING, Code.MISSING, "R9", "R9"]
+    converted, blank_t3, blank_t4, r9_disclosed, r9_unavailable = result.issues
+    assert converted.table == "t2_9"
+    assert converted.column == "amount"
+    assert converted.found == "251000元"
+    assert "25.1 万元" in converted.message
+    assert blank_t3.table == "t3"
+    assert blank_t3.found == str(23 * 7 - 35)  # 表三 cells printed blank
+    assert blank_t4.table == "t4"
+    assert blank_t4.found == "9"
+    assert (r9_disclosed.found, r9_disclosed.expected) == ("258", "275")
+    assert (r9_unavailable.found, r9_unavailable.expected) == ("265", "337")
+    assert r9_unavailable.row == "unavailable"
+    assert all(not i.is_error for i in result.issues)
+    assert result.report is not None
+    assert result.report.texts["s6"] == "无。"
+    assert result.report.texts["s5"].startswith("（一）主要问题\n一是新《条例》实施后")
+
+
+def test_potouzhen_2020_equals_the_fixture() -> None:
+    fixture = Report.from_json((DATA / "potouzhen_2020.json").read_text(encoding="utf-8"))
+    result = import_document(POTOUZHEN)
+    report = result.report
+    assert report is not None
+    assert dict(report.values) == dict(fixture.values)
+    assert (report.year, report.format_id, report.unit.name) == (2020, "gongkai-2019", "坡头镇人民政府")
+    assert result.issues == []
+    # A few typed from the file, so that the fixture itself is checked too.
+    assert report.values[("t2_1", "normative_docs", "new_made")] == 17
+    assert report.values[("t2_9", "procurement", "items")] == 113
+    assert report.values[("t2_9", "procurement", "amount")] == Decimal("13.7951")
+    assert report.values[("t3", "new", "natural")] == 1
+    assert report.values[("t3", "results_total", "total")] == 1
+    assert report.values[("t4", "cases", "after_total")] == 0
+    assert report.texts["s6"] == "暂无其他需要说明的事项。"
+    assert report.texts["s1"].endswith("及时做出回复并达到申请人满意。")
+
+
+def test_huaian_2024_every_value() -> None:
+    result = import_document(HUAIAN)
+    report = result.report
+    assert report is not None
+    assert (report.year, report.format_id, report.unit.name) == (2024, "gongkai-2021", "淮安市人民政府")
+    assert dict(report.values) == expected_values(HUAIAN_T2, HUAIAN_T3, HUAIAN_T4)
+    # All rules hold; the restated 3119 / 3050 / 34 / 103 / 351 / 46 agree with the tables.
+    assert result.issues == []
+    assert "信息处理费" in report.texts["s6"]
+    # Lines broken inside sentences (text copied from a PDF) are joined again.
+    assert "需要加强和改进的地方。" in report.texts["s5"]
+
+
+def test_restated_numbers_of_huaian() -> None:
+    report = import_document(HUAIAN).report
+    assert report is not None
+    facts = {f.name: f.value for f in restated_numbers(report.texts["s1"])}
+    assert facts["收到申请"] == 3119
+    assert facts["办结申请"] == 3050
+    assert facts["上年结转"] == 34
+    assert facts["结转下年度"] == 103
+    assert facts["行政复议"] == 351
+    assert facts["行政诉讼"] == 46
+
+
+# --------------------------------------------------------------------------- variants (FORMATS.md §6)
+
+HUAIAN_TEXT = HUAIAN.read_text(encoding="utf-8")
+OH_ROWS = (
+    "\t（六）其他处理\t1、申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请\t67\t3\t0\t0\t1\t0\t71\n"
+    "\t\t2、申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请\t6\t0\t0\t0\t0\t0\t6\n"
+    "\t\t3、其他\t108\t2\t0\t0\t0\t0\t110\n"
+)
+
+
+def test_unsplit_six_in_a_2021_table() -> None:
+    assert OH_ROWS in HUAIAN_TEXT
+    text = HUAIAN_TEXT.replace(OH_ROWS, "\t（六）其他\t\t181\t5\t0\t0\t1\t0\t187\n")
+    result = import_text(text)
+    report = result.report
+    assert report is not None
+    assert report.values[("t3", "other_handling", "natural")] == 181
+    assert report.values[("t3", "other_handling", "total")] == 187
+    assert not any(k[1].startswith("oh_") for k in report.values)
+    assert report.value("t3", "other_handling", "commercial") == 5
+    assert result.errors == []  # R3 uses the stored group row
+    [unsplit] = [i for i in result.issues if i.code == Code.STRUCTURE_CHANGED]
+    assert unsplit.row == "other_handling"
+    assert "未知" in unsplit.message
+
+
+def test_text_in_number_cells_and_label_typos() -> None:
+    text = (
+        HUAIAN_TEXT.replace("行政规范性文件\t8\t26\t66", "规范性文件\t8\t55（含自然失效29件）\t66")
+        .replace("2.其他法律行政法规禁止公开\t30", "2. 其他法律行政法规禁止\t30")
+        .replace("1.本机关不掌握相关政府信息\t746", "1、本机关不掌握相关信息\t746")
+        .replace("行政强制\t88283", "行政强制\t88,283")
+    )
+    result = import_text(text)
+    report = result.report
+    assert report is not None
+    assert report.values[("t2_1", "normative_docs", "repealed")] == 55
+    assert report.values[("t3", "withheld_law", "natural")] == 30
+    assert report.values[("t3", "unavailable_not_held", "natural")] == 746
+    assert report.values[("t2_6", "coercion", "decisions")] == 88283
+    [note] = [i for i in result.issues if i.code == Code.NUMBER_IN_TEXT]
+    assert (note.table, note.row, note.column) == ("t2_1", "normative_docs", "repealed")
+    assert note.found == "55（含自然失效29件）"
+    # 55 instead of 26 breaks nothing: 表二 has no equation (R7 needs last year's report).
+    assert result.errors == []
+
+
+def test_renumbered_sections_variant_titles_and_notes() -> None:
+    text = (
+        HUAIAN_TEXT.replace("五、存在的主要问题及改进情况", "六、存在的主要问题及整改措施")
+        .replace("六、其他需要报告的事项", "七、其他需要报告的事项")
+        .replace(
+            "72\t64\t178\t37\t351",
+            "72\t64\t178\t37\t351",
+        )
+        .replace("五、", "五、", 1)
+    )
+    text = text.replace(
+        "\n六、存在的主要问题及整改措施",
+        "\n注：行政复议、行政诉讼数量含上年度结转数量。\n六、存在的主要问题及整改措施",
+    )
+    result = import_text(text)
+    report = result.report
+    assert report is not None
+    assert report.texts["s5"].startswith("对照上级新要求")
+    assert "信息处理费" in report.texts["s6"]
+    assert result.extra["notes"] == ["注：行政复议、行政诉讼数量含上年度结转数量。"]
+    assert result.issues == []
+
+
+def test_a_broken_rule_is_an_error_with_its_row() -> None:
+    """表四 printed 10/1/0/0 with 总计 0 (seen in a district government's report)."""
+    text = HUAIAN_TEXT.replace("72\t64\t178\t37\t351\t", "10\t1\t0\t0\t0\t")
+    result = import_text(text)
+    r4 = [i for i in result.errors if i.code == "R4"]
+    assert len(r4) == 1
+    assert r4[0].column == "review_total"
+    assert (r4[0].found, r4[0].expected) == ("0", "11")
+    # The text still says 行政复议 351 件: R9 warns.
+    assert any(i.code == "R9" and i.column == "review_total" and i.found == "351" for i in result.warnings)
+
+
+def test_r9_restated_numbers_disagree() -> None:
+    text = HUAIAN_TEXT.replace("受理政府信息公开申请 3119 件", "受理政府信息公开申请 3120 件").replace(
+        "另有 103 件顺延到下年度答复", "另有 130 件顺延到下年度答复"
+    )
+    result = import_text(text)
+    r9 = [(i.row, i.found, i.expected) for i in result.issues if i.code == "R9"]
+    assert r9 == [("new", "3120", "3119"), ("carry_next", "130", "103")]
+    assert all(not i.is_error for i in result.issues)
+
+
+def test_year_and_format_checks() -> None:
+    text = HUAIAN_TEXT.replace("2024 年政府信息公开工作年度报告", "2020 年政府信息公开工作年度报告", 1)
+    result = import_text(text)
+    assert result.report is not None
+    assert result.report.year == 2020
+    assert result.report.format_id == "gongkai-2021"  # the tables decide the format
+    found = codes(result)
+    assert Code.YEAR_MISMATCH in found  # 统计期限自2024年1月1日
+    assert Code.OTHER_FORMAT in found  # a 2020 report should use the 2019 format
+    overridden = import_text(text, year=2024, unit="淮安市政府")
+    assert overridden.report is not None
+    assert (overridden.report.year, overridden.report.unit.name) == (2024, "淮安市政府")
+
+
+def test_missing_fee_statement_from_2021() -> None:
+    last = HUAIAN_TEXT.rstrip().splitlines()[-1]
+    assert "信息处理费" in last
+    text = HUAIAN_TEXT.replace(last, "无其他需要报告的事项。")
+    result = import_text(text)
+    assert [i.code for i in result.issues] == [Code.TEXT_MISSING]
+    assert "信息处理费" in result.issues[0].message
+
+
+def test_a_row_that_cannot_be_read_is_reported() -> None:
+    text = HUAIAN_TEXT.replace("行政强制\t88283", "行政强制\t88283\n乱七八糟的一行\t1\t2")
+    result = import_text(text)
+    [issue] = [i for i in result.issues if i.code == Code.UNRECOGNISED]
+    assert "乱七八糟的一行" in issue.message
+
+
+def test_not_a_number_is_an_error() -> None:
+    text = HUAIAN_TEXT.replace("规章\t1\t0\t11", "规章\t一件\t0\t11")
+    result = import_text(text)
+    [err] = [i for i in result.errors if i.code == Code.NOT_A_NUMBER]
+    assert (err.table, err.row, err.column, err.found) == ("t2_1", "regulations", "issued", "一件")
+
+
+# --------------------------------------------------------------------------- HTML and DOCX as published
+
+OFFICIAL_HTML = """<html><head><title>x</title><style>p{color:red}</style></head><body>
+<div class="title"><h1>某某区人民政府2021年政府信息公开工作年度报告</h1></div>
+<p><strong>一、总体情况</strong></p><p>2021年，受理政府信息公开申请5件，办结6件。</p>
+<p>二、主动公开政府信息情况</p>
+<table border="1">
+<tr><td colspan="4">第二十条第（一）项</td></tr>
+<tr><td>信息内容</td><td>本年制发件数</td><td>本年废止件数</td><td>现行有效件数</td></tr>
+<tr><td>规章</td><td>0</td><td>0</td><td>0</td></tr>
+<tr><td>行政规范性文件</td><td>3</td><td>1</td><td>12</td></tr>
+<tr><td colspan="4">第二十条第（五）项</td></tr>
+<tr><td>信息内容</td><td colspan="3">本年处理决定数量</td></tr>
+<tr><td>行政许可</td><td colspan="3">1,024</td></tr>
+</table>
+<p>三、收到和处理政府信息公开申请情况</p>
+<table>
+<tr><td rowspan="3" colspan="3">（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）</td>
+<td colspan="7">申请人情况</td></tr>
+<tr><td rowspan="2">自然人</td><td colspan="5">法人或其他组织</td><td rowspan="2">总计</td></tr>
+<tr><td>商业企业</td><td>科研机构</td><td>社会公益组织</td><td>法律服务机构</td><td>其他</td></tr>
+<tr><td colspan="3">一、本年新收政府信息公开申请数量</td><td>4</td><td>1</td><td>0</td><td>0</td><td>0</td><td>0</td><td>5</td></tr>
+<tr><td colspan="3">二、上年结转政府信息公开申请数量</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td></tr>
+<tr><td rowspan="3">三、本年度办理结果</td><td colspan="2">（一）予以公开</td><td>3</td><td>1</td><td>0</td><td>0</td><td>0</td><td>0</td><td>4</td></tr>
+<tr><td rowspan="2">（三）不予公开</td><td>1.属于国家秘密</td><td>1</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>1</td></tr>
+<tr><td>2.其他法律行政法规禁止公开</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td></tr>
+<tr><td colspan="3">四、结转下年度继续办理</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td></tr>
+</table>
+<p>注：本表只列出有数据的行。</p>
+<p>六、其他需要报告的事项</p><p>本年度未收取信息处理费。</p>
+</body></html>"""
+
+
+def test_html_with_rowspan_and_colspan(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text(OFFICIAL_HTML, encoding="utf-8")
+    result = import_document(path)
+    report = result.report
+    assert report is not None
+    assert (report.unit.name, report.year, report.format_id) == ("某某区人民政府", 2021, "gongkai-2021")
+    v = report.values
+    assert v[("t2_1", "normative_docs", "in_force")] == 12
+    assert v[("t2_5", "licensing", "decisions")] == 1024
+    assert v[("t3", "new", "natural")] == 4
+    assert v[("t3", "new", "commercial")] == 1
+    assert v[("t3", "new", "total")] == 5
+    assert v[("t3", "disclosed", "total")] == 4
+    assert v[("t3", "withheld_secret", "natural")] == 1
+    assert v[("t3", "withheld_law", "total")] == 0
+    assert v[("t3", "carry_next", "total")] == 0
+    assert report.texts == {"s1": "2021年，受理政府信息公开申请5件，办结6件。", "s6": "本年度未收取信息处理费。"}
+    assert result.extra["notes"] == ["注：本表只列出有数据的行。"]
+    # The rows printed balance (R1 holds: 5 + 0 = 4 + 1 + 0 with （七）总计 read as the sum);
+    # the text's 办结 6 does not (R9); rows and tables left out are named.
+    assert result.errors == []
+    [r9] = [i for i in result.issues if i.code == "R9"]
+    assert (r9.row, r9.found, r9.expected) == ("results_total", "6", "5")
+    missing = [i for i in result.issues if i.code == Code.LABEL_NOT_FOUND]
+    assert {i.table for i in missing} == {"t2_6", "t2_8", "t3", "t4"}
+    assert Code.TEXT_MISSING in codes(result)  # 五 is missing
+
+
+def test_items_of_html_expand_spans(tmp_path: Path) -> None:
+    path = tmp_path / "t.htm"
+    path.write_text(
+        "<p>标题</p><table><tr><td rowspan='2'>a</td><td colspan='2'>b</td></tr><tr><td>c</td><td>d</td></tr></table>",
+        encoding="utf-8",
+    )
+    assert document_items(path) == [Para("标题"), Row(("a", "b", "b"), 1), Row(("a", "c", "d"), 1)]
+
+
+def test_docx_with_merged_cells(tmp_path: Path) -> None:
+    import docx
+
+    doc = docx.Document()
+    doc.add_paragraph("某某镇人民政府2019年政府信息公开工作年度报告")
+    doc.add_paragraph("四、政府信息公开行政复议、行政诉讼情况")
+    table = doc.add_table(rows=4, cols=15)
+    table.cell(0, 0).merge(table.cell(0, 4)).text = "行政复议"
+    table.cell(0, 5).merge(table.cell(0, 14)).text = "行政诉讼"
+    for i, label in enumerate(["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]):
+        table.cell(1, i).merge(table.cell(2, i)).text = label
+        table.cell(2, 5 + i).text = label
+        table.cell(2, 10 + i).text = label
+    table.cell(1, 5).merge(table.cell(1, 9)).text = "未经复议直接起诉"
+    table.cell(1, 10).merge(table.cell(1, 14)).text = "复议后起诉"
+    for i, v in enumerate([1, 0, 0, 0, 1, 2, 0, 0, 1, 3, 0, 0, 0, 0, 0]):
+        table.cell(3, i).text = str(v)
+    path = tmp_path / "r.docx"
+    doc.save(str(path))
+    result = import_document(path)
+    assert result.report is not None
+    assert result.report.format_id == "gongkai-2019"  # from the year: 表四 is the same in both
+    got = [result.report.values.get(("t4", "cases", c)) for c in T4_COLUMNS]
+    assert got == [1, 0, 0, 0, 1, 2, 0, 0, 1, 3, 0, 0, 0, 0, 0]
+    assert result.errors == []
+
+
+# --------------------------------------------------------------------------- render → import
+
+
+_TEXT_LINE = (
+    st.text(
+        alphabet=st.sampled_from(list("政府信息公开工作年度报告本单位认真落实条例要求进一步加强管理。，")),
+        min_size=1,
+        max_size=40,
+    )
+    .map(str.strip)
+    .filter(lambda s: s and not s.startswith("。"))
+)
+_TEXTS = st.fixed_dictionaries(
+    {},
+    optional={
+        "s1": st.lists(_TEXT_LINE, min_size=1, max_size=3).map("\n".join),
+        "s5": st.lists(_TEXT_LINE, min_size=1, max_size=3).map("\n".join),
+        "s6": st.lists(_TEXT_LINE, min_size=1, max_size=2).map("\n".join),
+    },
+)
+
+
+@pytest.mark.parametrize("to", ["md", "html", "docx"])
+@pytest.mark.parametrize("fmt", builtin_formats(), ids=lambda f: f.id)
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10**6), texts=_TEXTS, year_offset=st.integers(0, 1))
+def test_render_then_import_gives_the_same_report(
+    fmt, to: str, seed: int, texts, year_offset: int, tmp_path_factory
+) -> None:  # type: ignore[no-untyped-def]
+    name = "某某县某某镇人民政府"
+    report = random_report(fmt, Unit(name, name), fmt.year_from + year_offset, random.Random(seed), texts=texts)
+    path = tmp_path_factory.mktemp("rt") / f"report.{to}"
+    render(report, to, path)  # type: ignore[arg-type]
+    result = import_document(path)
+    assert result.report == report
+    assert result.errors == []
+
+
+def test_render_then_import_keeps_an_unsplit_six(tmp_path: Path) -> None:
+    fmt = get_format(2021)
+    base = random_report(fmt, Unit("甲", "甲"), 2022, random.Random(7))
+    values = {k: v for k, v in base.values.items() if not k[1].startswith("oh_")}
+    for col in T3_COLUMNS:
+        values[("t3", "other_handling", col)] = base.value("t3", "other_handling", col)
+    report = Report(base.unit, 2022, fmt.id, values, {"s6": "本年度未收取信息处理费。"})
+    for to in ("md", "html", "docx"):
+        path = tmp_path / f"r.{to}"
+        render(report, to, path)  # type: ignore[arg-type]
+        result = import_document(path)
+        assert result.report == report, to
+
+
+# --------------------------------------------------------------------------- files that cannot be used
+
+
+def test_unreadable_files(tmp_path: Path) -> None:
+    bad_docx = tmp_path / "bad.docx"
+    bad_docx.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(UnreadableDocumentError, match=r"bad\.docx"):
+        import_document(bad_docx)
+    binary = tmp_path / "bin.txt"
+    binary.write_bytes(bytes(range(256)))
+    with pytest.raises(UnreadableDocumentError, match=r"bin\.txt"):
+        import_document(binary)
+    other = tmp_path / "notes.txt"
+    other.write_text("会议纪要\n今天开会。", encoding="utf-8")
+    with pytest.raises(UnreadableDocumentError, match="没有找到"):
+        import_document(other)
+    with pytest.raises(UsageError, match=r"\.pdf"):
+        import_document(tmp_path / "r.pdf")
+    with pytest.raises(UnreadableDocumentError, match=r"missing\.txt"):
+        import_document(tmp_path / "missing.txt")
+
+
+def test_gbk_text_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.txt"
+    path.write_bytes(HUAIAN_TEXT.encode("gb18030"))
+    result = import_document(path)
+    assert result.report is not None
+    assert dict(result.report.values) == expected_values(HUAIAN_T2, HUAIAN_T3, HUAIAN_T4)
+
+
+def test_import_many_keeps_order_and_never_raises(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.docx"
+    bad.write_bytes(b"garbage")
+    results = import_many([HUAIAN, bad, SHANGHAI], jobs=2)
+    assert [Path(r.source).name for r in results] == [HUAIAN.name, "bad.docx", SHANGHAI.name]
+    assert results[1].report is None
+    assert [i.code for i in results[1].issues] == [Code.FILE_UNREADABLE]
+    assert results[0].report is not None
+    assert results[2].report is not None
+
+
+# --------------------------------------------------------------------------- the command
+
+
+runner = CliRunner()
+
+
+def test_cli_import_ok_and_json(tmp_path: Path) -> None:
+    out = tmp_path / "huaian.json"
+    res = runner.invoke(app, ["import", str(HUAIAN), "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "淮安市人民政府 2024 年度" in res.output
+    assert "未发现错误" in res.output
+    report = Report.from_json(out.read_text(encoding="utf-8"))
+    assert report.values[("t3", "new", "total")] == 3119
+
+
+def test_cli_import_warnings_only_is_exit_0() -> None:
+    res = runner.invoke(app, ["import", str(SHANGHAI)])
+    assert res.exit_code == 0, res.output
+    assert "R9" in res.output
+    assert "251000元" in res.output
+
+
+def test_cli_import_errors_exit_1(tmp_path: Path) -> None:
+    path = tmp_path / "broken.txt"
+    path.write_text(HUAIAN_TEXT.replace("72\t64\t178\t37\t351\t", "10\t1\t0\t0\t0\t"), encoding="utf-8")
+    res = runner.invoke(app, ["import", str(path), "--quiet"])
+    assert res.exit_code == 1
+    assert "R4" in res.output
+    assert "[警告]" not in res.output
+
+
+def test_cli_import_unreadable_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.docx"
+    bad.write_bytes(b"garbage")
+    res = runner.invoke(app, ["import", str(bad)])
+    assert res.exit_code == 2
+    assert "bad.docx" in res.output
+    res = runner.invoke(app, ["import", str(HUAIAN), str(bad)])
+    assert res.exit_code == 2
+    assert "淮安市人民政府" in res.output
+
+
+def test_cli_import_many_to_csv_and_json_folder(tmp_path: Path) -> None:
+    csv = tmp_path / "all.csv"
+    res = runner.invoke(app, ["import", str(SHANGHAI), str(POTOUZHEN), str(HUAIAN), "--csv", str(csv)])
+    assert res.exit_code == 0, res.output
+    import pandas as pd
+
+    frame = pd.read_csv(csv, encoding="utf-8-sig")
+    assert set(frame["unit_name"]) == {"上海市人民政府办公厅", "坡头镇人民政府", "淮安市人民政府"}
+    row = frame[(frame.unit_name == "淮安市人民政府") & (frame.table == "t2_8")]
+    assert row["value"].tolist() == [96171.6]
+    folder = tmp_path / "json"
+    res = runner.invoke(app, ["import", str(SHANGHAI), str(HUAIAN), "--json", str(folder)])
+    assert res.exit_code == 0, res.output
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == [SHANGHAI.stem + ".json", HUAIAN.stem + ".json"]
+    data = json.loads((folder / names[0]).read_text(encoding="utf-8"))
+    assert data["year"] == 2019
+
+
+def test_cli_import_overrides_and_help() -> None:
+    res = runner.invoke(app, ["import", str(HUAIAN), "--unit", "淮安", "--year", "2024"])
+    assert res.exit_code == 0
+    assert "淮安 2024 年度" in res.output
+    res = runner.invoke(app, ["import", "--help"])
+    assert res.exit_code == 0
+    assert "示例" in res.output
