@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from tests.conftest import consistent_reports
 from xls_gongkai.cli import app
-from xls_gongkai.layout import GUIDE_SHEET, META_SHEET
+from xls_gongkai.issues import Code
+from xls_gongkai.layout import GUIDE_SHEET, META_SHEET, layout_for
+from xls_gongkai.reader import read_workbook
+from xls_gongkai.report import Report
 from xls_gongkai.roster import load_roster
+from xls_gongkai.rules import computed_cells
+from xls_gongkai.sample import with_totals
+from xls_gongkai.spec import get_format
 from xls_gongkai.writer import META_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,3 +161,70 @@ def test_module_entry_point_subprocess(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "城关镇_2024.xlsx").exists()
+
+
+# --------------------------------------------------------------------------- round trip with the reader
+
+
+def _fill(template: Path, target: Path, report: Report) -> None:
+    """Type a report's values into a generated template, as a clerk would (openpyxl, tests only)."""
+    lay = layout_for(report.format)
+    computed = computed_cells(report.format)
+    wb = openpyxl.load_workbook(template)
+    for key, value in report.values.items():
+        if key in computed:
+            continue  # totals are formulas: the clerk does not type them
+        p = lay.pos(*key)
+        wb[p.sheet].cell(p.row + 1, p.col + 1).value = float(value) if isinstance(value, Decimal) else value
+    for sid, text in report.texts.items():
+        p = lay.texts[sid].cell
+        wb[p.sheet].cell(p.row + 1, p.col + 1).value = text
+    wb.save(target)
+
+
+@settings(max_examples=8, deadline=None)
+@given(data=st.data())
+def test_generated_template_filled_and_read_back(tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
+    fmt = data.draw(st.sampled_from([get_format(2020), get_format(2024)]))
+    report = data.draw(consistent_reports(fmt))
+    folder = tmp_path_factory.mktemp("rt")
+    result = runner.invoke(
+        app,
+        [
+            "generate",
+            "-f",
+            fmt.id,
+            "-y",
+            str(report.year),
+            "-u",
+            report.unit.name,
+            "--code",
+            report.unit.code,
+            "-o",
+            str(folder),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    (template,) = folder.glob("*.xlsx")
+    filled = folder / "filled.xlsx"
+    _fill(template, filled, report)
+    read = read_workbook(filled)
+    assert read.report is not None
+    assert not read.errors, read.errors[:3]
+    assert read.report.unit.code == report.unit.code
+    assert read.report.year == report.year
+    want = with_totals(fmt, report.values)
+    got = read.report.values
+    assert {k: float(v) for k, v in got.items()} == {k: float(v) for k, v in want.items()}
+    assert dict(read.report.texts) == dict(report.texts)
+
+
+def test_blank_generated_template_reads_as_all_missing(tmp_path: Path) -> None:
+    runner.invoke(app, ["generate", "-y", "2024", "-u", "城关镇", "--code", "410102001", "-o", str(tmp_path)])
+    read = read_workbook(tmp_path / "410102001_城关镇_2024.xlsx")
+    assert read.report is not None
+    inputs = [k for k in get_format(2024).cells() if k not in computed_cells(get_format(2024))]
+    assert not any(k in read.report.values for k in inputs)
+    codes = {i.code for i in read.issues}
+    assert Code.MISSING in codes
+    assert not any(i.code.startswith("R") and i.is_error for i in read.issues)
