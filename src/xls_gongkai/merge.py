@@ -35,7 +35,7 @@ from xls_gongkai.errors import UsageError, XlsGongkaiError
 from xls_gongkai.issues import Code, Issue, Result
 from xls_gongkai.report import TIDY_COLUMNS, CellKey, Report, Unit, Value, coerce_value
 from xls_gongkai.rules import check_report, expand
-from xls_gongkai.spec import RuleKind, Severity, get_format
+from xls_gongkai.spec import CellKind, RuleKind, Severity, get_format
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -813,6 +813,49 @@ def _atomic(target: Path) -> Iterator[Path]:
     os.replace(tmp, target)
 
 
+# --------------------------------------------------------------------------- fast number rows
+
+try:
+    from xlsxwriter.utility import xl_rowcol_to_cell_fast as _cell_ref
+    from xlsxwriter.worksheet import CellNumberTuple as _NumberCell
+    from xlsxwriter.worksheet import Worksheet as _XlsxWorksheet
+
+    _FAST = all(hasattr(_XlsxWorksheet, a) for a in ("_write_cell", "_check_dimensions", "_write_number"))
+except ImportError:  # pragma: no cover - another xlsxwriter: use the public API only
+    _FAST = False
+
+
+class _BulkRows:
+    """Mixed into the workbook's worksheet class for 明细, whose 2 million cells (10,000 units)
+    made xlsxwriter's generic per-cell path most of a merge's time.
+
+    ``number_row`` stores a row of numbers as :meth:`Worksheet.write_number` would, checking
+    the dimensions once per row, and ``_write_cell`` writes a formatted number cell with one
+    f-string, exactly the XML xlsxwriter writes for it (a test compares the two); every other
+    cell goes through xlsxwriter unchanged.
+    """
+
+    def number_row(
+        self, row: int, first_col: int, values: Sequence[float | int | None], formats: Sequence[Any]
+    ) -> None:
+        ws: Any = self
+        if not values:
+            return
+        ws._check_dimensions(row, first_col)
+        ws._check_dimensions(row, first_col + len(values) - 1)
+        cells = ws.table[row]
+        for j, v in enumerate(values):
+            if v is not None:
+                cells[first_col + j] = _NumberCell(v, formats[j])
+
+    def _write_cell(self, row: int, col: int, cell: Any) -> None:
+        if cell.__class__ is _NumberCell and cell.format is not None:
+            ws: Any = self
+            ws.fh.write(f'<c r="{_cell_ref(row, col)}" s="{cell.format._get_xf_index()}"><v>{cell.number:.16G}</v></c>')
+            return
+        super()._write_cell(row, col, cell)  # type: ignore[misc]
+
+
 # --------------------------------------------------------------------------- summary workbook
 
 
@@ -957,7 +1000,9 @@ class _Sheets:
     def detail(self) -> None:
         m = self.merged
         fmt = m.report.format
-        ws = self.wb.add_worksheet("明细")
+        bulk = _FAST and not getattr(self.wb, "constant_memory", False)
+        sheet_class = type("_DetailSheet", (_BulkRows, self.wb.worksheet_class), {}) if bulk else None
+        ws = self.wb.add_worksheet("明细", worksheet_class=sheet_class)
         _print_setup(ws, fit_width=False)
         ws.write_string(
             0, 0, f"{m.report.unit.name or '汇总'} {m.report.year} 年度各单位明细（计入汇总的单位）", self.title
@@ -980,13 +1025,19 @@ class _Sheets:
             if t.id == "t3" and "new" in t.row_nodes and "total" in t.column_nodes:
                 j = next(j for j, (rn, cn) in enumerate(cells) if rn.id == "new" and cn.id == "total")
                 self.new_col = (first, 2 + j)
+            keys = [(t.id, rn.id, cn.id) for rn, cn in cells]
+            formats = [self.amount if t.cell_kind(rn.id, cn.id) is CellKind.AMOUNT else self.number for rn, cn in cells]
             for s in subs:
                 self._s(ws, r, 0, s.unit.code)
                 self._s(ws, r, 1, s.unit.name)
-                for j, (rn, cn) in enumerate(cells):
-                    v = s.report.values.get((t.id, rn.id, cn.id))
-                    if v is not None:
-                        ws.write_number(r, 2 + j, _num(v), self.amount if isinstance(v, Decimal) else self.number)
+                get = s.report.values.get
+                row = [None if (v := get(k)) is None else _num(v) for k in keys]
+                if bulk:
+                    ws.number_row(r, 2, row, formats)
+                else:
+                    for j, x in enumerate(row):
+                        if x is not None:
+                            ws.write_number(r, 2 + j, x, formats[j])
                 r += 1
             self.detail_rows[t.id] = (first, r - 1)
             self._s(ws, r, 0, "", self.total)
