@@ -104,3 +104,16 @@ def test_parse_roster_keeps_order_and_content(rows: list[tuple[str, str]]) -> No
     unique = list({code: (code, name) for code, name in rows}.values())
     roster = parse_roster([["代码", "名称"], *[[c, n] for c, n in unique]])
     assert [(u.code, u.name) for u in roster.units] == unique
+
+
+def test_title_row_above_the_header_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("河洛县政务公开单位名册,,\n序号,单位代码,单位名称\n1,410102001,城关镇\n", encoding="utf-8")
+    assert load_roster(path).units == (Unit("410102001", "城关镇"),)
+
+
+def test_missing_header_names_the_row_it_looked_at(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("\n\n名称,上级\n城关镇,河洛县\n", encoding="utf-8")
+    with pytest.raises(RosterError, match="第 3 行"):
+        load_roster(path)

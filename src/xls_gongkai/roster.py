@@ -89,7 +89,7 @@ def _xlsx_rows(path: Path) -> list[list[str]]:
     return [[_cell_text(v) for v in row] for row in rows]
 
 
-def _find_columns(header: Sequence[str], source: str) -> dict[str, int]:
+def _columns(header: Sequence[str]) -> dict[str, int]:
     norm = [h.replace(" ", "").replace("\u3000", "").strip().lower() for h in header]
     found: dict[str, int] = {}
     for key, names in COLUMNS.items():
@@ -97,24 +97,40 @@ def _find_columns(header: Sequence[str], source: str) -> dict[str, int]:
             if h in {n.lower() for n in names}:
                 found[key] = i
                 break
-    missing = [COLUMNS[k][0] for k in ("code", "name") if k not in found]
-    if missing:
-        shown = "、".join(h for h in header if h) or "（空）"
-        raise RosterError(
-            f"名册 {source} 第 1 行（表头）缺少“{'”“'.join(missing)}”列（现有列：{shown}）。"
-            "表头应包含 代码、名称，可选 上级。"
-        )
     return found
 
 
-def parse_roster(rows: Sequence[Sequence[str]], source: str = "<名册>") -> Roster:
-    """Build a roster from rows of text (the first non-empty row is the header)."""
-    start = 0
-    while start < len(rows) and not any(c.strip() for c in rows[start]):
-        start += 1
-    if start >= len(rows):
+#: How many non-empty rows may stand above the header (a title such as “河洛县政务公开单位名册”).
+HEADER_SEARCH = 5
+
+
+def _header(rows: Sequence[Sequence[str]], source: str) -> tuple[int, dict[str, int]]:
+    """The index of the header row and its columns; refuses naming the first non-empty row."""
+    candidates = [i for i, row in enumerate(rows) if any(c.strip() for c in row)][:HEADER_SEARCH]
+    if not candidates:
         raise RosterError(f"名册 {source} 是空的。请填写表头（代码、名称、上级）和每个单位一行。")
-    cols = _find_columns([c.strip() for c in rows[start]], source)
+    for i in candidates:
+        cols = _columns([c.strip() for c in rows[i]])
+        if "code" in cols and "name" in cols:
+            return i, cols
+    first = candidates[0]
+    header = [c.strip() for c in rows[first]]
+    cols = _columns(header)
+    missing = [COLUMNS[k][0] for k in ("code", "name") if k not in cols]
+    shown = "、".join(h for h in header if h) or "（空）"
+    raise RosterError(
+        f"名册 {source} 第 {first + 1} 行（表头）缺少“{'”“'.join(missing)}”列（现有列：{shown}）。"
+        "表头应包含 代码、名称，可选 上级。"
+    )
+
+
+def parse_roster(rows: Sequence[Sequence[str]], source: str = "<名册>") -> Roster:
+    """Build a roster from rows of text.
+
+    The header is the first row naming both a code and a name column among the first few
+    non-empty rows (a title row above it is skipped); row numbers in messages are 1-based.
+    """
+    start, cols = _header(rows, source)
     units: list[Unit] = []
     seen: dict[str, int] = {}
     for i in range(start + 1, len(rows)):
