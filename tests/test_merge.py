@@ -570,3 +570,49 @@ def test_fast_detail_rows_write_exactly_what_xlsxwriter_writes(tmp_path: Path, m
         assert zf.namelist() == zp.namelist()
         for name in zf.namelist():
             assert zf.read(name) == zp.read(name), name
+
+
+# --------------------------------------------------------------------------- LibreOffice agrees with the cached results
+
+from tests.lo import SOFFICE  # noqa: E402
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) 未安装：跳过重算比对")
+@pytest.mark.soffice
+def test_libreoffice_recalculation_equals_every_cached_result_of_the_summary(tmp_path: Path) -> None:
+    """Every formula of the summary (the template's totals and checks, 明细's 合计, 报送情况's counts)
+    has the cached result that LibreOffice computes when it recalculates the workbook on load."""
+    from python_calamine import CalamineWorkbook
+
+    from tests.lo import convert
+
+    roster = [Unit(f"4101020{i:02d}", f"第{i}乡镇") for i in range(1, 7)]
+    reports = [_report(i) for i in range(1, 6)]  # the sixth unit does not report
+    reports[1] = broken(reports[1], ("t3", "new", "natural"), 5)  # included with errors: checks show ✘
+    for r in reports:
+        _save(r, tmp_path / "in" / f"{r.unit.code}.json")
+    _save(reports[2], tmp_path / "in" / "again" / f"{reports[2].unit.code}.json")  # a duplicate
+    out = write_summary(merge([tmp_path / "in"], roster=roster, unit=COUNTY), tmp_path / "汇总.xlsx")
+    (recalculated,) = convert([out], "xlsx", tmp_path / "lo", recalc=True)
+
+    book = openpyxl.load_workbook(out)
+    cached = CalamineWorkbook.from_path(str(out))
+    fresh = CalamineWorkbook.from_path(str(recalculated))
+    compared = 0
+    for ws in book.worksheets:
+        formulas = [(c.row - 1, c.column - 1) for row in ws.iter_rows() for c in row if c.data_type == "f"]
+        if not formulas:
+            continue
+        a = cached.get_sheet_by_name(ws.title).to_python(skip_empty_area=False)
+        b = fresh.get_sheet_by_name(ws.title).to_python(skip_empty_area=False)
+        for r, c in formulas:
+            want, got = a[r][c], b[r][c]
+            if isinstance(want, int | float) and isinstance(got, int | float):
+                assert got == pytest.approx(want), (ws.title, r + 1, c + 1)
+            else:
+                assert str(got) == str(want), (ws.title, r + 1, c + 1)
+            compared += 1
+    assert {"明细", "报送情况"} <= {
+        ws.title for ws in book.worksheets if any(c.data_type == "f" for row in ws.iter_rows() for c in row)
+    }
+    assert compared > 100
