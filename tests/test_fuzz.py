@@ -177,3 +177,100 @@ def test_regression_corrupt_xml_part_is_an_unreadable_file(tmp_path: Path) -> No
     path.write_bytes(bytes(raw))
     with pytest.raises(UnreadableWorkbookError, match=r"corrupt\.xlsx"):
         read_workbook(path)
+
+
+# --------------------------------------------------------------------------- structure mutations
+
+JUNK = (
+    "abc",
+    "１２",
+    "3.5",
+    "-4",
+    "22（其中修订16件）",
+    "251000元",
+    "总计",
+    "（七）总计",
+    "3.其他",
+    "规章",
+    "第二十条第（一）项",
+    "三、本年度办理结果",
+    1e300,
+    True,
+)
+
+
+@cache
+def grids_of_template(format_id: str) -> dict[str, list[list[object]]]:
+    from python_calamine import CalamineWorkbook
+
+    fmt = get_format(format_id)
+    report = random_report(fmt, Unit("001", "城关镇"), fmt.year_from + 1, random.Random(3), {"s1": "总体情况"})
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_workbook(Path(tmp) / "t.xlsx", report)
+        wb = CalamineWorkbook.from_path(str(path))
+        return {n: wb.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in wb.sheet_names}
+
+
+edit = st.tuples(
+    st.sampled_from(["insert row", "delete row", "insert column", "delete column", "swap rows", "set"]),
+    st.integers(0, 10**6),
+    st.integers(0, 10**6),
+    st.sampled_from(JUNK),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    format_id=st.sampled_from(["gongkai-2019", "gongkai-2021"]),
+    drop_meta=st.booleans(),
+    edits=st.lists(edit, min_size=1, max_size=6),
+)
+def test_edited_structure_gives_a_result_or_a_documented_error(
+    tmp_path_factory: pytest.TempPathFactory,
+    format_id: str,
+    drop_meta: bool,
+    edits: list[tuple[str, int, int, object]],
+) -> None:
+    """Rows and columns inserted, deleted, swapped and junk typed anywhere: the label paths cope."""
+    import xlsxwriter
+
+    grids = {n: [list(r) for r in g] for n, g in grids_of_template(format_id).items()}
+    if drop_meta:
+        grids.pop("_meta", None)
+    sheets = sorted(n for n in grids if n != "_meta")
+    for op, a, b, junk in edits:
+        grid = grids[sheets[a % len(sheets)]]
+        if not grid:
+            continue
+        r = b % len(grid)
+        col = a % 12
+        if op == "insert row":
+            grid.insert(r, [])
+        elif op == "delete row":
+            del grid[r]
+        elif op == "insert column":
+            for row in grid:
+                row.insert(min(col, len(row)), None)
+        elif op == "delete column":
+            for row in grid:
+                if col < len(row):
+                    del row[col]
+        elif op == "swap rows":
+            r2 = a % len(grid)
+            grid[r], grid[r2] = grid[r2], grid[r]
+        else:
+            row = grid[r]
+            row.extend([None] * (col + 1 - len(row)))
+            row[col] = junk
+    path = tmp_path_factory.mktemp("edited") / "edited.xlsx"
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False})
+    for name, grid in grids.items():
+        ws = wb.add_worksheet(name)
+        for r, row in enumerate(grid):
+            for c, v in enumerate(row):
+                if v is not None and v != "":
+                    ws.write(r, c, v)
+        if name == "_meta":
+            ws.very_hidden()
+    wb.close()
+    outcome(path)
