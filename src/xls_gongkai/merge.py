@@ -493,11 +493,13 @@ def merge_results(
         )
 
     ordered_keys: list[str] = []
+    seen: set[str] = set()  # a set beside the list: a 10,000-unit roster must not cost n² lookups
     if roster_t is not None:
         for u in roster_t:
             k = _key(u)
-            if k in ordered_keys:
+            if k in seen:
                 continue
+            seen.add(k)
             ordered_keys.append(k)
             if k not in entries:
                 entries[k] = Entry(u, Status.MISSING)
@@ -510,7 +512,7 @@ def merge_results(
                         unit_name=u.name,
                     )
                 )
-    rest = sorted((k for k in entries if k not in ordered_keys), key=lambda k: (entries[k].unit, k))
+    rest = sorted((k for k in entries if k not in seen), key=lambda k: (entries[k].unit, k))
     ordered_keys.extend(rest)
 
     ordered_subs: list[Submission] = []
@@ -817,43 +819,66 @@ def _atomic(target: Path) -> Iterator[Path]:
 
 try:
     from xlsxwriter.utility import xl_rowcol_to_cell_fast as _cell_ref
-    from xlsxwriter.worksheet import CellNumberTuple as _NumberCell
     from xlsxwriter.worksheet import Worksheet as _XlsxWorksheet
 
-    _FAST = all(hasattr(_XlsxWorksheet, a) for a in ("_write_cell", "_check_dimensions", "_write_number"))
+    _FAST = all(hasattr(_XlsxWorksheet, a) for a in ("_write_cell", "_check_dimensions", "_write_rows"))
 except ImportError:  # pragma: no cover - another xlsxwriter: use the public API only
     _FAST = False
+
+
+@dataclass(frozen=True)
+class _RowRun:
+    """The numbers of one 明细 row, stored at its first and last cell; written as one string."""
+
+    first: bool
+    columns: tuple[int, ...]
+    values: tuple[float | int, ...]
+    formats: tuple[Any, ...]
 
 
 class _BulkRows:
     """Mixed into the workbook's worksheet class for 明细, whose 2 million cells (10,000 units)
     made xlsxwriter's generic per-cell path most of a merge's time.
 
-    ``number_row`` stores a row of numbers as :meth:`Worksheet.write_number` would, checking
-    the dimensions once per row, and ``_write_cell`` writes a formatted number cell with one
-    f-string, exactly the XML xlsxwriter writes for it (a test compares the two); every other
-    cell goes through xlsxwriter unchanged.
+    ``number_row`` stores a row of numbers under its first and last cell (so that the sheet's
+    dimensions and row spans are what they would be), and ``_write_cell`` writes the whole
+    row's cells at the first one with a single join — exactly the XML xlsxwriter writes for
+    them (a test compares the two byte for byte). Every other cell goes through xlsxwriter.
     """
 
     def number_row(
         self, row: int, first_col: int, values: Sequence[float | int | None], formats: Sequence[Any]
     ) -> None:
         ws: Any = self
-        if not values:
+        cols = tuple(first_col + j for j, v in enumerate(values) if v is not None)
+        if not cols:
             return
-        ws._check_dimensions(row, first_col)
-        ws._check_dimensions(row, first_col + len(values) - 1)
-        cells = ws.table[row]
-        for j, v in enumerate(values):
-            if v is not None:
-                cells[first_col + j] = _NumberCell(v, formats[j])
+        nums = tuple(v for v in values if v is not None)
+        fmts = tuple(f for f, v in zip(formats, values, strict=True) if v is not None)
+        ws._check_dimensions(row, cols[0])
+        ws._check_dimensions(row, cols[-1])
+        ws.table[row][cols[0]] = _RowRun(True, cols, nums, fmts)
+        if len(cols) > 1:
+            ws.table[row][cols[-1]] = _RowRun(False, (), (), ())
 
     def _write_cell(self, row: int, col: int, cell: Any) -> None:
-        if cell.__class__ is _NumberCell and cell.format is not None:
-            ws: Any = self
-            ws.fh.write(f'<c r="{_cell_ref(row, col)}" s="{cell.format._get_xf_index()}"><v>{cell.number:.16G}</v></c>')
+        if cell.__class__ is _RowRun:
+            if cell.first:
+                ws: Any = self
+                n = str(row + 1)
+                ws.fh.write(
+                    "".join(
+                        f'<c r="{_col_name(c)}{n}" s="{f._get_xf_index()}"><v>{v:.16G}</v></c>'
+                        for c, v, f in zip(cell.columns, cell.values, cell.formats, strict=True)
+                    )
+                )
             return
         super()._write_cell(row, col, cell)  # type: ignore[misc]
+
+
+@cache
+def _col_name(col: int) -> str:
+    return str(_cell_ref(0, col))[:-1]
 
 
 # --------------------------------------------------------------------------- summary workbook
