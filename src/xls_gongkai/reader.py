@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -133,12 +134,21 @@ class _Located:
         return None
 
 
+@cache
+def _label_cells(lay: Layout, table_id: str) -> tuple[tuple[int, int, str, str], ...]:
+    tl = lay.tables[table_id]
+    return tuple(
+        (lb.first_row, lb.first_col, lb.text, normalise(lb.text))
+        for lb in tl.labels
+        if lb.role in ("row", "column") and lb.text
+    )
+
+
 def _labels_in_place(grid: Grid, lay: Layout, table: Table) -> bool:
-    tl = lay.tables[table.id]
-    for label in tl.labels:
-        if label.role not in ("row", "column") or not label.text:
-            continue
-        if normalise(cell_text(_at(grid, label.first_row, label.first_col))) != normalise(label.text):
+    for row, col, text, norm in _label_cells(lay, table.id):
+        v = _at(grid, row, col)
+        # Exact text is the common case; normalising is only needed when a program re-wrote it.
+        if v != text and normalise(cell_text(v)) != norm:
             return False
     return True
 
@@ -541,7 +551,14 @@ def _finish(
             cell=lay.guide_unit_cells["name"].a1 if "name" in lay.guide_unit_cells and not reading.by_labels else "",
         )
     # ---- values
-    values, positions = _read_values(reading, strict)
+    fast = not reading.by_labels and all(
+        t.id in reading.located and not reading.located[t.id].by_label for t in fmt.tables
+    )
+    plan = _plan(fmt) if fast else None
+    if plan is not None:
+        values, positions = _read_values_fast(reading, strict, plan)
+    else:
+        values, positions = _read_values(reading, strict)
     texts = _read_texts(reading, lay)
     report = Report(report_unit, report_year, fmt.id, values, texts, units=_int(meta.get("units", "1")) or 1)
 
@@ -552,7 +569,10 @@ def _finish(
         loc = reading.located.get(key[0])
         return (loc.sheet if loc else fmt.table(key[0]).sheet, "")
 
-    rule_issues = check_report(report, previous=previous, locate=locate)
+    if plan is None or previous is not None or not _fast_ok(plan, values):
+        rule_issues = check_report(report, previous=previous, locate=locate)
+    else:
+        rule_issues = []
     issues = [replace(i, unit_code=report_unit.code, unit_name=report_unit.name) for i in reading.issues] + [
         replace(i, file=str(reading.path)) for i in rule_issues
     ]
@@ -578,7 +598,7 @@ def _finish(
         "located_by": "labels" if reading.by_labels else "template",
         "meta": dict(meta),
         "unrecognised": unrecognised,
-        "cells": {"|".join(k): f"{s}!{c}" for k, (s, c) in positions.items()},
+        "cells": plan.cells if plan is not None else {"|".join(k): f"{s}!{c}" for k, (s, c) in positions.items()},
     }
     return Result(report=report, issues=issues, source=str(reading.path), extra=extra)
 
@@ -613,6 +633,220 @@ def _file_unit(meta: Mapping[str, str], sheets: _Sheets, lay: Layout) -> Unit:
         if not code and cpos is not None:
             code = cell_text(_at(grid, cpos.row, cpos.col)).strip()
     return Unit(code, name, parent)
+
+
+Term = tuple[int, CellKey]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Per format, everything the fast path needs, flattened once (tuples of plain values)."""
+
+    inputs: tuple[tuple[CellKey, str, int, int, CellKind, str], ...]
+    totals: tuple[tuple[CellKey, str, int, int, tuple[Term, ...]], ...]
+    equations: tuple[tuple[tuple[Term, ...], tuple[Term, ...]], ...]
+    kinds: Mapping[CellKey, CellKind]
+    positions: Mapping[CellKey, tuple[str, str]]
+    cells: Mapping[str, str]
+
+
+def _flat(fmt: Format, side: Iterable[tuple[int, bool, str, str, str]]) -> tuple[Term, ...]:
+    out: list[Term] = []
+    for sign, _prev, t, r, c in side:
+        table = fmt.table(t)
+        for rn in table.row_nodes[r].leaves():
+            for cn in table.column_nodes[c].leaves():
+                out.append((sign, (t, rn.id, cn.id)))
+    return tuple(out)
+
+
+@cache
+def _plan(fmt: Format) -> _Plan:
+    from xls_gongkai.rules import expand
+    from xls_gongkai.spec import RuleKind
+
+    lay = layout_for(fmt)
+    computed = computed_cells(fmt)
+
+    def to_inputs(key: CellKey, sign: int, acc: dict[CellKey, int]) -> None:
+        if key in computed:
+            for s2, k2 in _flat(fmt, computed[key].rhs):
+                to_inputs(k2, sign * s2, acc)
+        else:
+            acc[key] = acc.get(key, 0) + sign
+
+    inputs = []
+    totals = []
+    kinds: dict[CellKey, CellKind] = {}
+    positions: dict[CellKey, tuple[str, str]] = {}
+    for table in fmt.tables:
+        tl = lay.tables[table.id]
+        for r, c in table.cells():
+            key = (table.id, r, c)
+            pos = tl.pos(r, c)
+            positions[key] = (pos.sheet, pos.a1)
+            kinds[key] = table.cell_kind(r, c)
+            if key in computed:
+                acc: dict[CellKey, int] = {}
+                to_inputs(key, 1, acc)
+                totals.append((key, pos.sheet, pos.row, pos.col, tuple((v, k) for k, v in acc.items() if v)))
+            else:
+                inputs.append((key, pos.sheet, pos.row, pos.col, kinds[key], table.unit(r, c)))
+    equations = tuple(
+        (_flat(fmt, ch.lhs), _flat(fmt, ch.rhs))
+        for ch in expand(fmt)
+        if ch.rule.kind is RuleKind.EQUATION and not ch.rule.computes
+    )
+    return _Plan(
+        tuple(inputs),
+        tuple(totals),
+        equations,
+        kinds,
+        positions,
+        {"|".join(k): f"{s}!{c}" for k, (s, c) in positions.items()},
+    )
+
+
+def _fast_ok(plan: _Plan, values: Mapping[CellKey, Value]) -> bool:
+    """Whether every in-report rule holds (then the slower issue-making engine is not needed).
+
+    Totals are computed from their definitions, so the computing rules (R2–R4) hold by
+    construction; the others are equations over leaf cells, and R5 is a check of each value.
+    """
+    get = values.get
+    for lhs, rhs in plan.equations:
+        if sum(s * get(k, 0) for s, k in lhs) != sum(s * get(k, 0) for s, k in rhs):
+            return False
+    for key, v in values.items():
+        kind = plan.kinds.get(key)
+        if kind is CellKind.TEXT:
+            continue
+        if type(v) is not int:
+            if kind is not CellKind.AMOUNT or v < 0:
+                return False
+        elif v < 0 and kind is not CellKind.SIGNED:
+            return False
+    return True
+
+
+def _read_values_fast(
+    reading: _Reading, strict: bool, plan: _Plan
+) -> tuple[dict[CellKey, Value], Mapping[CellKey, tuple[str, str]]]:
+    """The template's own layout, untouched: read every cell straight from its position."""
+    fmt, sheets = reading.fmt, reading.sheets
+    grids = {name: sheets.grid(name) for name in {i[1] for i in plan.inputs}}
+    values: dict[CellKey, Value] = {}
+    odd: list[tuple[CellKey, Any]] = []
+    for key, sheet, r, c, kind, _unit in plan.inputs:
+        grid = grids[sheet]
+        raw = grid[r][c] if r < len(grid) and c < len(grid[r]) else ""
+        # Numbers typed as numbers are almost every cell: take them without the full parser.
+        if type(raw) is float and kind is not CellKind.AMOUNT and raw.is_integer():
+            values[key] = int(raw)
+        else:
+            odd.append((key, raw))
+    if odd:
+        _odd_values(reading, strict, plan, odd, values)
+    get = values.get
+    for key, sheet, r, c, terms in plan.totals:
+        total: Value = 0
+        for sign, k in terms:
+            total += sign * get(k, 0)
+        values[key] = total
+        grid = grids.get(sheet) or sheets.grid(sheet)
+        raw = grid[r][c] if r < len(grid) and c < len(grid[r]) else ""
+        if raw == "" or raw is None or (type(raw) is float and raw == total):
+            continue
+        typed = parse_cell(raw, plan.kinds[key]).value
+        if typed is not None and typed != total:
+            _total_issue(reading, fmt, key, total, cell_text(raw), sheet, a1(r, c))
+    return values, plan.positions
+
+
+def _odd_values(
+    reading: _Reading, strict: bool, plan: _Plan, odd: Sequence[tuple[CellKey, Any]], values: dict[CellKey, Value]
+) -> None:
+    by_key = {i[0]: i for i in plan.inputs}
+    for key, raw in odd:
+        _key, sheet, r, c, kind, unit = by_key[key]
+        parsed = parse_cell(raw, kind, unit)
+        if parsed.value is not None:
+            values[key] = parsed.value
+        if parsed.code:
+            table = reading.fmt.table(key[0])
+            _value_issue(reading, strict, table, key[1], table.column_nodes[key[2]], sheet, a1(r, c), kind, raw, parsed)
+
+
+def _value_issue(
+    reading: _Reading,
+    strict: bool,
+    table: Table,
+    rid: str,
+    cnode: Node,
+    sheet: str,
+    cell: str,
+    kind: CellKind,
+    raw: Any,
+    parsed: Any,
+) -> None:
+    rnode = table.row_nodes[rid]
+    common: dict[str, Any] = {
+        "sheet": sheet,
+        "cell": cell,
+        "cells": (cell,),
+        "table": table.id,
+        "row": rid,
+        "column": cnode.id,
+        "row_label": rnode.path_text,
+        "column_label": cnode.path_text,
+    }
+    where_text = f"{_table_title(table)}“{rnode.path_text or '数据'}”行“{cnode.label}”列（{cell}）"
+    if parsed.code == Code.MISSING:
+        _add(
+            reading,
+            Code.MISSING,
+            Severity.ERROR if strict else Severity.WARNING,
+            f"{where_text}未填写。没有发生的请填 0",
+            expected=kind.label,
+            **common,
+        )
+        return
+    severity = parsed.severity or Severity.WARNING
+    tail = "，请改为只填数字" if severity is Severity.WARNING else ""
+    _add(
+        reading,
+        parsed.code,
+        severity,
+        f"{where_text}：{parsed.note}{tail}",
+        expected=kind.label,
+        found=cell_text(raw),
+        **common,
+    )
+
+
+def _total_issue(
+    reading: _Reading, fmt: Format, key: CellKey, recomputed: Value, raw_text: str, sheet: str, cell: str
+) -> None:
+    table = fmt.table(key[0])
+    rnode, cnode = table.row_nodes[key[1]], table.column_nodes[key[2]]
+    _add(
+        reading,
+        Code.TOTAL_OVERWRITTEN,
+        Severity.ERROR,
+        f"{_table_title(table)}“{rnode.path_text or '数据'}”行“{cnode.label}”列（{cell}）是合计，"
+        f"按明细应为 {format_number(recomputed)}，表中填的是 {raw_text}。"
+        "合计由公式自动计算，请核对明细数字，不要手工改写合计",
+        sheet=sheet,
+        cell=cell,
+        cells=(cell,),
+        table=key[0],
+        row=key[1],
+        column=key[2],
+        row_label=rnode.path_text,
+        column_label=cnode.path_text,
+        expected=format_number(recomputed),
+        found=raw_text,
+    )
 
 
 def _read_values(reading: _Reading, strict: bool) -> tuple[dict[CellKey, Value], dict[CellKey, tuple[str, str]]]:
@@ -814,25 +1048,31 @@ def _known(lay: Layout) -> tuple[dict[str, set[tuple[int, int]]], frozenset[str]
 def _unrecognised(reading: _Reading, lay: Layout, positions: Mapping[CellKey, tuple[str, str]]) -> list[dict[str, str]]:
     """Non-empty cells outside every known cell (kept, reported as 未识别的内容)."""
     known, label_texts = _known(lay)
-    value_cells = {(s, c) for s, c in positions.values()}
     out: list[dict[str, str]] = []
     if not reading.by_labels:
         sheets = [s for s in (*lay.data_sheets, TEXT_SHEET) if s in reading.sheets.names]
         top = {TEXT_SHEET: min((t.label.row for t in lay.texts.values()), default=0)}
+        value_cells: set[tuple[str, str]] | None = None
         for sheet in sheets:
             grid = reading.sheets.grid(sheet)
-            moved = {loc.table.id for loc in reading.located.values() if loc.by_label and loc.sheet == sheet}
+            moved = any(loc.by_label and loc.sheet == sheet for loc in reading.located.values())
+            if moved and value_cells is None:
+                value_cells = set(positions.values())
             cells = known.get(sheet, set())
-            for r, row in enumerate(grid):
-                if r < top.get(sheet, FIRST_TABLE_ROW):
-                    continue  # the sheet title, unit line and check summary the writer puts there
-                for c, v in enumerate(row):
-                    if is_blank(v) or (not moved and (r, c) in cells):
+            first = top.get(sheet, FIRST_TABLE_ROW)
+            for r in range(first, len(grid)):
+                for c, v in enumerate(grid[r]):
+                    # Tight loop over every cell of every sheet: the cheap tests come first.
+                    if v == "" or v is None or (not moved and (r, c) in cells) or is_blank(v):
                         continue
                     ref = a1(r, c)
                     # Once rows or columns moved, the template's positions mean nothing here:
                     # what is known is a located value, a label text or a check result.
-                    if moved and ((sheet, ref) in value_cells or _is_decoration(v, label_texts)):
+                    if (
+                        moved
+                        and value_cells is not None
+                        and ((sheet, ref) in value_cells or _is_decoration(v, label_texts))
+                    ):
                         continue
                     out.append({"sheet": sheet, "cell": ref, "text": cell_text(v)})
         # Any other sheet the clerk added is content too (not the ones our own annotated copies
@@ -847,6 +1087,7 @@ def _unrecognised(reading: _Reading, lay: Layout, positions: Mapping[CellKey, tu
         return out
     # A hand-made workbook: only the tables' own rows are looked at (titles and notes around
     # them are the unit's own decoration).
+    value_cells = set(positions.values())
     for loc in reading.located.values():
         grid = reading.sheets.grid(loc.sheet)
         first, last, _c0, c1 = loc.region

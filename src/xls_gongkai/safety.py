@@ -12,8 +12,11 @@ naming the file and saying what to do.
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,7 +86,7 @@ def inspect_file(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS) 
     if size > limits.max_file_bytes:
         raise _fail(p, f"文件过大（{size // (1024 * 1024)} MB），不像是年报填报表", "请确认文件是否正确")
     if head.startswith(ZIP_MAGIC):
-        return Container(p, _inspect_zip(p, limits), size)
+        return Container(p, _inspect_zip(p, limits, _raw(p)), size)
     if head.startswith(OLE_MAGIC):
         return Container(p, _inspect_ole(p), size)
     raise _fail(p, _guess_other(p, head), RESAVE)
@@ -108,9 +111,10 @@ def _guess_other(p: Path, head: bytes) -> str:
     return "不是电子表格文件（无法识别的文件内容，可能已损坏）"
 
 
-def _inspect_zip(p: Path, limits: Limits) -> str:
+def _inspect_zip(p: Path, limits: Limits, data: bytes) -> str:
     try:
-        zf = zipfile.ZipFile(p)
+        # One read of the (size-capped) file serves the directory and the DTD scan.
+        zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
         # NotImplementedError: a damaged directory declaring an unknown zip version or method.
         raise _fail(p, "文件已损坏或不完整（压缩包结构无法读取，可能下载或传送中断）", "请重新获取原文件") from exc
@@ -139,22 +143,80 @@ def _inspect_zip(p: Path, limits: Limits) -> str:
             manifest = _head(zf, "META-INF/manifest.xml", 1 << 20) if "META-INF/manifest.xml" in names else b""
             if b"encryption-data" in manifest:
                 raise _encrypted(p)
-        for info in infos:
-            if info.filename.endswith((".xml", ".rels", ".vml")) and info.file_size:
-                try:
-                    head = _head(zf, info.filename, limits.head_bytes)
-                except zipfile.BadZipFile as exc:
-                    raise _fail(
-                        p, f"文件已损坏（其中的“{info.filename}”无法解开，可能下载或传送中断）", "请重新获取原文件"
-                    ) from exc
-                if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                    raise _fail(
-                        p,
-                        f"文件中的“{info.filename}”含有 XML 实体定义（电子表格软件不会生成），"
-                        "疑似恶意构造的文件，为安全起见不予读取",
-                        "请确认文件来源，向填报单位索取正常的工作簿",
-                    )
+        _scan_for_dtd(p, zf, infos, limits, data)
         return kind
+
+
+_ELEMENT = re.compile(rb"<[A-Za-z_]")
+_DTD = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype")
+# Parts no reader of ours ever parses (document properties, theme, printer settings): a DTD
+# there can do no harm, and skipping them keeps the scan cheap for batches of thousands.
+_UNPARSED = ("docProps/", "xl/theme/", "xl/printerSettings/")
+
+
+def _scan_for_dtd(p: Path, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits, data: bytes) -> None:
+    """Refuse any XML part that declares a DTD (an entity bomb needs one; Excel never writes one).
+
+    A DTD can only stand before the root element, so it is enough to inflate each part up to
+    its first element. The parts are inflated straight from the file's bytes (one read, no
+    per-part file objects): this runs for every workbook of a batch.
+    """
+    for info in infos:
+        if not (info.filename.endswith((".xml", ".rels", ".vml")) and info.file_size):
+            continue
+        if info.filename.startswith(_UNPARSED):
+            continue
+        try:
+            head = _prolog(data, info, zf, limits)
+        except Exception as exc:
+            # zlib.error, EOFError, bad local headers: all mean a corrupt part.
+            raise _fail(
+                p, f"文件已损坏（其中的“{info.filename}”无法解开，可能下载或传送中断）", "请重新获取原文件"
+            ) from exc
+        m = _ELEMENT.search(head)
+        prolog = head[: m.start()] if m else head
+        if any(marker in prolog for marker in _DTD) or (m is None and len(head) >= limits.head_bytes):
+            raise _fail(
+                p,
+                f"文件中的“{info.filename}”含有 XML 实体定义（电子表格软件不会生成），"
+                "疑似恶意构造的文件，为安全起见不予读取",
+                "请确认文件来源，向填报单位索取正常的工作簿",
+            )
+
+
+def _raw(p: Path) -> bytes:
+    with p.open("rb") as fh:
+        return fh.read()
+
+
+def _prolog(data: bytes, info: zipfile.ZipInfo, zf: zipfile.ZipFile, limits: Limits) -> bytes:
+    """The first bytes of a part, up to its first element (at most ``limits.head_bytes``)."""
+    at = info.header_offset
+    if data[at : at + 4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+    start = (
+        at + 30 + int.from_bytes(data[at + 26 : at + 28], "little") + int.from_bytes(data[at + 28 : at + 30], "little")
+    )
+    if info.compress_type == zipfile.ZIP_STORED:
+        return data[start : start + min(info.file_size, limits.head_bytes)]
+    if info.compress_type == zipfile.ZIP_DEFLATED:
+        inflater = zlib.decompressobj(-15)
+        out = b""
+        pos = start
+        end = start + info.compress_size
+        # Inflate a little at a time until the root element shows (usually within 100 bytes).
+        step = 96
+        while pos < end and len(out) < limits.head_bytes:
+            chunk = data[pos : min(pos + step, end)]
+            pos += len(chunk)
+            out += inflater.decompress(chunk, limits.head_bytes - len(out))
+            step = 512
+            if _ELEMENT.search(out):
+                break
+            if inflater.unconsumed_tail:
+                break
+        return out
+    return _head(zf, info.filename, limits.head_bytes)
 
 
 def _head(zf: zipfile.ZipFile, name: str, n: int) -> bytes:
