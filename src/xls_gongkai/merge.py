@@ -819,9 +819,12 @@ def _atomic(target: Path) -> Iterator[Path]:
 
 try:
     from xlsxwriter.utility import xl_rowcol_to_cell_fast as _cell_ref
+    from xlsxwriter.worksheet import CellNumberTuple as _NumberCell
     from xlsxwriter.worksheet import Worksheet as _XlsxWorksheet
 
-    _FAST = all(hasattr(_XlsxWorksheet, a) for a in ("_write_cell", "_check_dimensions", "_write_rows"))
+    _FAST = all(
+        hasattr(_XlsxWorksheet, a) for a in ("_write_cell", "_check_dimensions", "_write_rows", "_get_range_data")
+    )
 except ImportError:  # pragma: no cover - another xlsxwriter: use the public API only
     _FAST = False
 
@@ -874,6 +877,27 @@ class _BulkRows:
                 )
             return
         super()._write_cell(row, col, cell)  # type: ignore[misc]
+
+    def _get_range_data(self, row_start: int, col_start: int, row_end: int, col_end: int) -> Any:
+        # A chart caches the values of its ranges: show it plain number cells for the runs.
+        ws: Any = self
+        saved: dict[int, dict[int, Any]] = {}
+        for r in range(row_start, row_end + 1):
+            cells = ws.table.get(r)  # .get: do not create rows in the defaultdict
+            runs = [c for c in cells.values() if c.__class__ is _RowRun and c.first] if cells else []
+            if cells is None or not runs:
+                continue
+            saved[r] = cells
+            plain = {k: v for k, v in cells.items() if v.__class__ is not _RowRun}
+            for run in runs:
+                for c, v, f in zip(run.columns, run.values, run.formats, strict=True):
+                    if col_start <= c <= col_end:
+                        plain[c] = _NumberCell(v, f)
+            ws.table[r] = plain
+        try:
+            return super()._get_range_data(row_start, col_start, row_end, col_end)  # type: ignore[misc]
+        finally:
+            ws.table.update(saved)
 
 
 @cache
