@@ -612,3 +612,32 @@ def test_cli_import_overrides_and_help() -> None:
     res = runner.invoke(app, ["import", "--help"])
     assert res.exit_code == 0
     assert "示例" in res.output
+
+
+LAYOUT_HTML = """<html><body><div class="nav">首页 &gt; 政务公开 &gt; 年度报告</div>
+<table width="100%"><tr><td>
+<p>某某县人民政府办公室关于2022年度政府信息公开工作年度报告</p>
+<p>一、总体情况</p><p>本年度共受理政府信息公开申请2件。</p>
+<p>四、政府信息公开行政复议、行政诉讼情况</p>
+<table border="1">
+<tr><td colspan="5">行政复议<td colspan="10">行政诉讼
+<tr><td rowspan="2">结果维持<td rowspan="2">结果纠正<td rowspan="2">其他结果<td rowspan="2">尚未审结<td rowspan="2">总计
+<td colspan="5">未经复议直接起诉<td colspan="5">复议后起诉
+<tr><td>结果维持<td>结果纠正<td>其他结果<td>尚未审结<td>总计<td>结果维持<td>结果纠正<td>其他结果<td>尚未审结<td>总计
+<tr><td>0<td>1<td>0<td>0<td>1<td>0<td>0<td>0<td>0<td>0<td>0<td>0<td>0<td>0<td>0
+</table>
+<p>六、其他需要报告的事项</p><p>本年度未收取信息处理费。</p>
+</td></tr></table></body></html>"""
+
+
+def test_html_layout_table_and_unclosed_cells() -> None:
+    """A page that wraps the article in a layout table; the data table never closes its cells."""
+    result = import_text(LAYOUT_HTML, kind="html")
+    report = result.report
+    assert report is not None
+    assert (report.unit.name, report.year) == ("某某县人民政府办公室", 2022)
+    got = [report.values.get(("t4", "cases", c)) for c in T4_COLUMNS]
+    assert got == [0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    assert report.texts["s1"] == "本年度共受理政府信息公开申请2件。"
+    assert report.texts["s6"] == "本年度未收取信息处理费。"
+    assert result.errors == []

@@ -132,8 +132,24 @@ def _text_items(text: str, *, wrapped: bool = False) -> list[Item]:
     return items
 
 
+@dataclass
+class _Frame:
+    """A <table> being read: its rows so far, the open cell, and whether it is only layout."""
+
+    rows: list[list[tuple[str, int, int]]] = field(default_factory=list)
+    cell: list[str] | None = None
+    span: tuple[int, int] = (1, 1)
+    layout: bool = False
+
+
 class _HtmlItems(HTMLParser):
-    """Paragraphs and table rows of an HTML page, spans expanded into a grid."""
+    """Paragraphs and table rows of an HTML page, spans expanded into a grid.
+
+    Government pages often wrap the whole article in a layout table (one big cell holding
+    paragraphs and the real tables). A table that contains another table, or has one cell
+    only, is treated as layout: its cells' text becomes paragraphs, in document order.
+    Unclosed <td>/<tr> (common in hand-edited pages) are closed by the next one.
+    """
 
     _BLOCKS = frozenset(
         {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "br", "section", "article", "center", "blockquote", "ul"}
@@ -145,37 +161,68 @@ class _HtmlItems(HTMLParser):
         self.items: list[Item] = []
         self._text: list[str] = []
         self._skip = 0
-        self._depth = 0  # table nesting
-        self._rows: list[list[tuple[str, int, int]]] = []
-        self._cell: list[str] | None = None
-        self._span = (1, 1)
+        self._frames: list[_Frame] = []
         self._tables = 0
 
-    def _flush(self) -> None:
-        text = "".join(self._text).strip()
-        self._text = []
+    def _paras(self, text: str) -> None:
         for line in text.split("\n"):
-            if line.strip():
-                self.items.append(Para(" ".join(line.split())))
+            line = " ".join(line.split())
+            if line:
+                self.items.append(Para(line))
+
+    def _flush(self) -> None:
+        self._paras("".join(self._text))
+        self._text = []
+
+    def _close_cell(self) -> None:
+        frame = self._frames[-1]
+        if frame.cell is None:
+            return
+        text = "".join(frame.cell)
+        if frame.layout:
+            self._paras(text)
+        else:
+            if not frame.rows:
+                frame.rows.append([])
+            frame.rows[-1].append((text, *frame.span))
+        frame.cell = None
+
+    def _to_layout(self, frame: _Frame) -> None:
+        """The table turned out to be layout: what it held so far is running text."""
+        if frame.layout:
+            return
+        frame.layout = True
+        for row in frame.rows:
+            for text, _rs, _cs in row:
+                self._paras(text)
+        frame.rows = []
+        if frame.cell is not None:
+            self._paras("".join(frame.cell))
+            frame.cell = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self._SKIP:
             self._skip += 1
             return
+        frame = self._frames[-1] if self._frames else None
         if tag == "table":
-            if self._depth == 0:
+            if frame is None:
                 self._flush()
-                self._rows = []
-            self._depth += 1
-        elif self._depth and tag == "tr":
-            self._rows.append([])
-        elif self._depth and tag in ("td", "th"):
+            else:
+                self._to_layout(frame)
+            self._frames.append(_Frame())
+        elif frame is not None and tag == "tr":
+            self._close_cell()
+            if not frame.layout:
+                frame.rows.append([])
+        elif frame is not None and tag in ("td", "th"):
+            self._close_cell()
             a = dict(attrs)
-            self._cell = []
-            self._span = (_int(a.get("rowspan")), _int(a.get("colspan")))
-        elif self._depth and self._cell is not None and tag in ("br", "p", "div"):
-            self._cell.append("\n")
-        elif not self._depth and tag in self._BLOCKS:
+            frame.cell = []
+            frame.span = (_int(a.get("rowspan")), _int(a.get("colspan")))
+        elif frame is not None and frame.cell is not None and tag in self._BLOCKS:
+            frame.cell.append("\n")
+        elif frame is None and tag in self._BLOCKS:
             if tag == "br":
                 self._text.append("\n")
             else:
@@ -185,31 +232,40 @@ class _HtmlItems(HTMLParser):
         if tag in self._SKIP:
             self._skip = max(0, self._skip - 1)
             return
-        if tag in ("td", "th") and self._cell is not None and self._depth:
-            text = " ".join("".join(self._cell).split())
-            if self._rows:
-                self._rows[-1].append((text, *self._span))
-            self._cell = None
-        elif tag == "table" and self._depth:
-            self._depth -= 1
-            if self._depth == 0:
-                self._tables += 1
-                for cells in _expand_spans(self._rows):
-                    self.items.append(Row(tuple(cells), self._tables))
-                self._rows = []
-        elif not self._depth and tag in self._BLOCKS:
+        frame = self._frames[-1] if self._frames else None
+        if frame is not None and tag in ("td", "th", "tr"):
+            self._close_cell()
+        elif frame is not None and tag == "table":
+            self._close_cell()
+            self._frames.pop()
+            if frame.layout:
+                return
+            if sum(len(r) for r in frame.rows) <= 1:
+                for row in frame.rows:  # a one-cell box around the text
+                    for text, _rs, _cs in row:
+                        self._paras(text)
+                return
+            self._tables += 1
+            for cells in _expand_spans([r for r in frame.rows if r]):
+                self.items.append(Row(tuple(" ".join(c.split()) for c in cells), self._tables))
+        elif frame is not None and frame.cell is not None and tag in self._BLOCKS:
+            frame.cell.append("\n")
+        elif frame is None and tag in self._BLOCKS:
             self._flush()
 
     def handle_data(self, data: str) -> None:
         if self._skip:
             return
-        if self._cell is not None:
-            self._cell.append(data)
-        elif not self._depth:
+        frame = self._frames[-1] if self._frames else None
+        if frame is None:
             self._text.append(data.replace("\n", " "))
+        elif frame.cell is not None:
+            frame.cell.append(data.replace("\n", " "))
 
     def close(self) -> None:
         super().close()
+        while self._frames:
+            self.handle_endtag("table")
         self._flush()
 
 
@@ -759,7 +815,7 @@ def _title(items: Sequence[Item]) -> tuple[str, int | None, str]:
         m = _TITLE.match(flat)
         if m:
             # "坡头镇人民政府2020年…" or "2019年上海市人民政府办公厅…".
-            unit = (m.group(1) or m.group(3)).strip(" ：:")
+            unit = re.sub(r"(?:关于|的)$", "", (m.group(1) or m.group(3)).strip(" ：:"))
             if not unit and previous and len(previous) <= 40 and "。" not in previous:
                 unit = previous
             return unit, int(m.group(2)), text
