@@ -9,6 +9,7 @@ when its page breaks change.
 Usage::
 
     .venv/bin/python scripts/merge_picture.py                  # → docs/images/summary-*.png
+    .venv/bin/python scripts/merge_picture.py demo-out/汇总.xlsx  # pictures of an existing summary
     .venv/bin/python scripts/merge_picture.py --out /tmp/pics --dpi 80
 
 Writes ``<out>/summary-t3.png`` (the summed 表三 with its live checks) and
@@ -73,6 +74,12 @@ def sample_summary(folder: Path, out: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="汇总表 → PDF → PNG：生成 README 中汇总表和报送情况的图片。")
+    parser.add_argument(
+        "summary",
+        nargs="?",
+        type=Path,
+        help="已有的汇总工作簿（如 make demo 的输出）；省略时用样例名册现做一份。",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images", help="输出目录（默认 docs/images）。")
     parser.add_argument("--dpi", type=int, default=96, help="PNG 分辨率（默认 96）。")
     parser.add_argument("--keep", action="store_true", help="同时保留汇总工作簿 summary-sample.xlsx。")
@@ -87,13 +94,20 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="xls_gongkai_merge_pic_") as tmp_name:
         tmp = Path(tmp_name)
-        # A plain folder name, since 报送情况 shows it above the list of files.
-        units = Path(tempfile.gettempdir()) / "河洛县2024年度报表"
-        shutil.rmtree(units, ignore_errors=True)
-        try:
-            summary = sample_summary(units, tmp / "summary-sample.xlsx")
-        finally:
+        if args.summary is not None:
+            if not args.summary.is_file():
+                print(f"找不到汇总工作簿 {args.summary}。", file=sys.stderr)
+                return 2
+            summary = tmp / "summary-sample.xlsx"
+            shutil.copy(args.summary, summary)
+        else:
+            # A plain folder name, since 报送情况 shows it above the list of files.
+            units = Path(tempfile.gettempdir()) / "河洛县2024年度报表"
             shutil.rmtree(units, ignore_errors=True)
+            try:
+                summary = sample_summary(units, tmp / "summary-sample.xlsx")
+            finally:
+                shutil.rmtree(units, ignore_errors=True)
         subprocess.run(
             [
                 str(tools["soffice"]),
