@@ -228,3 +228,25 @@ def test_blank_generated_template_reads_as_all_missing(tmp_path: Path) -> None:
     codes = {i.code for i in read.issues}
     assert Code.MISSING in codes
     assert not any(i.code.startswith("R") and i.is_error for i in read.issues)
+
+
+def test_out_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
+    target = tmp_path / "a-file"
+    target.write_text("x")
+    result = runner.invoke(app, ["generate", "-y", "2024", "-u", "城关镇", "-o", str(target)])
+    assert result.exit_code == 2
+    assert "不是目录" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_os_error_while_writing_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import xls_gongkai.writer as writer
+
+    def boom(*_args: object, **_kw: object) -> None:
+        raise PermissionError(13, "Permission denied", str(tmp_path / "x.xlsx"))
+
+    monkeypatch.setattr(writer, "write_workbook", boom)
+    result = runner.invoke(app, ["generate", "-y", "2024", "-u", "城关镇", "-o", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "无法写入" in result.output
+    assert "Permission denied" in result.output

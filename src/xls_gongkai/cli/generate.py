@@ -87,6 +87,8 @@ def generate(
             if not unit.strip():
                 raise UsageError("--unit 的单位名称不能为空。")
             units = (Unit(code.strip(), unit.strip(), parent.strip()),)
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"输出位置 {out} 是一个文件，不是目录。请用 --out 指定一个目录。")
         options = WriteOptions(password=password or None, deadline=deadline, contact=contact)
         if len(units) == 1:
             paths = generate_templates(units, y, out, fmt=fmt, options=options, force=force)
@@ -109,6 +111,10 @@ def generate(
                 paths = generate_templates(units, y, out, fmt=fmt, options=options, force=force, progress=advance)
     except XlsGongkaiError as exc:
         raise fail(exc) from exc
+    except OSError as exc:
+        # A full disk, a read-only folder, a file held open by Excel/WPS: one line, not a traceback.
+        name = exc.filename or out
+        raise fail(UsageError(f"无法写入 {name}：{exc.strerror or exc}。请检查输出目录和磁盘空间。")) from exc
     if len(paths) == 1:
         typer.echo(f"已生成 {paths[0]}（{y} 年度，格式 {fmt.name}）")
     else:
