@@ -13,6 +13,7 @@ import xlsxwriter
 from python_calamine import CalamineWorkbook
 
 from xls_gongkai.annotate import annotate, annotate_all, annotated_name, relocate
+from xls_gongkai.errors import UsageError
 from xls_gongkai.issues import Code, Issue, Result
 from xls_gongkai.layout import META_SHEET, layout_for
 from xls_gongkai.reader import read_workbook
@@ -148,5 +149,14 @@ def test_refuses_to_overwrite_the_source(tmp_path: Path) -> None:
     src = tmp_path / "001_城关镇_审核意见.xlsx"
     write_workbook(src, report())
     issue = Issue(Code.MISSING, Severity.WARNING, "未填写", sheet="表三", cell="D7", cells=("D7",))
-    with pytest.raises(ValueError, match="overwrite"):
+    with pytest.raises(UsageError, match="原文件"):
         annotate(Result(report(), [issue], str(src)), tmp_path)
+    assert read_workbook(src).report is not None  # untouched
+
+
+def test_a_file_as_the_folder_is_a_usage_error(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "x.xlsx"
+    not_a_folder.write_bytes(b"")
+    issue = Issue(Code.MISSING, Severity.WARNING, "未填写", sheet="表三", cell="D7", cells=("D7",))
+    with pytest.raises(UsageError, match="不是文件夹"):
+        annotate_all([Result(report(), [issue], "a.xlsx")], not_a_folder)

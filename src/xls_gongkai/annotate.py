@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from xls_gongkai.errors import UsageError
 from xls_gongkai.issues import Issue, Result
 from xls_gongkai.layout import Layout, layout_for
 from xls_gongkai.report import CellKey
@@ -127,20 +128,37 @@ def annotate(
 
     Nothing is written for a file that could not be read (no report: there are no figures to
     put in a template) or that has no issue of at least ``min_severity``. ``name`` overrides
-    :func:`annotated_name`. The unit's own file is never opened for writing.
+    :func:`annotated_name`. The unit's own file is never opened for writing. Raises
+    :class:`~xls_gongkai.errors.UsageError` when ``outdir`` is a file, cannot be created or
+    written, or the copy would land on the unit's own file.
     """
     if result.report is None:
         return None
     issues = _wanted(relocate(result), min_severity)
     if not issues:
         return None
-    folder = Path(outdir)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _folder(outdir)
     path = folder / (name or annotated_name(result))
     if result.source and path.resolve() == Path(result.source).resolve():
-        raise ValueError(f"refusing to overwrite the unit's own file {result.source}")
+        raise UsageError(f"标注副本 {path} 会覆盖单位报送的原文件。请为 --annotate 另选一个文件夹")
     opts = replace(options, kind="annotated") if options is not None else WriteOptions(kind="annotated")
-    return write_workbook(path, result.report, opts, issues=issues)
+    try:
+        return write_workbook(path, result.report, opts, issues=issues)
+    except OSError as exc:
+        raise UsageError(
+            f"无法写入标注副本 {path}（{exc.strerror or exc}）。请检查文件夹权限，或关闭正在打开它的程序"
+        ) from exc
+
+
+def _folder(outdir: str | os.PathLike[str]) -> Path:
+    folder = Path(outdir)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{folder} 是一个文件，不是文件夹。请为 --annotate 指定一个文件夹")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"无法创建文件夹 {folder}（{exc.strerror or exc}）。请检查路径和权限") from exc
+    return folder
 
 
 def annotate_all(
