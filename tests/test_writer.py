@@ -427,3 +427,35 @@ def test_every_rule_kind_has_a_check_cell() -> None:
         lay = layout_for(fmt)
         kinds = {c.rule.kind for c in expand(fmt) if c.key in lay.checks}
         assert kinds == {RuleKind.EQUATION, RuleKind.CELLS}
+
+
+@pytest.mark.parametrize("kind", list(CellKind))
+def test_long_section_prompt_is_cut_to_excel_limit(kind: CellKind) -> None:
+    from xls_gongkai.writer import validation_options
+
+    opts = validation_options(kind, prompt="请说明" * 200)
+    assert len(opts["input_message"]) <= 255
+    assert len(opts["input_title"]) <= 32
+    assert len(opts["error_title"]) <= 32
+    assert len(opts["error_message"]) <= 225
+
+
+@pytest.mark.parametrize(
+    ("unit", "expected"),
+    [
+        (Unit("410102001", "城关镇"), "410102001_城关镇_2024.xlsx"),
+        (Unit("", "县教育局"), "县教育局_2024.xlsx"),
+    ],
+)
+def test_template_file_names(unit: Unit, expected: str) -> None:
+    from xls_gongkai.writer import template_filename
+
+    assert template_filename(unit, 2024) == expected
+
+
+def test_file_name_has_no_characters_windows_forbids() -> None:
+    from xls_gongkai.writer import template_filename
+
+    name = template_filename(Unit("41/01", '城关镇:东"城*街道?<>|\\'), 2024)
+    assert not set('/\\:*?"<>|') & set(name)
+    assert name.endswith("_2024.xlsx")
