@@ -337,3 +337,39 @@ def test_read_many_keeps_order_and_never_raises(tmp_path: Path) -> None:
     assert seen[-1] == (7, 7)
     serial = read_many(paths, jobs=1)
     assert [r.issues for r in serial] == [r.issues for r in results]
+
+
+def test_hand_made_unit_from_title(tmp_path: Path) -> None:
+    fmt = get_format(2021)
+    result = read_workbook(hand_made(fmt, sample(fmt), tmp_path))
+    assert result.report is not None
+    assert result.report.unit.name == "城关镇"
+    assert Code.UNIT_NAME_BLANK not in codes(result)
+
+
+def test_2021_table_with_other_handling_as_one_row(tmp_path: Path) -> None:
+    """Some 2021 reports print （六）其他处理 as one row: its value is kept on the group."""
+    fmt = get_format(2021)
+    report = sample(fmt)
+    path = hand_made(fmt, report, tmp_path)
+    grids = grids_of(path)
+    rows = grids["Sheet1"]
+    lay = layout_for(fmt)
+    tl = lay.tables["t3"]
+    first = next(
+        i for i, line in enumerate(rows) if "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请" in line
+    )
+    sub = rows[first : first + 3]
+    merged_row = ["", "（六）其他处理", ""] + [
+        sum(line[c] for line in sub) for c in range(tl.value_left, tl.value_right + 1)
+    ]
+    rows[first : first + 3] = [merged_row]
+    result = read_workbook(write_grids(tmp_path / "six.xlsx", grids))
+    assert result.report is not None
+    v = result.report.values
+    for c in ("natural", "total"):
+        assert v[("t3", "other_handling", c)] == report.value("t3", "other_handling", c)
+        assert ("t3", "oh_other", c) not in v
+    assert result.report.value("t3", "results_total", "total") == report.value("t3", "results_total", "total")
+    assert any(i.code == Code.STRUCTURE_CHANGED and i.row == "other_handling" for i in result.issues)
+    assert not result.errors

@@ -623,8 +623,27 @@ def _guess_year(sheets: _Sheets, lay: Layout) -> int | None:
     return None
 
 
+_UNIT_IN_TITLE = re.compile(r"^\s*(\S{2,40}?)\s*(?:20\d\d)\s*年(?:度)?\s*政府信息公开")
+
+
+def _unit_from_title(sheets: _Sheets) -> str:
+    """``城关镇`` from a hand-made workbook's title ``城关镇2024年政府信息公开工作年度报告``."""
+    for name in sheets.names:
+        if name == META_SHEET:
+            continue
+        for row in sheets.grid(name)[:6]:
+            for v in row:
+                if isinstance(v, str):
+                    m = _UNIT_IN_TITLE.search(v)
+                    if m:
+                        return m.group(1)
+    return ""
+
+
 def _file_unit(meta: Mapping[str, str], sheets: _Sheets, lay: Layout) -> Unit:
     code, name, parent = meta.get("unit_code", ""), meta.get("unit_name", ""), meta.get("unit_parent", "")
+    if not meta and GUIDE_SHEET not in sheets.names:
+        name = _unit_from_title(sheets)
     if GUIDE_SHEET in sheets.names and (not name or not code):
         grid = sheets.grid(GUIDE_SHEET)
         npos, cpos = lay.guide_unit_cells.get("name"), lay.guide_unit_cells.get("code")
@@ -849,6 +868,42 @@ def _total_issue(
     )
 
 
+def _totals_with_groups(
+    fmt: Format, inputs: Mapping[CellKey, Value], group_rows: Sequence[tuple[Table, Node]]
+) -> dict[CellKey, Value]:
+    """Computed totals when a group was printed as one row (its sub-rows are unknown).
+
+    The group's own value stands in for its sub-rows in every sum, and the totals of the
+    unknown sub-rows are left out rather than set to a made-up 0.
+    """
+    computed = computed_cells(fmt)
+    hidden = {(t.id, leaf.id) for t, node in group_rows for leaf in node.leaves()}
+    out: dict[CellKey, Value] = dict(inputs)
+    memo: dict[CellKey, Value] = {}
+
+    def cell(t: str, r: str, c: str) -> Value:
+        if (t, r, c) in out and (t, r, c) not in computed:
+            return out[(t, r, c)]
+        table = fmt.table(t)
+        rnode, cnode = table.row_nodes[r], table.column_nodes[c]
+        if not rnode.is_leaf:
+            return sum((cell(t, ch.id, c) for ch in rnode.children), start=0)
+        if not cnode.is_leaf:
+            return sum((cell(t, r, ch.id) for ch in cnode.children), start=0)
+        key = (t, r, c)
+        if key in computed:
+            if key not in memo:
+                memo[key] = sum((sign * cell(tt, rr, cc) for sign, _p, tt, rr, cc in computed[key].rhs), start=0)
+            return memo[key]
+        return out.get(key, 0)
+
+    for key in computed:
+        if (key[0], key[1]) in hidden:
+            continue
+        out[key] = cell(*key)
+    return out
+
+
 def _read_values(reading: _Reading, strict: bool) -> tuple[dict[CellKey, Value], dict[CellKey, tuple[str, str]]]:
     fmt, sheets = reading.fmt, reading.sheets
     computed = computed_cells(fmt)
@@ -949,7 +1004,7 @@ def _read_values(reading: _Reading, strict: bool) -> tuple[dict[CellKey, Value],
                         found=cell_text(raw),
                         **common,
                     )
-    values = with_totals(fmt, inputs)
+    values = _totals_with_groups(fmt, inputs, group_rows) if group_rows else with_totals(fmt, inputs)
     # Totals that depend on cells we could not read at all stay unknown rather than wrong.
     for key, (typed, raw_text, sheet, cell) in typed_totals.items():
         recomputed = values.get(key, 0)
