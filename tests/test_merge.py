@@ -616,3 +616,26 @@ def test_libreoffice_recalculation_equals_every_cached_result_of_the_summary(tmp
         ws.title for ws in book.worksheets if any(c.data_type == "f" for row in ws.iter_rows() for c in row)
     }
     assert compared > 100
+
+
+def test_a_summary_left_among_its_units_is_not_counted_twice(tmp_path: Path) -> None:
+    reports = [_report(i) for i in range(3)]
+    for i, r in enumerate(reports):
+        _workbook(r, tmp_path / "in" / f"{i}.xlsx")
+    first = merge([tmp_path / "in"], unit=COUNTY)
+    # last run's summary written into the inputs' folder, then the folder merged again
+    write_summary(first, tmp_path / "in" / "旧汇总.xlsx")
+    again = merge([tmp_path / "in"], unit=COUNTY)
+    assert again.report == first.report
+    old = next(e for e in again.entries if e.files and e.files[0].endswith("旧汇总.xlsx"))
+    assert old.status is Status.DUPLICATE
+    assert not old.included
+    assert any(i.code == Code.DUPLICATE and "旧汇总.xlsx" in i.message for i in again.merge_issues)
+    # the summary with one of its own units: the unit's file counts, the summary does not
+    solo = merge([tmp_path / "in" / "旧汇总.xlsx", tmp_path / "in" / "0.xlsx"], unit=COUNTY)
+    assert solo.report == sum_reports([reports[0]], COUNTY)
+    # a summary with a unit that is not in it (a city department reporting directly) is summed
+    _workbook(_report(7), tmp_path / "city" / "7.xlsx")
+    city = merge([tmp_path / "in" / "旧汇总.xlsx", tmp_path / "city"], unit=COUNTY)
+    assert city.report == sum_reports([*reports, _report(7)], COUNTY)
+    assert city.report.units == 4

@@ -481,6 +481,8 @@ def merge_results(
         entries[k] = Entry(u, Status.SUBMITTED, files, times, 0, s.warnings, True)
         chosen[k] = s
 
+    merge_issues.extend(_drop_overlapping_summaries(chosen, entries))
+
     for res in unreadable:
         if on_error == "fail":
             refused.append(f"{Path(res.source).name}（无法读取）")
@@ -556,6 +558,41 @@ def merge_results(
 
 
 _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def _drop_overlapping_summaries(chosen: dict[str, Submission], entries: dict[str, Entry]) -> list[Issue]:
+    """Leave out a summary whose 明细 lists a unit that is also summed on its own.
+
+    An earlier summary left in the folder of the units' files (or a county summary merged
+    together with one of its townships) would otherwise count those units twice. The units'
+    own files are kept; the summary is flagged 重复 and not summed.
+    """
+    issues: list[Issue] = []
+    for k, s in sorted(chosen.items()):
+        if s.report.units <= 1 or not s.file.lower().endswith((".xlsx", ".xlsm")):
+            continue
+        members = {_key(r.unit): r.unit for r in detail_reports(s.file, s.report)}
+        overlap = sorted(m for m in members if m != k and m in chosen and chosen[m].report.units == 1)
+        if not overlap:
+            continue
+        names = "、".join(members[m].name or members[m].code for m in overlap[:5])
+        more = f"等 {len(overlap)} 个单位" if len(overlap) > 5 else ""
+        del chosen[k]
+        entries[k] = replace(
+            entries[k], status=Status.DUPLICATE, included=False, note=f"汇总表含已单独报送的{names}{more}，未计入汇总"
+        )
+        issues.append(
+            Issue(
+                code=Code.DUPLICATE,
+                severity=Severity.ERROR,
+                message=f"汇总表 {Path(s.file).name}（{s.report.units} 个单位）包含已单独报送的{names}{more}，"
+                "为免重复计算未计入汇总。请只给出汇总表或只给出各单位的报表。",
+                unit_code=s.unit.code,
+                unit_name=s.unit.name,
+                file=s.file,
+            )
+        )
+    return issues
 
 
 def results_year(results: Sequence[Result]) -> int | None:
