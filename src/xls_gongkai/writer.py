@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,11 +35,11 @@ from xlsxwriter.worksheet import Worksheet
 from xls_gongkai import __version__, excel
 from xls_gongkai.errors import UsageError
 from xls_gongkai.issues import Issue
-from xls_gongkai.layout import GUIDE_SHEET, META_SHEET, TEXT_SHEET, Layout, Pos, a1, layout_for, parse_a1
+from xls_gongkai.layout import GUIDE_SHEET, META_SHEET, TEXT_SHEET, Layout, Pos, a1, col_letter, layout_for, parse_a1
 from xls_gongkai.report import CellKey, Report, Unit
 from xls_gongkai.rules import Check, computed_cells, evaluate, expand
 from xls_gongkai.sample import with_totals
-from xls_gongkai.spec import SPEC_VERSION, CellKind, Format, RuleKind, Severity, format_for_year, get_format
+from xls_gongkai.spec import SPEC_VERSION, CellKind, Each, Format, RuleKind, Severity, format_for_year, get_format
 
 #: The keys of the ``_meta`` sheet, one per row from row 2, in this order (a contract with the reader).
 META_KEYS = (
@@ -288,6 +288,7 @@ class _Plan:
     guide_rules: tuple[str, ...] = field(default=())
 
 
+@lru_cache(maxsize=4096)
 def display_width(text: str) -> float:
     """Approximate width in Excel character units (a CJK character is two)."""
     return sum(2.0 if ord(ch) > 0x2E7F else 1.0 for ch in text)
@@ -428,22 +429,41 @@ def _data_sheet_plan(fmt: Format, lay: Layout, sheet: str) -> _SheetPlan:
             conds.append(
                 _Cond(r0, c0, r1, c1, {"type": "text", "criteria": "begins with", "value": mark, **multi}, style)
             )
-    # The cells a failing check covers turn yellow (the formula looks at the check cell).
+    # The cells a failing check covers turn yellow. One rule per equation and table, not per
+    # check: the formula names the check cell of the *same* row (rules that hold in every row)
+    # or the *same* column (every column) with a relative reference, anchored at the first
+    # area's top-left cell, which is also the top-left of all areas in that direction (rows
+    # are sorted; column runs all start at the leftmost column) so Excel, WPS and LibreOffice
+    # resolve it alike.
+    groups: dict[tuple[str, int, str], list[Check]] = {}
     for tl in tables:
-        for key, pos in tl.checks.items():
+        for key in tl.checks:
             check = by_key[key]
-            if check.rule.kind is RuleKind.CELLS:
-                continue
-            keys = check.leaf_keys(check.lhs) + check.leaf_keys(check.rhs)
-            rects = _ranges((tl.rows[r], tl.cols[c]) for _t, r, c in keys)
-            r0, c0, r1, c1 = rects[0]
-            involved: dict[str, Any] = {
-                "type": "formula",
-                "criteria": f'=LEFT({a1(pos.row, pos.col, absolute=True)},1)="{excel.FAIL}"',
-            }
-            if len(rects) > 1:
-                involved["multi_range"] = _range_text(rects)
-            conds.append(_Cond(r0, c0, r1, c1, involved, "cf_involved"))
+            if check.rule.kind is not RuleKind.CELLS:
+                groups.setdefault((check.rule.id, check.equation, tl.table.id), []).append(check)
+    for (_rule_id, _eq, tid), group in groups.items():
+        tl = lay.tables[tid]
+        per_row = group[0].rule.each is Each.ROW
+        cells = {(tl.rows[r], tl.cols[c]) for check in group for _t, r, c in check.leaf_keys(check.lhs + check.rhs)}
+        rects = _ranges(cells)
+        top = min(r for r, _c in cells)
+        left = min(c for _r, c in cells)
+        first = tl.checks[group[0].key]
+        if per_row:
+            # check cells stand in one column, one per row: $K7 follows the row
+            anchor = f"${col_letter(first.col)}{top + 1}"
+            rects.sort(key=lambda x: (x[0], x[1]))
+        else:
+            # check cells stand in one row, one per column: D$32 follows the column
+            anchor = f"{col_letter(left)}${first.row + 1}"
+            rects.sort(key=lambda x: (x[1], x[0]))
+        r0, c0, r1, c1 = rects[0]
+        if (r0, c0) != ((top if per_row else r0), (c0 if per_row else left)):
+            raise AssertionError("conditional-format anchor is not the first area's corner")
+        involved: dict[str, Any] = {"type": "formula", "criteria": f'=LEFT({anchor},1)="{excel.FAIL}"'}
+        if len(rects) > 1:
+            involved["multi_range"] = _range_text(rects)
+        conds.append(_Cond(r0, c0, r1, c1, involved, "cf_involved"))
 
     if len(tables) == 1:
         tl = tables[0]
@@ -740,10 +760,8 @@ def write_workbook(
         if sp.repeat:
             ws.repeat_rows(*sp.repeat)
         ws.merge_range(0, 0, 0, max(sp.width - 1, 1), lay.sheet_titles.get(name, name), st["sheet_title"])
-        if sp.width > 1:
-            ws.merge_range(1, 0, 1, sp.width - 1, unit_line, st["unit_line"])
-        else:
-            ws.write_string(1, 0, unit_line, st["unit_line"])
+        # Not merged: left-aligned text runs on over the empty cells to its right anyway.
+        ws.write_string(1, 0, unit_line, st["unit_line"])
         for m in sp.merges:
             if (m.first_row, m.first_col) == (m.last_row, m.last_col):
                 ws.write_string(m.first_row, m.first_col, m.text, st[m.style])
@@ -759,7 +777,6 @@ def write_workbook(
     # Summary line at the top of the first data sheet.
     sc = lay.summary_cell
     sws = sheets[sc.sheet]
-    sws.merge_range(sc.row, sc.col, sc.row, max(plan.sheets[sc.sheet].width - 1, 1), "", st["summary"])
     sws.write_formula(sc.row, sc.col, plan.summary_formula, st["summary"], excel.summary_display(lay, failures))
 
     values = report.values
