@@ -32,7 +32,7 @@ from typing import Any
 
 from xls_gongkai.errors import UnreadableWorkbookError, UsageError, XlsGongkaiError
 from xls_gongkai.issues import Code, Issue, Result
-from xls_gongkai.labels import TableMatcher, normalise
+from xls_gongkai.labels import matcher, normalise
 from xls_gongkai.report import CellKey, Report, Unit, Value
 from xls_gongkai.rules import check_report, computed_cells, format_number, side_value
 from xls_gongkai.spec import (
@@ -477,7 +477,7 @@ class _Importer:
         self.items = items
         self.fmt = fmt
         self.source = source
-        self.matchers = {t.id: TableMatcher(t) for t in fmt.tables}
+        self.matchers = {t.id: matcher(t) for t in fmt.tables}
         self.values: dict[CellKey, Value] = {}
         self.found_rows: dict[str, set[str]] = {t.id: set() for t in fmt.tables}
         self.issues: list[Issue] = []
@@ -761,7 +761,7 @@ def _fill_groups(table: Table, header: tuple[str, ...]) -> list[str]:
     Text tables print a merged header once ("行政复议" then four empty cells); the group spans
     as many columns as it has leaves, or until the next label.
     """
-    m = TableMatcher(table)
+    m = matcher(table)
     out = list(header)
     for i, cell in enumerate(header):
         if not cell:

@@ -21,10 +21,11 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from xls_gongkai.spec import Node, Table
 
-__all__ = ["TableMatcher", "match", "match_all", "normalise", "strip_number"]
+__all__ = ["TableMatcher", "match", "match_all", "matcher", "normalise", "strip_number"]
 
 _SPACE = re.compile(r"\s+")
 _QUOTES = str.maketrans(
@@ -56,6 +57,7 @@ _EDGE = ":;,."
 _NUMBER_PREFIX = re.compile(r"^(?:\([一二三四五六七八九十]+\)|[一二三四五六七八九十]+,|\d{1,2}\.)")
 
 
+@lru_cache(maxsize=8192)
 def normalise(text: str) -> str:
     """The comparable form of a label.
 
@@ -230,3 +232,9 @@ class TableMatcher:
             scored.append((score, node))
         best = _best(scored)
         return best[0] if len(best) == 1 and scored and max(s for s, _ in scored) > 0.5 else None
+
+
+@lru_cache(maxsize=64)
+def matcher(table: Table) -> TableMatcher:
+    """A shared :class:`TableMatcher` for a table (built once; the format tables live for the process)."""
+    return TableMatcher(table)
