@@ -23,6 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineWorkbook
 
 from tests.conftest import consistent_reports
+from tests.lo import convert, requires_soffice
 from xls_gongkai import __version__, excel
 from xls_gongkai.layout import GUIDE_SHEET, META_SHEET, TEXT_SHEET, Layout, layout_for
 from xls_gongkai.report import Report, Unit
@@ -459,3 +460,38 @@ def test_file_name_has_no_characters_windows_forbids() -> None:
     name = template_filename(Unit("41/01", '城关镇:东"城*街道?<>|\\'), 2024)
     assert not set('/\\:*?"<>|') & set(name)
     assert name.endswith("_2024.xlsx")
+
+
+@pytest.mark.soffice
+@requires_soffice
+def test_libreoffice_keeps_locks_validations_and_checks(tmp_path: Path) -> None:
+    """LibreOffice reads what the template relies on: it re-saves the same locks, validations,
+    sheet protection, conditional formats and the CHECK_FAILURES name.
+
+    (LibreOffice 7.4 does not carry the workbook *structure* protection through its own re-save,
+    and writes the very hidden _meta sheet back as merely hidden; neither is asserted here.)
+    """
+    src = tmp_path / "in"
+    paths = [
+        write_workbook(src / f"t{fmt.year_from}.xlsx", Report(Unit("1", "城关镇"), YEAR[fmt.id], fmt.id))
+        for fmt in FORMATS
+    ]
+    converted = convert(paths, "xlsx", tmp_path / "out")
+    for fmt, before, after in zip(FORMATS, paths, converted, strict=True):
+        inputs = _inputs(fmt)
+        ours, theirs = openpyxl.load_workbook(before), openpyxl.load_workbook(after)
+        assert theirs.sheetnames == ours.sheetnames
+        assert "CHECK_FAILURES" in theirs.defined_names
+        for name in layout_for(fmt).sheets:
+            ws = theirs[name]
+            assert ws.protection.sheet, name
+            validations = _validations(ws)
+            for (sheet, r, c), _kind in inputs.items():
+                if sheet != name:
+                    continue
+                assert not ws.cell(r + 1, c + 1).protection.locked, f"{name}!{excel.a1(r, c)}"
+                assert (r, c) in validations, f"{name}!{excel.a1(r, c)}"
+            n_cf = sum(len(cf.rules) for cf in ws.conditional_formatting)
+            assert n_cf == sum(len(cf.rules) for cf in ours[name].conditional_formatting), name
+        for p in layout_for(fmt).checks.values():
+            assert theirs[p.sheet].cell(p.row + 1, p.col + 1).protection.locked
