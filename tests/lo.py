@@ -84,6 +84,25 @@ def convert(
     for p in srcs:
         if p.parent == out.resolve() and p.suffix.lstrip(".") == ext:
             raise ValueError(f"convert(): {p} would be overwritten; use another outdir")
+    results = [out / f"{p.stem}.{ext}" for p in srcs]
+    for r in results:
+        r.unlink(missing_ok=True)  # a stale output from an earlier run must not pass for a new one
+    proc = _run(srcs, fmt, out, recalc, timeout)
+    missing = [r for r in results if not r.exists()]
+    if missing:
+        # A fresh profile's first start occasionally fails on a loaded machine: retry once.
+        proc = _run([p for p, r in zip(srcs, results, strict=True) if not r.exists()], fmt, out, recalc, timeout)
+        missing = [r for r in results if not r.exists()]
+    if missing:
+        raise ConversionError(
+            f"soffice did not write {len(missing)} file(s), e.g. {missing[0]}; "
+            f"exit {proc.returncode}; stderr: {proc.stderr.strip()[:500]}"
+        )
+    return results
+
+
+def _run(srcs: Sequence[Path], fmt: str, out: Path, recalc: bool, timeout: float) -> subprocess.CompletedProcess[str]:
+    assert SOFFICE is not None  # checked by convert()
     profile = _profile(recalc)
     cmd = [
         SOFFICE,
@@ -98,14 +117,6 @@ def convert(
         *map(str, srcs),
     ]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     finally:
         shutil.rmtree(profile, ignore_errors=True)
-    results = [out / f"{p.stem}.{ext}" for p in srcs]
-    missing = [r for r in results if not r.exists()]
-    if missing:
-        raise ConversionError(
-            f"soffice did not write {len(missing)} file(s), e.g. {missing[0]}; "
-            f"exit {proc.returncode}; stderr: {proc.stderr.strip()[:500]}"
-        )
-    return results
