@@ -401,6 +401,7 @@ def _docx_grid(doc: DocxDocument, grid: Grid, caption: str, size_pt: float, stub
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
+    from docx.table import _Cell
 
     rows = grid.rows + (1 if caption else 0)
     table = doc.add_table(rows=rows, cols=grid.cols)
@@ -412,11 +413,14 @@ def _docx_grid(doc: DocxDocument, grid: Grid, caption: str, size_pt: float, stub
     if caption:
         cells.insert(0, GridCell(-1, 0, caption, colspan=grid.cols, header=True))
         off = 1
+    # table.cell() rebuilds the whole cell grid on every call (quadratic); take the cells once.
+    # The merge regions are disjoint, so a merge never touches another region's cells.
+    grid_cells = [[_Cell(tc, table) for tc in row._tr.tc_lst] for row in table.rows]
     for cell in cells:
         r, c = cell.row + off, cell.col
-        target = table.cell(r, c)
+        target = grid_cells[r][c]
         if cell.rowspan > 1 or cell.colspan > 1:
-            target = target.merge(table.cell(r + cell.rowspan - 1, c + cell.colspan - 1))
+            target = target.merge(grid_cells[r + cell.rowspan - 1][c + cell.colspan - 1])
         para = target.paragraphs[0]
         run = para.add_run(cell.text)
         run.font.size = Pt(size_pt)
