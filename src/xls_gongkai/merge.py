@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -1106,6 +1107,9 @@ class _Sheets:
             for j, (rn, cn) in enumerate(cells):
                 ws.write_string(r, 2 + j, rn.path_text or t.title, self.head)
                 ws.write_string(r + 1, 2 + j, cn.path_text, self.head)
+            # Wrapped labels need taller rows: spreadsheet programs do not grow them on opening.
+            ws.set_row(r, 15 * max(_lines(rn.path_text or t.title, _DETAIL_WIDTH) for rn, _cn in cells))
+            ws.set_row(r + 1, 15 * max(_lines(cn.path_text, _DETAIL_WIDTH) for _rn, cn in cells))
             r += 2
             first = r
             if t.id == "t3" and "new" in t.row_nodes and "total" in t.column_nodes:
@@ -1139,7 +1143,7 @@ class _Sheets:
             r += 3
         ws.set_column(0, 0, 14)
         ws.set_column(1, 1, 24)
-        ws.set_column(2, 200, 12)
+        ws.set_column(2, 200, _DETAIL_WIDTH)
         ws.freeze_panes(0, 2)
 
     # 问题清单 -----------------------------------------------------------------
@@ -1210,6 +1214,7 @@ class _Sheets:
         m = self.merged
         fmt = m.report.format
         ws = self.wb.add_worksheet("图表")
+        _print_setup(ws, fit_width=True)
         ws.write_string(0, 0, f"{m.report.unit.name or '汇总'} {m.report.year} 年度图表", self.title)
         if self.new_col is not None and m.included:
             first, col = self.new_col
@@ -1226,7 +1231,7 @@ class _Sheets:
             bar.set_title({"name": "各单位本年新收政府信息公开申请数量"})
             bar.set_legend({"none": True})
             bar.set_y_axis({"reverse": True})
-            bar.set_size({"width": 720, "height": max(320, 22 * len(m.included) + 120)})
+            bar.set_size({"width": 640, "height": max(320, 22 * len(m.included) + 120)})
             ws.insert_chart(2, 0, bar)
         t3 = fmt.table_map.get("t3")
         if t3 is None or "results" not in t3.row_nodes or "total" not in t3.column_nodes:
@@ -1249,7 +1254,7 @@ class _Sheets:
             }
         )
         pie.set_title({"name": "本年度办理结果（总计列）"})
-        pie.set_size({"width": 720, "height": 420})
+        pie.set_size({"width": 640, "height": 420})
         ws.insert_chart(r0 + len(parts) + 2, c0, pie)
         ws.set_column(c0, c0, 40)
 
@@ -1271,6 +1276,15 @@ def _print_setup(ws: Worksheet, *, fit_width: bool) -> None:
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
     if fit_width:
         ws.fit_to_pages(1, 0)
+
+
+_DETAIL_WIDTH = 14  # 明细 value columns, in characters
+
+
+def _lines(text: str, width: int) -> int:
+    """Lines a wrapped label takes in a column ``width`` characters wide (CJK count double)."""
+    cols = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return max(1, min(6, -(-cols // max(1, width - 1))))
 
 
 def _is_total(node: Any) -> bool:
