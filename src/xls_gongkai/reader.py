@@ -555,8 +555,9 @@ def _finish(
         t.id in reading.located and not reading.located[t.id].by_label for t in fmt.tables
     )
     plan = _plan(fmt) if fast else None
+    cells_ok = False
     if plan is not None:
-        values, positions = _read_values_fast(reading, strict, plan)
+        values, positions, cells_ok = _read_values_fast(reading, strict, plan)
     else:
         values, positions = _read_values(reading, strict)
     texts = _read_texts(reading, lay)
@@ -569,7 +570,7 @@ def _finish(
         loc = reading.located.get(key[0])
         return (loc.sheet if loc else fmt.table(key[0]).sheet, "")
 
-    if plan is None or previous is not None or not _fast_ok(plan, values):
+    if plan is None or previous is not None or not cells_ok or not _equations_hold(plan, values):
         rule_issues = check_report(report, previous=previous, locate=locate)
     else:
         rule_issues = []
@@ -659,14 +660,21 @@ Term = tuple[int, CellKey]
 
 @dataclass(frozen=True)
 class _Plan:
-    """Per format, everything the fast path needs, flattened once (tuples of plain values)."""
+    """Per format, everything the fast path needs, worked out once (tuples of plain values)."""
 
-    inputs: tuple[tuple[CellKey, str, int, int, CellKind, str], ...]
+    #: per sheet, per sheet row: the input cells of that row as (column, key, kind code)
+    rows: tuple[tuple[str, tuple[tuple[int, tuple[tuple[int, CellKey, int], ...]], ...]], ...]
+    inputs: Mapping[CellKey, tuple[str, int, int, CellKind, str]]
+    #: computed totals in dependency order, each with its one-level terms (sign, key)
     totals: tuple[tuple[CellKey, str, int, int, tuple[Term, ...]], ...]
     equations: tuple[tuple[tuple[Term, ...], tuple[Term, ...]], ...]
     kinds: Mapping[CellKey, CellKind]
     positions: Mapping[CellKey, tuple[str, str]]
     cells: Mapping[str, str]
+
+
+# Kind codes for the tight loop (an int compare is cheaper than an enum attribute lookup).
+_K_COUNT, _K_SIGNED, _K_OTHER = 0, 1, 2
 
 
 def _flat(fmt: Format, side: Iterable[tuple[int, bool, str, str, str]]) -> tuple[Term, ...]:
@@ -686,39 +694,51 @@ def _plan(fmt: Format) -> _Plan:
 
     lay = layout_for(fmt)
     computed = computed_cells(fmt)
+    order: list[CellKey] = []
+    seen: set[CellKey] = set()
 
-    def to_inputs(key: CellKey, sign: int, acc: dict[CellKey, int]) -> None:
-        if key in computed:
-            for s2, k2 in _flat(fmt, computed[key].rhs):
-                to_inputs(k2, sign * s2, acc)
-        else:
-            acc[key] = acc.get(key, 0) + sign
+    def visit(key: CellKey) -> None:
+        # Totals that sum other totals (（七）总计 × 总计) come after the ones they use.
+        if key in seen:
+            return
+        seen.add(key)
+        for _s, dep in _flat(fmt, computed[key].rhs):
+            if dep in computed:
+                visit(dep)
+        order.append(key)
 
-    inputs = []
-    totals = []
+    for key in computed:
+        visit(key)
+    by_sheet: dict[str, dict[int, list[tuple[int, CellKey, int]]]] = {}
+    inputs: dict[CellKey, tuple[str, int, int, CellKind, str]] = {}
     kinds: dict[CellKey, CellKind] = {}
     positions: dict[CellKey, tuple[str, str]] = {}
+    where: dict[CellKey, tuple[str, int, int]] = {}
     for table in fmt.tables:
         tl = lay.tables[table.id]
         for r, c in table.cells():
             key = (table.id, r, c)
             pos = tl.pos(r, c)
             positions[key] = (pos.sheet, pos.a1)
-            kinds[key] = table.cell_kind(r, c)
+            where[key] = (pos.sheet, pos.row, pos.col)
+            kind = kinds[key] = table.cell_kind(r, c)
             if key in computed:
-                acc: dict[CellKey, int] = {}
-                to_inputs(key, 1, acc)
-                totals.append((key, pos.sheet, pos.row, pos.col, tuple((v, k) for k, v in acc.items() if v)))
-            else:
-                inputs.append((key, pos.sheet, pos.row, pos.col, kinds[key], table.unit(r, c)))
+                continue
+            inputs[key] = (pos.sheet, pos.row, pos.col, kind, table.unit(r, c))
+            code = _K_COUNT if kind is CellKind.COUNT else _K_SIGNED if kind is CellKind.SIGNED else _K_OTHER
+            by_sheet.setdefault(pos.sheet, {}).setdefault(pos.row, []).append((pos.col, key, code))
+    totals = tuple((key, *where[key], _flat(fmt, computed[key].rhs)) for key in order)
     equations = tuple(
         (_flat(fmt, ch.lhs), _flat(fmt, ch.rhs))
         for ch in expand(fmt)
         if ch.rule.kind is RuleKind.EQUATION and not ch.rule.computes
     )
     return _Plan(
-        tuple(inputs),
-        tuple(totals),
+        tuple(
+            (sheet, tuple((r, tuple(cells)) for r, cells in sorted(rows.items()))) for sheet, rows in by_sheet.items()
+        ),
+        inputs,
+        totals,
         equations,
         kinds,
         positions,
@@ -726,74 +746,81 @@ def _plan(fmt: Format) -> _Plan:
     )
 
 
-def _fast_ok(plan: _Plan, values: Mapping[CellKey, Value]) -> bool:
-    """Whether every in-report rule holds (then the slower issue-making engine is not needed).
-
-    Totals are computed from their definitions, so the computing rules (R2–R4) hold by
-    construction; the others are equations over leaf cells, and R5 is a check of each value.
-    """
+def _equations_hold(plan: _Plan, values: Mapping[CellKey, Value]) -> bool:
+    """Whether every equation that is not a computed total holds (R1 in the national formats)."""
     get = values.get
-    for lhs, rhs in plan.equations:
-        if sum(s * get(k, 0) for s, k in lhs) != sum(s * get(k, 0) for s, k in rhs):
-            return False
-    for key, v in values.items():
-        kind = plan.kinds.get(key)
-        if kind is CellKind.TEXT:
-            continue
-        if type(v) is not int:
-            if kind is not CellKind.AMOUNT or v < 0:
-                return False
-        elif v < 0 and kind is not CellKind.SIGNED:
-            return False
-    return True
+    return all(sum(s * get(k, 0) for s, k in lhs) == sum(s * get(k, 0) for s, k in rhs) for lhs, rhs in plan.equations)
+
+
+def _cell_ok(kind: CellKind, v: Value) -> bool:
+    """R5 for one value: whole and non-negative counts, whole signed counts, non-negative amounts."""
+    if kind is CellKind.TEXT:
+        return True
+    if type(v) is not int:
+        return kind is CellKind.AMOUNT and v >= 0
+    return v >= 0 or kind is CellKind.SIGNED
 
 
 def _read_values_fast(
     reading: _Reading, strict: bool, plan: _Plan
-) -> tuple[dict[CellKey, Value], Mapping[CellKey, tuple[str, str]]]:
-    """The template's own layout, untouched: read every cell straight from its position."""
+) -> tuple[dict[CellKey, Value], Mapping[CellKey, tuple[str, str]], bool]:
+    """The template's own layout, untouched: read every cell straight from its position.
+
+    Returns the values (totals recomputed), their positions, and whether every value obeys its
+    kind (R5) — known here for free, so the rules engine is only needed when something fails.
+    """
     fmt, sheets = reading.fmt, reading.sheets
-    grids = {name: sheets.grid(name) for name in {i[1] for i in plan.inputs}}
     values: dict[CellKey, Value] = {}
     odd: list[tuple[CellKey, Any]] = []
-    for key, sheet, r, c, kind, _unit in plan.inputs:
-        grid = grids[sheet]
-        raw = grid[r][c] if r < len(grid) and c < len(grid[r]) else ""
-        # Numbers typed as numbers are almost every cell: take them without the full parser.
-        if type(raw) is float and kind is not CellKind.AMOUNT and raw.is_integer():
-            values[key] = int(raw)
-        else:
-            odd.append((key, raw))
+    cells_ok = True
+    for sheet, rows in plan.rows:
+        grid = sheets.grid(sheet)
+        height = len(grid)
+        for r, cols in rows:
+            line = grid[r] if r < height else ()
+            width = len(line)
+            for c, key, code in cols:
+                raw = line[c] if c < width else ""
+                # Numbers typed as numbers are almost every cell: take them without the parser.
+                if code != _K_OTHER and type(raw) is float and raw.is_integer():
+                    iv = int(raw)
+                    values[key] = iv
+                    if iv < 0 and code == _K_COUNT:
+                        cells_ok = False
+                else:
+                    odd.append((key, raw))
     if odd:
-        _odd_values(reading, strict, plan, odd, values)
+        cells_ok = _odd_values(reading, strict, plan, odd, values) and cells_ok
     get = values.get
     for key, sheet, r, c, terms in plan.totals:
         total: Value = 0
         for sign, k in terms:
             total += sign * get(k, 0)
         values[key] = total
-        grid = grids.get(sheet) or sheets.grid(sheet)
+        grid = sheets.grid(sheet)
         raw = grid[r][c] if r < len(grid) and c < len(grid[r]) else ""
         if raw == "" or raw is None or (type(raw) is float and raw == total):
             continue
         typed = parse_cell(raw, plan.kinds[key]).value
         if typed is not None and typed != total:
             _total_issue(reading, fmt, key, total, cell_text(raw), sheet, a1(r, c))
-    return values, plan.positions
+    return values, plan.positions, cells_ok
 
 
 def _odd_values(
     reading: _Reading, strict: bool, plan: _Plan, odd: Sequence[tuple[CellKey, Any]], values: dict[CellKey, Value]
-) -> None:
-    by_key = {i[0]: i for i in plan.inputs}
+) -> bool:
+    ok = True
     for key, raw in odd:
-        _key, sheet, r, c, kind, unit = by_key[key]
+        sheet, r, c, kind, unit = plan.inputs[key]
         parsed = parse_cell(raw, kind, unit)
         if parsed.value is not None:
             values[key] = parsed.value
+            ok = ok and _cell_ok(kind, parsed.value)
         if parsed.code:
             table = reading.fmt.table(key[0])
             _value_issue(reading, strict, table, key[1], table.column_nodes[key[2]], sheet, a1(r, c), kind, raw, parsed)
+    return ok
 
 
 def _value_issue(
