@@ -373,3 +373,23 @@ def test_2021_table_with_other_handling_as_one_row(tmp_path: Path) -> None:
     assert result.report.value("t3", "results_total", "total") == report.value("t3", "results_total", "total")
     assert any(i.code == Code.STRUCTURE_CHANGED and i.row == "other_handling" for i in result.issues)
     assert not result.errors
+
+
+def test_text_over_a_total_is_reported(tmp_path: Path) -> None:
+    fmt = get_format(2021)
+    grids = grids_of(write_workbook(tmp_path / "a.xlsx", sample(fmt)))
+    pos = layout_for(fmt).pos("t4", "cases", "review_total")
+    set_cell(grids, pos.sheet, pos.a1, "见附表")
+    result = read_workbook(write_grids(tmp_path / "b.xlsx", grids))
+    [issue] = [i for i in result.issues if i.code == Code.TOTAL_OVERWRITTEN]
+    assert (issue.cell, issue.found) == (pos.a1, "见附表")
+
+
+def test_hand_made_other_version_when_a_format_is_asked_for(tmp_path: Path) -> None:
+    old = get_format("gongkai-2019")
+    report = sample(old)
+    result = read_workbook(hand_made(old, report, tmp_path), fmt="gongkai-2021")
+    assert result.report is not None
+    assert result.report.format_id == old.id
+    assert dict(result.report.values) == dict(report.values)
+    assert [i.code for i in result.errors] == [Code.OTHER_FORMAT]

@@ -376,11 +376,12 @@ def read_workbook(
     if meta_fmt is not None:
         reading = _read_template(p, sheets, meta, meta_fmt)
     else:
-        candidates = [wanted] if wanted is not None else list(builtin_formats())
-        if wanted is None and year is not None:
-            # Try the format of the year first; the other one wins only with more labels found.
-            own = format_for_year(year)
-            candidates = [own, *[f for f in candidates if f.id != own.id]]
+        # Every format is tried (the one asked for, or the year's, first: it wins a tie), so a
+        # hand-made table of the other version is recognised as such and reported, not misread.
+        first = wanted or (format_for_year(year) if year is not None else None)
+        candidates = list(builtin_formats())
+        if first is not None:
+            candidates = [first, *[f for f in candidates if f.id != first.id]]
         chosen, located = _format_by_labels(sheets, candidates)
         if not located:
             if all(_sheet_empty(sheets.grid(s)) for s in sheets.names):
@@ -801,8 +802,9 @@ def _read_values_fast(
         raw = grid[r][c] if r < len(grid) and c < len(grid[r]) else ""
         if raw == "" or raw is None or (type(raw) is float and raw == total):
             continue
+        # Text typed over a total ("见附表") is lost from the total: say so, like a wrong number.
         typed = parse_cell(raw, plan.kinds[key]).value
-        if typed is not None and typed != total:
+        if typed != total and not is_blank(raw):
             _total_issue(reading, fmt, key, total, cell_text(raw), sheet, a1(r, c))
     return values, plan.positions, cells_ok
 
@@ -935,7 +937,7 @@ def _read_values(reading: _Reading, strict: bool) -> tuple[dict[CellKey, Value],
     fmt, sheets = reading.fmt, reading.sheets
     computed = computed_cells(fmt)
     inputs: dict[CellKey, Value] = {}
-    typed_totals: dict[CellKey, tuple[Value, str, str, str]] = {}
+    typed_totals: dict[CellKey, tuple[Value | None, str, str, str]] = {}
     positions: dict[CellKey, tuple[str, str]] = {}
     blank_severity = Severity.ERROR if strict else Severity.WARNING
     group_rows: list[tuple[Table, Node]] = []
@@ -1005,7 +1007,7 @@ def _read_values(reading: _Reading, strict: bool) -> tuple[dict[CellKey, Value],
                 }
                 where_text = f"{_table_title(table)}“{rnode.path_text or '数据'}”行“{cnode.label}”列（{cell}）"
                 if key in computed:
-                    if parsed.value is not None:
+                    if not parsed.blank:
                         typed_totals[key] = (parsed.value, cell_text(raw), loc.sheet, cell)
                     continue
                 if parsed.value is not None:
