@@ -388,18 +388,18 @@ def test_formula_injection_stays_text(tmp_path: Path) -> None:
 
 
 def test_tidy_export_columns_and_parquet(tmp_path: Path) -> None:
-    for i in range(2):
-        _save(_report(i), tmp_path / "in" / f"{i}.json")
-    m = merge([tmp_path / "in"])
+    from xls_gongkai.layout import layout_for
+
+    _save(_report(0), tmp_path / "in" / "0.json")
+    _workbook(_report(1), tmp_path / "in" / "1.xlsx")
+    m = merge([tmp_path / "in"], jobs=1)
     frame = tidy_frame(m)
     assert tuple(frame.columns) == TIDY_EXPORT_COLUMNS
     assert len(frame) == 2 * len(list(F2021.cells()))
-    row = frame[(frame.table == "t3") & (frame.row == "new") & (frame.column == "total")].iloc[0]
-    assert (
-        row.cell
-        == "表三!" + __import__("xls_gongkai.layout", fromlist=["x"]).layout_for(F2021).pos("t3", "new", "total").a1
-    )
-    assert row.file.endswith(".json")
+    new = frame[(frame.table == "t3") & (frame.row == "new") & (frame.column == "total")]
+    by_file = {Path(f).name: c for f, c in zip(new.file, new.cell, strict=True)}
+    assert by_file == {"0.json": "", "1.xlsx": "表三!" + layout_for(F2021).pos("t3", "new", "total").a1}
+    assert new.value.tolist() == [float(_report(i).value("t3", "new", "total")) for i in (0, 1)]
     pq = write_tidy(m, tmp_path / "out" / "tidy.parquet")
     import pandas as pd
 
@@ -639,3 +639,36 @@ def test_a_summary_left_among_its_units_is_not_counted_twice(tmp_path: Path) -> 
     city = merge([tmp_path / "in" / "旧汇总.xlsx", tmp_path / "city"], unit=COUNTY)
     assert city.report == sum_reports([*reports, _report(7)], COUNTY)
     assert city.report.units == 4
+
+
+def test_tidy_cells_follow_moved_rows(tmp_path: Path) -> None:
+    """A workbook whose 表三 gained a row: the tidy export names the cells where the values are."""
+    import xlsxwriter
+    from python_calamine import CalamineWorkbook
+
+    from xls_gongkai.layout import META_SHEET, layout_for
+
+    report = _report(1)
+    src = _workbook(report, tmp_path / "src" / "a.xlsx")
+    book = CalamineWorkbook.from_path(str(src))
+    grids = {n: book.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in book.sheet_names}
+    grids["表三"].insert(layout_for(F2021).tables["t3"].data_top, ["（插入的说明行）"])
+    (tmp_path / "in").mkdir()
+    wb = xlsxwriter.Workbook(str(tmp_path / "in" / "moved.xlsx"))
+    for name, grid in grids.items():
+        ws = wb.add_worksheet(name)
+        for r, line in enumerate(grid):
+            for c, v in enumerate(line):
+                if v not in (None, ""):
+                    ws.write(r, c, v)
+        if name == META_SHEET:
+            ws.very_hidden()
+    wb.close()
+    m = merge([tmp_path / "in"], jobs=1)
+    assert m.report == sum_reports([report], m.report.unit)
+    frame = tidy_frame(m)
+    row = frame[(frame.table == "t3") & (frame.row == "new") & (frame.column == "total")].iloc[0]
+    pos = layout_for(F2021).pos("t3", "new", "total")
+    assert row.cell == f"表三!{replace(pos, row=pos.row + 1).a1}"
+    assert m.submissions[0].cells is not None
+    assert "t2_1|regulations|issued" not in m.submissions[0].cells  # only the moved cells are kept

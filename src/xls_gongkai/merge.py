@@ -248,6 +248,9 @@ class Submission:
     mtime: float
     issues: tuple[Issue, ...]
     included: bool = False
+    #: Where the reader found values away from the template's layout ("t|r|c" → "表三!C8"),
+    #: when rows or columns had moved; None when every value sits where the template puts it.
+    cells: Mapping[str, str] | None = None
 
     @property
     def errors(self) -> int:
@@ -336,6 +339,28 @@ def _with_rule_issues(res: Result, report: Report) -> tuple[Issue, ...]:
     )
 
 
+def _moved_cells(res: Result) -> Mapping[str, str] | None:
+    """The cells where the reader found values away from the template's layout (tables moved)."""
+    extra = res.extra or {}
+    cells = extra.get("cells")
+    if res.report is None or not isinstance(cells, Mapping):
+        return None
+    # Only the differences are kept: 10,000 copies of the layout would cost memory.
+    layout = _layout_cells(res.report.format_id)
+    moved = {k: v for k, v in cells.items() if layout.get(k) != v}
+    return moved or None
+
+
+@cache
+def _layout_cells(format_id: str) -> Mapping[str, str]:
+    """``"t|r|c"`` → ``"表三!C7"`` for every value cell of the template's layout."""
+    from xls_gongkai.layout import layout_for
+
+    fmt = get_format(format_id)
+    lay = layout_for(fmt)
+    return {f"{t}|{r}|{c}": f"{lay.pos(t, r, c).sheet}!{lay.pos(t, r, c).a1}" for t, r, c in fmt.cells()}
+
+
 def _refuse_mixed(results: Sequence[Result]) -> None:
     groups: dict[tuple[int, str], list[Result]] = {}
     for res in results:
@@ -393,6 +418,7 @@ def merge_results(
                 file=res.source,
                 mtime=mtimes.get(res.source, _mtime(res.source)),
                 issues=_with_rule_issues(res, res.report),
+                cells=_moved_cells(res),
             )
         )
 
@@ -796,18 +822,17 @@ def tidy_frame(merged: Merged) -> pd.DataFrame:
     """Every summed unit's values, one row per value cell: :data:`TIDY_EXPORT_COLUMNS`."""
     import pandas as pd
 
-    from xls_gongkai.layout import layout_for
-
     rows: list[dict[str, Any]] = []
-    lay = layout_for(merged.report.format)
+    layout_cells = _layout_cells(merged.report.format_id)
     for s in merged.included:
         report = replace(s.report, unit=s.unit) if s.unit != s.report.unit else s.report
+        # A JSON report has no cells; a workbook's are the layout's unless its tables had moved.
+        json = s.file.lower().endswith(".json")
+        moved = s.cells or {}
         for row in report.tidy_rows():
+            key = f"{row['table']}|{row['row']}|{row['column']}"
             row["file"] = s.file
-            row["cell"] = (
-                f"{lay.pos(row['table'], row['row'], row['column']).sheet}!"
-                + lay.pos(row["table"], row["row"], row["column"]).a1
-            )
+            row["cell"] = "" if json else moved.get(key) or layout_cells.get(key, "")
             rows.append(row)
     frame = pd.DataFrame(rows, columns=list(TIDY_EXPORT_COLUMNS))
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
