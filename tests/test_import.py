@@ -271,22 +271,19 @@ def test_text_in_number_cells_and_label_typos() -> None:
 
 
 def test_renumbered_sections_variant_titles_and_notes() -> None:
+    """A unit inserted a section of its own; 五 and 六 became 六 and 七, 五's title varies."""
     text = (
-        HUAIAN_TEXT.replace("五、存在的主要问题及改进情况", "六、存在的主要问题及整改措施")
-        .replace("六、其他需要报告的事项", "七、其他需要报告的事项")
-        .replace(
-            "72\t64\t178\t37\t351",
-            "72\t64\t178\t37\t351",
+        HUAIAN_TEXT.replace(
+            "五、存在的主要问题及改进情况",
+            "注：行政复议、行政诉讼数量含上年度结转数量。\n六、存在的主要问题及整改措施",
         )
-        .replace("五、", "五、", 1)
-    )
-    text = text.replace(
-        "\n六、存在的主要问题及整改措施",
-        "\n注：行政复议、行政诉讼数量含上年度结转数量。\n六、存在的主要问题及整改措施",
+        .replace("六、其他需要报告的事项", "七、其他需要报告的事项")
+        .replace("\n四、政府信息公开行政复议", "\n五、政府信息公开行政复议")
     )
     result = import_text(text)
     report = result.report
     assert report is not None
+    assert report.values[("t4", "cases", "review_total")] == 351
     assert report.texts["s5"].startswith("对照上级新要求")
     assert "信息处理费" in report.texts["s6"]
     assert result.extra["notes"] == ["注：行政复议、行政诉讼数量含上年度结转数量。"]
@@ -641,3 +638,47 @@ def test_html_layout_table_and_unclosed_cells() -> None:
     assert report.texts["s1"] == "本年度共受理政府信息公开申请2件。"
     assert report.texts["s6"] == "本年度未收取信息处理费。"
     assert result.errors == []
+
+
+def _as_pdf_text(text: str) -> str:
+    """The text as ``pdftotext -layout`` gives it: cells apart by spaces, not tabs."""
+    lines = []
+    for line in text.splitlines():
+        if "\t" in line:
+            cells = [c for c in line.split("\t") if c]
+            numbers = all(c.replace(".", "").isdigit() for c in cells)
+            line = (" " if numbers else "   ").join(cells)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def test_pdf_text_with_space_separated_tables() -> None:
+    text = _as_pdf_text(HUAIAN_TEXT)
+    assert "\t" not in text
+    result = import_text(text)
+    assert result.report is not None
+    assert dict(result.report.values) == expected_values(HUAIAN_T2, HUAIAN_T3, HUAIAN_T4)
+    assert result.issues == []
+
+
+def test_sub_headings_inside_a_section_do_not_start_another() -> None:
+    text = HUAIAN_TEXT.replace(
+        "（二）依申请公开情况。", "二、依申请公开情况\n三、主动公开政府信息工作的体会\n（二）依申请公开情况。"
+    ).replace("一、总体情况", "第一部分 总体情况")
+    result = import_text(text)
+    report = result.report
+    assert report is not None
+    assert "二、依申请公开情况\n三、主动公开政府信息工作的体会" in report.texts["s1"]
+    assert report.texts["s1"].startswith("2024 年，我市坚持")
+    assert result.issues == []
+
+
+def test_a_local_extra_row_is_reported_not_guessed() -> None:
+    """Some provinces add 其他主动公开文件 under 第二十条第（一）项."""
+    text = HUAIAN_TEXT.replace("行政规范性文件\t8\t26\t66", "行政规范性文件\t8\t26\t66\n其他主动公开文件\t120\t0\t300")
+    result = import_text(text)
+    assert result.report is not None
+    assert dict(result.report.values) == expected_values(HUAIAN_T2, HUAIAN_T3, HUAIAN_T4)
+    [issue] = result.issues
+    assert issue.code == Code.UNRECOGNISED
+    assert "其他主动公开文件" in issue.message

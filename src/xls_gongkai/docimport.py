@@ -26,6 +26,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from difflib import SequenceMatcher
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,31 @@ _MD_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
 _SENTENCE_END = tuple("。！？；：.!?;:”」）)")
 
 
+_NUM_TOKEN = r"[-+]?\d[\d,]*(?:\.\d+)?"
+_NUMBERS_ONLY = re.compile(rf"^{_NUM_TOKEN}(?:\s+{_NUM_TOKEN})+$")
+_LABEL_NUMBERS = re.compile(rf"^(\D.*?)\s+({_NUM_TOKEN}(?:\s+{_NUM_TOKEN})+)$")
+
+
+def _space_row(line: str) -> tuple[str, ...] | None:
+    """A table row of text copied out of a PDF (``pdftotext -layout``): cells apart by spaces.
+
+    Only unmistakable shapes: a row of numbers ("72 64 178 …"), a label followed by two or
+    more numbers ("规章 1 0 11"), or cells set apart by runs of two or more spaces. Blank
+    cells cannot be seen in such text; a row that loses one is caught by the rules.
+    """
+    if _NUMBERS_ONLY.match(line):
+        return tuple(line.split())
+    if re.search(r"[。；]", line):
+        return None
+    wide = [c for c in re.split(r"\s{2,}|\u3000+", line) if c]
+    if len(wide) >= 3 or (len(wide) == 2 and len(line) <= 80 and not re.search(r"[，,]", line)):
+        return tuple(c.strip() for c in wide)
+    m = _LABEL_NUMBERS.match(line)
+    if m and not re.search(r"[，,]", m.group(1)) and len(m.group(1)) <= 60:
+        return (m.group(1).strip(), *m.group(2).split())
+    return None
+
+
 def _text_items(text: str, *, wrapped: bool = False) -> list[Item]:
     """Plain text (tables as tab-separated rows) or Markdown (pipe tables).
 
@@ -117,6 +143,8 @@ def _text_items(text: str, *, wrapped: bool = False) -> list[Item]:
             items.append(Row(tuple(cells)))
         elif "\t" in line:
             items.append(Row(tuple(c.strip() for c in line.split("\t"))))
+        elif wrapped and (spaced := _space_row(stripped)) is not None:
+            items.append(Row(spaced))
         elif (
             wrapped
             and items
@@ -377,15 +405,15 @@ def document_items(path: str | Path) -> list[Item]:
 # --------------------------------------------------------------------------- recognising things
 
 _CN_NUM = "一二三四五六七八九十"
-_HEADING = re.compile(rf"^([{_CN_NUM}]+)[、,.．，]\s*(.{{2,60}})$")
+_HEADING = re.compile(rf"^(?:([{_CN_NUM}]+)[、,.．，]|第([{_CN_NUM}]+)部分[、,.．，:：]?)\s*(.{{2,60}})$")
 _T2_TITLE = re.compile(rf"第二十条第[(（]\s*([{_CN_NUM}]+)\s*[)）]项")
 _TITLE = re.compile(r"^(.*?)((?:19|20)\d{2})年度?(.*?)(?:政府信息公开|政务公开).*报告")
 _PERIOD = re.compile(r"((?:19|20)\d{2})年1月1日")
 # Words that name a section, tried in this order (renumbered sections are found by them).
 _SECTION_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("s1", ("总体情况",)),
-    ("s2", ("主动公开政府信息", "主动公开情况")),
-    ("s3", ("收到和处理", "申请情况", "依申请公开情况")),
+    ("s2", ("主动公开政府信息",)),
+    ("s3", ("收到和处理", "申请情况")),
     ("s4", ("行政复议", "行政诉讼")),
     ("s5", ("存在的主要问题", "主要问题", "改进情况", "整改")),
     ("s6", ("其他需要报告", "其他事项")),
@@ -418,18 +446,52 @@ def _clean(text: str) -> str:
     return t.strip()
 
 
-def _heading_section(text: str) -> str | None:
-    """The section id a paragraph is the heading of, or None."""
+@dataclass(frozen=True)
+class _Heading:
+    section: str  # s1…s6
+    number: int  # as printed (一 → 1)
+    likeness: float  # similarity of the words to the official heading
+
+
+def _cn_number(text: str) -> int:
+    digits = {c: i + 1 for i, c in enumerate(_CN_NUM)}
+    if text.startswith("十"):
+        return 10 + (digits.get(text[1:], 0) if len(text) > 1 else 0)
+    if len(text) == 2 and text[1] == "十":
+        return digits.get(text[0], 0) * 10
+    return digits.get(text[0], 0)
+
+
+_OFFICIAL_HEADINGS = {
+    "s1": "总体情况",
+    "s2": "主动公开政府信息情况",
+    "s3": "收到和处理政府信息公开申请情况",
+    "s4": "政府信息公开行政复议、行政诉讼情况",
+    "s5": "存在的主要问题及改进情况",
+    "s6": "其他需要报告的事项",
+}
+
+
+def _heading(text: str) -> _Heading | None:
+    """The section a paragraph may be the heading of (its words name the section)."""
     flat = unicodedata.normalize("NFKC", _clean(text))
     flat = re.sub(r"\s+", "", flat)
     m = _HEADING.match(flat)
     if not m or flat.endswith(("。", ".")) or "。" in flat:
         return None
-    body = m.group(2)
+    body = m.group(3)
     for sid, words in _SECTION_WORDS:
         if any(w in body for w in words):
-            return sid
+            official = unicodedata.normalize("NFKC", _OFFICIAL_HEADINGS[sid])
+            likeness = SequenceMatcher(None, body, official, autojunk=False).ratio()
+            return _Heading(sid, _cn_number(m.group(1) or m.group(2)), likeness)
     return None
+
+
+def _heading_section(text: str) -> str | None:
+    """The section id a paragraph is the heading of, or None."""
+    h = _heading(text)
+    return h.section if h else None
 
 
 def _is_numberish(cell: str) -> bool:
@@ -470,6 +532,7 @@ class _TableState:
     headers: list[tuple[str, ...]] = field(default_factory=list)
     columns: dict[int, Node] | None = None  # grid index → leaf column
     data_started: bool = False
+    warned: bool = False  # the incomplete header has been reported
 
 
 class _Importer:
@@ -486,6 +549,7 @@ class _Importer:
         self.preamble: list[str] = []
         self.unrecognised: list[str] = []
         self.section: str | None = None
+        self.section_no = 0
         self.state: _TableState | None = None
         self.blank: dict[str, list[CellKey]] = {}
 
@@ -524,9 +588,10 @@ class _Importer:
         clean = _clean(text)
         if not clean:
             return
-        sid = _heading_section(clean)
-        if sid is not None:
-            self.section = sid
+        h = _heading(clean)
+        if h is not None and self._starts_section(h):
+            sid = h.section
+            self.section, self.section_no = sid, h.number
             self.texts.setdefault(sid, [])
             self.state = {"s3": self._state("t3"), "s4": self._state("t4")}.get(sid)
             return
@@ -534,6 +599,8 @@ class _Importer:
         if m:
             self.t2_title(clean)
             return
+        if "勾稽关系" in clean and self.section in ("s2", "s3", "s4"):
+            return  # 表三's corner note, set apart from its header in a PDF's text
         if self.section is None:
             self.preamble.append(clean)
         elif self.section in ("s1", "s5", "s6"):
@@ -542,6 +609,19 @@ class _Importer:
             self.notes.append(clean)
         else:
             self.unrecognised.append(clean)
+
+    def _starts_section(self, h: _Heading) -> bool:
+        """Whether a heading-like paragraph opens a section, or is a sub-heading inside one.
+
+        Sections only move forward, and the heading must be numbered where the official one
+        is, or next after the last section (a report that dropped or merged one), or read
+        almost like the official heading (renumbered around an inserted section). So
+        "三、主动公开政府信息工作的体会" inside 一 stays text of 一.
+        """
+        if self.section is not None and h.section <= self.section:
+            return False
+        official = int(h.section[1:])
+        return h.number == official or h.number == self.section_no + 1 or h.likeness >= 0.72
 
     def _state(self, table_id: str) -> _TableState | None:
         return _TableState(self.fmt.table(table_id)) if table_id in self.fmt.table_map else None
@@ -658,11 +738,11 @@ class _Importer:
             return node, end
         return None, 0
 
-    def columns(self, st: _TableState, width: int) -> dict[int, Node]:
+    def columns(self, st: _TableState) -> dict[int, Node]:
+        """Grid index → leaf column, from the header rows seen (possibly incomplete)."""
         if st.columns is not None:
             return st.columns
         table = st.table
-        leaves = table.leaf_columns
         out: dict[int, Node] = {}
         if st.headers:
             filled = [_fill_groups(table, h) for h in st.headers]
@@ -676,28 +756,41 @@ class _Importer:
                 col = m.column(path)
                 if col is not None and col.is_leaf and all(v.id != col.id for v in out.values()):
                     out[j] = col
-        if len(out) < len(leaves):
-            missing = [c for c in leaves if all(v.id != c.id for v in out.values())]
-            if not out:
-                # No usable header: the official order, right-aligned to the row.
-                start = max(0, width - len(leaves))
-                out = {start + i: c for i, c in enumerate(leaves)}
-            elif missing:
-                self.issue(
-                    Code.LABEL_NOT_FOUND,
-                    Severity.WARNING,
-                    f"{_table_name(table)}的表头中没有找到“{'”“'.join(c.path_text for c in missing)}”列，这些列的数据未导入。",
-                    table=table.id,
-                    sheet=table.sheet,
-                )
         st.columns = out
         return out
 
+    def row_columns(self, st: _TableState, cells: tuple[str, ...], label_end: int) -> tuple[dict[int, Node], int]:
+        """Where this row's values are: (grid index → column, shift of this row against it)."""
+        table = st.table
+        leaves = table.leaf_columns
+        cols = self.columns(st)
+        if len(cols) == len(leaves):
+            positions = sorted(cols)
+            return cols, _alignment(cells, label_end, positions)
+        # No complete header (a PDF's text loses the header's layout): when the row holds
+        # exactly one value per column, they are in the official order.
+        end = len(cells)
+        while end > label_end and not cells[end - 1]:
+            end -= 1
+        if end - label_end == len(leaves) or not cols:
+            start = label_end if end - label_end == len(leaves) else max(label_end, end - len(leaves))
+            return {start + i: c for i, c in enumerate(leaves)}, 0
+        if not st.warned:
+            st.warned = True
+            missing = [c for c in leaves if all(v.id != c.id for v in cols.values())]
+            self.issue(
+                Code.LABEL_NOT_FOUND,
+                Severity.WARNING,
+                f"{_table_name(table)}的表头中没有找到“{'”“'.join(c.path_text for c in missing)}”列，这些列的数据未导入。",
+                table=table.id,
+                sheet=table.sheet,
+            )
+        return cols, _alignment(cells, label_end, sorted(cols))
+
     def store(self, st: _TableState, node: Node, cells: tuple[str, ...], label_end: int) -> None:
         table = st.table
-        cols = self.columns(st, len(cells))
+        cols, shift = self.row_columns(st, cells, label_end)
         positions = sorted(cols)
-        shift = _alignment(cells, label_end, positions)
         self.found_rows[table.id].add(node.id)
         if not node.is_leaf:
             self.issue(
