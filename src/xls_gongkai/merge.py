@@ -207,8 +207,8 @@ def _read_json(path: Path) -> Result:
 def load_reports(paths: Sequence[Path], *, jobs: int | None = None, progress: Progress | None = None) -> list[Result]:
     """One :class:`Result` per path, in the order of ``paths``; never raises for one bad file.
 
-    JSON files are read here; workbooks by :func:`xls_gongkai.reader.read_many` (in parallel),
-    in chunks so that ``progress(done, total)`` can be reported.
+    JSON files are read (and checked) here; workbooks by :func:`xls_gongkai.reader.read_many`
+    in parallel. ``progress(done, total)`` is called as files finish.
     """
     total = len(paths)
     results: dict[int, Result] = {}
