@@ -214,3 +214,15 @@ def test_hand_made_with_unit_options(tmp_path: Path) -> None:
     [f] = json.loads(out.read_text(encoding="utf-8"))["files"]
     assert f["unit"] == {"code": "330107", "name": "第7街道", "parent": ""}
     assert f["year"] == 2024
+
+
+def test_clerk_text_is_printed_verbatim(tmp_path: Path) -> None:
+    """Brackets in a clerk's text are not console markup (and never crash the command)."""
+    from tests.test_reader import grids_of, set_cell, write_grids
+
+    grids = grids_of(filled(tmp_path, 0))
+    set_cell(grids, "表三", "D7", "[red]十二[/]")
+    path = write_grids(tmp_path / "odd.xlsx", grids)
+    result = runner.invoke(app, ["check", str(path), "--warnings"])
+    assert result.exit_code == 1
+    assert "[red]十二[/]" in result.output

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 
@@ -80,7 +81,8 @@ def print_issues(console: Console, issues: Sequence[Issue], show_warnings: bool)
         where = f"{issue.sheet}!{issue.cell}" if issue.sheet and issue.cell else (issue.sheet or "—")
         style = "red" if issue.is_error else "yellow"
         console.print(
-            f"  [{style}]{issue.severity.label}[/] [dim]{issue.code}[/] {where}  {issue.message}", highlight=False
+            f"  [{style}]{issue.severity.label}[/] [dim]{issue.code}[/] {escape(where)}  {escape(issue.message)}",
+            highlight=False,
         )
     more = len(shown) - SHOWN_PER_FILE
     notes = []
@@ -142,7 +144,8 @@ def check(
     from xls_gongkai.checking import check_files, collect_files, summary_rows, write_check_report
     from xls_gongkai.cli import fail
 
-    console = Console(highlight=False)
+    # soft_wrap: a long path or message stays one line (a terminal wraps it, a log keeps it whole).
+    console = Console(highlight=False, soft_wrap=True)
     try:
         paths = collect_files(files)
         units = None
@@ -170,14 +173,14 @@ def check(
             status = row[6]
             style = {"通过": "green", "有警告": "yellow"}.get(status, "red")
             who = f"{row[2]}（{row[3]}）" if row[3] else (row[2] or "")
-            console.print(f"[{style}]{status}[/] {res.source}  {who}  错误 {row[7]}，警告 {row[8]}")
+            console.print(f"[{style}]{status}[/] {escape(res.source)}  {escape(who)}  错误 {row[7]}，警告 {row[8]}")
             print_issues(console, res.issues, warnings)
         if batch.missing:
             console.print(
-                f"[red]名册中 {len(batch.missing)} 个单位未报送：[/]" + "、".join(u.name for u in batch.missing)
+                f"[red]名册中 {len(batch.missing)} 个单位未报送：[/]" + escape("、".join(u.name for u in batch.missing))
             )
         table = RichTable(title="检查结果")
-        for col in ("文件", "通过", "有警告", "有错误", "无法读取", "错误", "警告"):
+        for col in ("文件数", "通过", "有警告", "有错误", "无法读取", "错误", "警告"):
             table.add_column(col)
         statuses = [r[6] for r in summary_rows(batch)]
         n_err = sum(1 for i in batch.issues if i.is_error)
@@ -190,10 +193,10 @@ def check(
         console.print(table)
         if report is not None:
             written = write_check_report(batch, report)
-            console.print(f"检查报告：{written}")
+            console.print(f"检查报告：{escape(str(written))}")
         if annotate is not None:
             copies = annotate_all(batch.results, annotate)
-            console.print(f"标注问题的工作簿 {len(copies)} 份：{annotate}")
+            console.print(f"标注问题的工作簿 {len(copies)} 份：{escape(str(annotate))}")
     except XlsGongkaiError as exc:
         raise fail(exc) from exc
     raise typer.Exit(batch.exit_code)

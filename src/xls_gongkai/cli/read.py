@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from xls_gongkai.cli.check import (
@@ -65,7 +66,7 @@ def read(
     from xls_gongkai.cli import fail
     from xls_gongkai.reader import read_many
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     try:
         outs = [p for p in (json_out, csv_out, parquet_out) if p is not None]
         if len(outs) > 1:
@@ -85,19 +86,19 @@ def read(
         if outs:
             target = outs[0]
             written = write_json(results, target) if json_out is not None else write_tidy(results, target)
-            console.print(f"已写入 {written}（{sum(1 for r in results if r.report)} 个文件）")
+            console.print(f"已写入 {escape(str(written))}（{sum(1 for r in results if r.report)} 个文件）")
         table = RichTable(title="读取结果")
         for col in ("文件", "单位", "代码", "年度", "格式", "已填数值", "错误", "警告"):
             table.add_column(col)
         for res in results:
             rep = res.report
             if rep is None:
-                table.add_row(res.source, "[red]无法读取[/]", "", "", "", "", "1", "0")
+                table.add_row(escape(res.source), "[red]无法读取[/]", "", "", "", "", "1", "0")
                 continue
             errors = sum(1 for i in res.issues if i.is_error)
             table.add_row(
-                res.source,
-                rep.unit.name,
+                escape(res.source),
+                escape(rep.unit.name),
                 rep.unit.code,
                 str(rep.year),
                 rep.format_id,
