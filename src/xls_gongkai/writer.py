@@ -18,8 +18,10 @@ Example::
 
 from __future__ import annotations
 
+import io
 import math
 import re
+import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -702,6 +704,40 @@ def write_workbook(
     may add more sheets (they come after the report's sheets).
     """
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    personal = _personal(report, options)
+    fast = not (report.values or report.texts or issues or extra is not None) and _fast_ok(personal)
+    if not (fast and _write_from_skeleton(path, _skeleton(report, options, personal), personal)):
+        _write(str(path), report, options, issues, extra, personal)
+    return path
+
+
+def _personal(report: Report, options: WriteOptions) -> dict[str, str]:
+    """The strings of a workbook that depend on the unit (and the time), by role."""
+    unit = report.unit
+    return {
+        "name": unit.name,
+        "code": unit.code,
+        "unit_line": (
+            f"填报单位：{unit.name or '（未填写）'}　　单位代码：{unit.code or '—'}　　报告年度：{report.year} 年"
+        ),
+        "footer_name": _footer_text(unit.name),
+        "doc_title": f"{report.year}年度政府信息公开工作年度报告 {unit.name}",
+        "meta_unit_code": unit.code,
+        "meta_unit_name": unit.name,
+        "meta_unit_parent": unit.parent,
+        "meta_generated_at": _generated_at(options),
+    }
+
+
+def _write(
+    target: str | io.BytesIO,
+    report: Report,
+    options: WriteOptions,
+    issues: Sequence[Issue],
+    extra: Callable[[xlsxwriter.Workbook], None] | None,
+    personal: Mapping[str, str],
+) -> None:
     fmt = report.format
     plan = _plan(fmt)
     lay = plan.lay
@@ -709,15 +745,14 @@ def write_workbook(
     full, shown, failures = _results(report) if report.values else _blank_results(fmt)
     flagged = _issue_cells(issues)
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     # in_memory: assemble the parts in memory instead of one temporary file per part (a template
     # is small; the temporary files were a fifth of the time of writing one).
-    wb = ProtectedWorkbook(str(path), {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
+    wb = ProtectedWorkbook(target, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
     wb.lock_structure = True
     wb.structure_password = options.password or ""
     wb.set_properties(
         {
-            "title": f"{report.year}年度政府信息公开工作年度报告 {report.unit.name}",
+            "title": personal["doc_title"],
             "subject": "政府信息公开工作年度报告",
             "author": "xls-gongkai",
             "comments": f"xls-gongkai {__version__}，{fmt.id}",
@@ -730,9 +765,8 @@ def write_workbook(
         if issues or not name.startswith(("flag_", "list_"))
     }
     password = options.password or ""
-    unit = report.unit
-    unit_line = f"填报单位：{unit.name or '（未填写）'}　　单位代码：{unit.code or '—'}　　报告年度：{report.year} 年"
-    footer = f"&L{_footer_text(unit.name)}&C第 &P 页，共 &N 页&R{report.year} 年度"
+    unit_line = personal["unit_line"]
+    footer = f"&L{personal['footer_name']}&C第 &P 页，共 &N 页&R{report.year} 年度"
 
     sheets: dict[str, Worksheet] = {}
     for name in lay.sheets:
@@ -746,7 +780,7 @@ def write_workbook(
         ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
         ws.hide_gridlines(2) if name == GUIDE_SHEET else None
 
-    _write_guide(sheets[GUIDE_SHEET], st, plan, report, options, failures)
+    _write_guide(sheets[GUIDE_SHEET], st, plan, report, options, failures, personal)
     for name, sp in plan.sheets.items():
         ws = sheets[name]
         for c, w in sp.widths.items():
@@ -818,12 +852,103 @@ def write_workbook(
         _annotate(wb, sheets, st, issues, flagged, password)
     if extra is not None:
         extra(wb)
-    _write_meta(wb, report, options, password)
+    _write_meta(wb, report, options, password, personal)
     sheets[lay.data_sheets[0]].activate()
     if issues and ISSUES_SHEET in wb.sheetnames:
         wb.get_worksheet_by_name(ISSUES_SHEET).activate()
     wb.close()
-    return path
+
+
+# --------------------------------------------------------------------------- blank templates, fast
+#
+# A county writes hundreds of blank templates that differ only in a handful of strings (unit
+# name and code, the unit line, the footer, the metadata). The first template of a kind is
+# written by xlsxwriter with a placeholder token in each of those strings; the others are that
+# package with the tokens replaced — byte for byte what xlsxwriter writes for the unit (a test
+# compares the two), at a fraction of the cost. Strings that xlsxwriter would escape or mark
+# specially (control characters, "_xHHHH_", leading or trailing spaces) take the normal path.
+
+_TOKEN = "\ue000{:02d}\ue001"
+_TOKEN_RE = re.compile(rb"\xee\x80\x80(\d\d)\xee\x80\x81")
+_TOKEN_MARK = "\ue000".encode()
+_UNSAFE_TEXT = re.compile(r"[\x00-\x1f\ue000\ue001]|_x|^\s|\s$")
+
+
+@dataclass(frozen=True)
+class _Skeleton:
+    infos: tuple[zipfile.ZipInfo, ...]
+    parts: tuple[bytes, ...]
+    keys: tuple[str, ...]  # the personal string that token n stands for
+
+
+_SKELETONS: dict[tuple[object, ...], _Skeleton] = {}
+
+
+def _fast_ok(personal: Mapping[str, str]) -> bool:
+    return not any(_UNSAFE_TEXT.search(v) for v in personal.values())
+
+
+def _skeleton(report: Report, options: WriteOptions, personal: Mapping[str, str]) -> _Skeleton:
+    # Strings that are equal share a token (xlsxwriter stores equal strings once), and empty
+    # ones stay empty (xlsxwriter writes no cell for them): the pattern is part of the key.
+    classes: dict[str, list[str]] = {}
+    for k, v in personal.items():
+        classes.setdefault(v, []).append(k)
+    pattern = tuple(sorted(tuple(ks) for v, ks in classes.items() if v))
+    empty = tuple(sorted(k for k, v in personal.items() if not v))
+    key = (
+        report.format_id,
+        report.year,
+        report.units,
+        options.password,
+        options.deadline,
+        options.contact,
+        options.kind,
+        pattern,
+        empty,
+    )
+    found = _SKELETONS.get(key)
+    if found is not None:
+        return found
+    tokens = dict.fromkeys(personal, "")
+    keys: list[str] = []
+    for i, ks in enumerate(pattern):
+        keys.append(ks[0])
+        for k in ks:
+            tokens[k] = _TOKEN.format(i)
+    buf = io.BytesIO()
+    _write(buf, report, options, (), None, tokens)
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as z:
+        infos = tuple(z.infolist())
+        parts = tuple(z.read(info) for info in infos)
+    if len(_SKELETONS) >= 32:  # a few formats × years × option sets; never grows without bound
+        _SKELETONS.clear()
+    found = _SKELETONS[key] = _Skeleton(infos, parts, tuple(keys))
+    return found
+
+
+def _xml_text(value: str) -> bytes:
+    # xlsxwriter's escaping of element text (shared strings, footers, document properties).
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode()
+
+
+def _write_from_skeleton(path: Path, sk: _Skeleton, personal: Mapping[str, str]) -> bool:
+    """Write the skeleton with the unit's strings; False (nothing written) when one of them
+    equals another string of the workbook, which xlsxwriter would have stored only once."""
+    values = [_xml_text(personal[k]) for k in sk.keys]
+    for info, data in zip(sk.infos, sk.parts, strict=True):
+        if info.filename == "xl/sharedStrings.xml" and any(b"<t>" + v + b"</t>" in data for v in values):
+            return False
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for info, data in zip(sk.infos, sk.parts, strict=True):
+            if _TOKEN_MARK in data:
+                data = _TOKEN_RE.sub(lambda m: values[int(m[1])], data)
+            out = zipfile.ZipInfo(info.filename, info.date_time)
+            out.compress_type = info.compress_type
+            out.external_attr = info.external_attr
+            out.create_system = info.create_system
+            z.writestr(out, data)
+    return True
 
 
 Results = tuple[Report, Mapping[tuple[str, str, str, int], str], int]
@@ -874,7 +999,13 @@ def _issue_cells(issues: Sequence[Issue]) -> dict[tuple[str, int, int], list[Iss
 
 
 def _write_guide(
-    ws: Worksheet, st: Mapping[str, XFormat], plan: _Plan, report: Report, options: WriteOptions, failures: int
+    ws: Worksheet,
+    st: Mapping[str, XFormat],
+    plan: _Plan,
+    report: Report,
+    options: WriteOptions,
+    failures: int,
+    personal: Mapping[str, str],
 ) -> None:
     lay, fmt = plan.lay, plan.fmt
     ws.set_column(0, 0, 16)
@@ -891,8 +1022,8 @@ def _write_guide(
     )
     cells = lay.guide_unit_cells
     rows = [
-        ("name", "填报单位", report.unit.name),
-        ("code", "单位代码", report.unit.code),
+        ("name", "填报单位", personal["name"]),
+        ("code", "单位代码", personal["code"]),
         ("year", "报告年度", f"{report.year}"),
         ("format", "适用格式", f"{fmt.name}（{fmt.document}）"),
     ]
@@ -1017,11 +1148,16 @@ def _annotate(
     ws.protect(password, {"select_locked_cells": True, "select_unlocked_cells": True})
 
 
-def _write_meta(wb: xlsxwriter.Workbook, report: Report, options: WriteOptions, password: str) -> None:
+def _write_meta(
+    wb: xlsxwriter.Workbook, report: Report, options: WriteOptions, password: str, personal: Mapping[str, str]
+) -> None:
     ws = wb.add_worksheet(META_SHEET)
     ws.write_string(0, 0, META_MARKER)
     ws.write_string(0, 1, META_VERSION)
-    for i, (key, value) in enumerate(meta_values(report, options).items(), start=1):
+    values = meta_values(report, options)
+    for key in ("unit_code", "unit_name", "unit_parent", "generated_at"):
+        values[key] = personal[f"meta_{key}"]
+    for i, (key, value) in enumerate(values.items(), start=1):
         ws.write_string(i, 0, key)
         ws.write_string(i, 1, value)
     ws.protect(password)
