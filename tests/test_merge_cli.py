@@ -107,6 +107,8 @@ def test_on_error_fail_exits_1_without_writing(tmp_path: Path) -> None:
     res = runner.invoke(app, ["merge", str(folder), "--out", str(out), "--on-error", "exclude"])
     assert res.exit_code == 1
     assert "汇总了 1 个单位" in res.output
+    assert "有错误：第2镇（" in res.output
+    assert "个错误，未计入汇总）" in res.output
 
 
 def test_mixed_years_exit_2_naming_the_file(tmp_path: Path) -> None:

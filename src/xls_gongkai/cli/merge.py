@@ -177,7 +177,10 @@ def _print(merged: Merged, out: Path, extra: list[Path]) -> None:
     not_ok = [e for e in merged.entries if e.status is not Status.SUBMITTED]
     for e in not_ok[:20]:
         who = e.unit.name or (Path(e.files[0]).name if e.files else "")
-        console.print(f"  {e.status.value}：{who}{'（' + e.note + '）' if e.note else ''}", highlight=False)
+        note = e.note
+        if e.status is Status.ERRORS:
+            note = f"{e.errors} 个错误，{'已' if e.included else '未'}计入汇总"
+        console.print(f"  {e.status.value}：{who}{'（' + note + '）' if note else ''}", highlight=False)
     if len(not_ok) > 20:
         console.print(f"  ……另有 {len(not_ok) - 20} 个，见汇总表“报送情况”。", highlight=False)
     errors = sum(1 for i in merged.issues if i.is_error)
