@@ -682,3 +682,62 @@ def test_a_local_extra_row_is_reported_not_guessed() -> None:
     [issue] = result.issues
     assert issue.code == Code.UNRECOGNISED
     assert "其他主动公开文件" in issue.message
+
+
+T2_TITLE_COLUMN_HTML = """<p>某某街道办事处2019年政府信息公开工作年度报告</p>
+<p>二、主动公开政府信息情况</p>
+<table>
+<tr><td rowspan="4">第二十条第（一）项</td><td>信息内容</td><td>本年新制作数量</td><td>本年新公开数量</td><td>对外公开总数量</td></tr>
+<tr><td>规章</td><td>0</td><td>0</td><td>0</td></tr>
+<tr><td>规范性文件</td><td>2</td><td>2</td><td>9</td></tr>
+<tr><td>其他主动公开文件</td><td>5</td><td>5</td><td>40</td></tr>
+<tr><td rowspan="2">第二十条第（九）项</td><td>信息内容</td><td>采购项目数量</td><td colspan="2">采购总金额</td></tr>
+<tr><td>政府集中采购</td><td>3</td><td colspan="2">12.5万元</td></tr>
+</table>
+"""
+
+
+def test_html_block_titles_in_a_merged_column() -> None:
+    result = import_text(T2_TITLE_COLUMN_HTML, kind="html")
+    report = result.report
+    assert report is not None
+    assert report.format_id == "gongkai-2019"
+    v = report.values
+    assert v[("t2_1", "normative_docs", "total_published")] == 9
+    assert v[("t2_9", "procurement", "items")] == 3
+    assert v[("t2_9", "procurement", "amount")] == Decimal("12.5")
+    unrecognised = [i for i in result.issues if i.code == Code.UNRECOGNISED]
+    assert len(unrecognised) == 1
+    assert "其他主动公开文件" in unrecognised[0].message
+    assert any(i.code == Code.UNIT_CONVERTED for i in result.issues)
+
+
+def test_blocks_of_t2_without_titles() -> None:
+    text = "\n".join(
+        line
+        for line in HUAIAN_TEXT.splitlines()
+        if not line.startswith("第二十条") and not line.startswith("信息内容\t本年处理决定数量")
+    )
+    result = import_text(text)
+    assert result.report is not None
+    assert dict(result.report.values) == expected_values(HUAIAN_T2, HUAIAN_T3, HUAIAN_T4)
+    assert result.issues == []
+
+
+def test_restated_numbers_of_shanghai() -> None:
+    report = import_document(SHANGHAI).report
+    assert report is not None
+    facts = {f.name: f.value for f in restated_numbers(report.texts["s1"])}
+    assert facts == {
+        "收到申请": 859,
+        "办结申请": 805,
+        "上年结转": 18,
+        "结转下年度": 72,
+        "予以公开及部分公开": 258,
+        "不予公开": 35,
+        "无法提供": 265,
+        "不予处理": 158,
+        "其他处理": 0,
+        "行政复议": 7,
+        "行政诉讼": 9,
+    }

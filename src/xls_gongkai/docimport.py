@@ -550,6 +550,8 @@ class _Importer:
         self.unrecognised: list[str] = []
         self.section: str | None = None
         self.section_no = 0
+        self.bad_titles: set[str] = set()
+        self.pending_header: tuple[str, ...] | None = None  # a 信息内容 row before its block is known
         self.state: _TableState | None = None
         self.blank: dict[str, list[CellKey]] = {}
 
@@ -630,14 +632,17 @@ class _Importer:
         key = normalise(_T2_TITLE.search(unicodedata.normalize("NFKC", text)).group(0))  # type: ignore[union-attr]
         for t in self.fmt.tables:
             if normalise(t.title) == key:
-                self.state = _TableState(t)
+                if self.state is None or self.state.table is not t:
+                    self.state = _TableState(t)
                 return
         self.state = None
-        self.issue(
-            Code.UNRECOGNISED,
-            Severity.WARNING,
-            f"“{text}”不是{self.fmt.name}格式表二中的一项，其下的数据未导入。请确认报告使用的格式。",
-        )
+        if key not in self.bad_titles:
+            self.bad_titles.add(key)
+            self.issue(
+                Code.UNRECOGNISED,
+                Severity.WARNING,
+                f"“{text}”不是{self.fmt.name}格式表二中的一项，其下的数据未导入。请确认报告使用的格式。",
+            )
 
     def row(self, raw: Sequence[str]) -> None:
         cells = tuple(c.strip() for c in raw)
@@ -655,17 +660,23 @@ class _Importer:
             if sid is not None:
                 self.para(only)
                 return
-        first = normalise(distinct[0])
-        if _T2_TITLE.search(unicodedata.normalize("NFKC", distinct[0])) and len(distinct) > 1:
-            self.t2_title(distinct[0])
-            if all(not c for c in cells[1:]) or len(distinct) == 1:
+        lead = next(i for i, c in enumerate(cells) if c)
+        if _T2_TITLE.search(unicodedata.normalize("NFKC", cells[lead])) and len(cells[lead]) < 40:
+            # The block title in a column of its own, merged down the block's rows.
+            self.t2_title(cells[lead])
+            cells = (*cells[:lead], "", *cells[lead + 1 :])
+            nonempty = [c for c in cells if c]
+            if not nonempty:
                 return
+        first = normalise(nonempty[0])
         words = {normalise(c) for c in _split_paths(nonempty)}
         if first == "信息内容":
-            if self.state is not None and self.state.table.id.startswith("t2"):
+            if self.state is not None and self.state.table.id.startswith("t2") and not self.state.data_started:
                 self.state.headers = [cells]
                 self.state.columns = None
-                self.state.data_started = False
+            else:
+                self.state = None
+                self.pending_header = cells
             return
         if words & _T3_HEADER_WORDS or any("勾稽关系" in w for w in words):
             self.header("t3", cells)
@@ -703,12 +714,20 @@ class _Importer:
         elif st is not None and not label_idx:
             node = st.table.rows[0]  # 表四: one unlabelled row of numbers
         if node is None and label_idx:
-            # A row of 表三 without its header (a document that dropped the header rows).
-            t3 = self.fmt.table_map.get("t3")
-            if t3 is not None and (st is None or st.table.id != "t3"):
-                node, used = self._match_row(t3, cells, label_idx)
-                if node is not None:
-                    st = self.state = _TableState(t3)
+            # A row of another table without its title or header (a 表二 block printed without
+            # 第二十条…, 表三 without its header rows): taken when exactly one table has it.
+            found = [
+                (t, *self._match_row(t, cells, label_idx))
+                for t in self.fmt.tables
+                if (st is None or t is not st.table) and any(n.label for n in t.rows)
+            ]
+            found = [f for f in found if f[1] is not None]
+            if len(found) == 1:
+                table, node, used = found[0]
+                st = self.state = _TableState(table)
+                if self.pending_header is not None and table.id.startswith("t2"):
+                    st.headers = [self.pending_header]
+                self.pending_header = None
         if node is None or st is None:
             self.unrecognised.append(" | ".join(c for c in cells if c))
             return
