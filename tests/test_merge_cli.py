@@ -174,3 +174,21 @@ def test_summary_of_summaries_city_level(tmp_path: Path) -> None:
     assert back is not None
     assert back.values == sum_reports(reports, back.unit).values
     assert back.units == 4
+
+
+def test_names_and_paths_are_printed_verbatim(tmp_path: Path) -> None:
+    """A unit named like console markup is printed as typed, not interpreted."""
+    odd = Unit("410102777", "[bold]某镇[/bold][/]")
+    folder = _write(tmp_path / "[x]", _reports(1))
+    res = runner.invoke(
+        app, ["merge", str(folder), "-r", str(_roster_of(tmp_path, [_unit(1), odd])), "-o", str(tmp_path / "s.xlsx")]
+    )
+    assert res.exit_code == 1, res.output
+    assert "未报送：[bold]某镇[/bold][/]" in res.output
+    assert f"已写出 {tmp_path / 's.xlsx'}" in res.output
+
+
+def _roster_of(tmp: Path, units: list[Unit]) -> Path:
+    path = tmp / "名册2.csv"
+    path.write_text("代码,名称\n" + "".join(f"{u.code},{u.name}\n" for u in units), encoding="utf-8")
+    return path

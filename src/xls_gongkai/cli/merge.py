@@ -165,7 +165,7 @@ def _run(
 def _print(merged: Merged, out: Path, extra: list[Path]) -> None:
     from xls_gongkai.merge import Status
 
-    console = Console()
+    console = Console(soft_wrap=True)  # paths and names stay on one line
     counts = merged.counts()
     table = RichTable(title="报送情况")
     table.add_column("状态")
@@ -180,7 +180,7 @@ def _print(merged: Merged, out: Path, extra: list[Path]) -> None:
         note = e.note
         if e.status is Status.ERRORS:
             note = f"{e.errors} 个错误，{'已' if e.included else '未'}计入汇总"
-        console.print(f"  {e.status.value}：{who}{'（' + note + '）' if note else ''}", highlight=False)
+        console.print(f"  {e.status.value}：{who}{'（' + note + '）' if note else ''}", highlight=False, markup=False)
     if len(not_ok) > 20:
         console.print(f"  ……另有 {len(not_ok) - 20} 个，见汇总表“报送情况”。", highlight=False)
     errors = sum(1 for i in merged.issues if i.is_error)
@@ -191,4 +191,4 @@ def _print(merged: Merged, out: Path, extra: list[Path]) -> None:
         + (f"汇总数据有 {len(failing)} 项校验未通过。" if failing else "汇总数据校验全部通过。"),
         highlight=False,
     )
-    console.print(f"已写出 {out}" + "".join(f"、{p}" for p in extra), highlight=False)
+    console.print(f"已写出 {out}" + "".join(f"、{p}" for p in extra), highlight=False, markup=False)
