@@ -147,6 +147,17 @@ def test_one_workbook_per_roster_unit_with_metadata(roster_templates: dict[str, 
             assert guide.cell(p.row + 1, p.col + 1).value == want
         p = lay.guide_unit_cells["year"]
         assert str(guide.cell(p.row + 1, p.col + 1).value) == str(year)
+        # the unit's own strings everywhere they are printed (blank templates may be served
+        # from a per-format skeleton: no unit may carry another unit's name)
+        others = {u.name for u in units} - {unit.name}
+        for sheet in lay.sheets:
+            ws = wb[sheet]
+            footer = "".join(part.text or "" for part in (ws.oddFooter.left, ws.oddFooter.center, ws.oddFooter.right))
+            assert unit.name in footer, sheet
+            texts = [str(c.value) for row in ws.iter_rows(max_row=3) for c in row if c.value is not None]
+            if sheet in lay.data_sheets:
+                assert any(unit.name in t and unit.code in t for t in texts), sheet
+            assert not any(o in t for t in texts for o in others if o not in unit.name), sheet
 
 
 @pytest.mark.parametrize("fmt", FORMATS, ids=_ids)
