@@ -672,3 +672,32 @@ def test_tidy_cells_follow_moved_rows(tmp_path: Path) -> None:
     assert row.cell == f"表三!{replace(pos, row=pos.row + 1).a1}"
     assert m.submissions[0].cells is not None
     assert "t2_1|regulations|issued" not in m.submissions[0].cells  # only the moved cells are kept
+
+
+def _other_as_one_row(report: Report) -> Report:
+    """The report as a unit that printed （六）其他处理 as one row: the group stored, its sub-rows unknown."""
+    t3 = F2021.table("t3")
+    leaves = {n.id for n in t3.row_nodes["other_handling"].children}
+    values = {k: v for k, v in report.values.items() if not (k[0] == "t3" and k[1] in leaves)}
+    for c in t3.leaf_columns:
+        values[("t3", "other_handling", c.id)] = report.value("t3", "other_handling", c.id)
+    return replace(report, values=values)
+
+
+@given(
+    st.lists(st.tuples(consistent_reports(F2021), st.booleans()), min_size=3, max_size=5),
+    st.randoms(use_true_random=False),
+)
+def test_sum_with_group_rows_stored_is_associative_and_consistent(
+    items: list[tuple[Report, bool]], rnd: random.Random
+) -> None:
+    reports = [_at_year(_other_as_one_row(r) if one_row else r, 2024) for r, one_row in items]
+    flat = sum_reports(reports, COUNTY)
+    nested = sum_reports([sum_reports(reports[:2], Unit("x", "甲乙")), *reports[2:]], COUNTY)
+    shuffled = list(reports)
+    rnd.shuffle(shuffled)
+    assert nested == flat
+    assert sum_reports(shuffled, COUNTY) == flat
+    for c in F2021.table("t3").leaf_columns:
+        assert flat.value("t3", "other_handling", c.id) == sum(r.value("t3", "other_handling", c.id) for r in reports)
+    assert check_report(flat) == []
