@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -741,3 +742,41 @@ def test_restated_numbers_of_shanghai() -> None:
         "行政复议": 7,
         "行政诉讼": 9,
     }
+
+
+def _last_year_of_huaian(carry_next_natural: int) -> Report:
+    """A 2023 report whose 结转下年度 and 现行有效件数 connect to 淮安 2024 (as far as it goes)."""
+    fmt = get_format(2023)
+    values = {
+        ("t3", "carry_next", "natural"): carry_next_natural,
+        ("t3", "carry_next", "total"): carry_next_natural,
+        ("t2_1", "regulations", "in_force"): 10,  # 10 + 1 − 0 = 11 ✓
+        ("t2_1", "normative_docs", "in_force"): 84,  # 84 + 8 − 26 = 66 ✓
+    }
+    for col in T3_COLUMNS:
+        values.setdefault(("t3", "carry_next", col), 0)
+    return Report(Unit("淮安市人民政府", "淮安市人民政府"), 2023, fmt.id, values)
+
+
+def test_previous_year_checks(tmp_path: Path) -> None:
+    assert import_document(HUAIAN, previous=_last_year_of_huaian(34)).issues == []
+    result = import_document(HUAIAN, previous=_last_year_of_huaian(30))
+    assert [(i.code, i.column, i.found, i.expected) for i in result.issues] == [
+        ("R6", "natural", "34", "30"),
+        ("R6", "total", "34", "30"),
+    ]
+    assert all(not i.is_error and i.cell == "" for i in result.issues)
+    # The command takes last year as JSON (or a document, or a workbook).
+    last = tmp_path / "2023.json"
+    last.write_text(_last_year_of_huaian(30).to_json(), encoding="utf-8")
+    res = runner.invoke(app, ["import", str(HUAIAN), "--previous", str(last)])
+    assert res.exit_code == 0, res.output
+    assert res.output.count("R6") == 2
+    res = runner.invoke(app, ["import", str(HUAIAN), "--previous", str(tmp_path / "none.json")])
+    assert res.exit_code == 2
+
+
+def test_previous_year_of_the_wrong_year_is_flagged() -> None:
+    old = replace(_last_year_of_huaian(34), year=2020, format_id="gongkai-2019")
+    result = import_document(HUAIAN, previous=old)
+    assert [i.code for i in result.issues] == [Code.YEAR_MISMATCH]

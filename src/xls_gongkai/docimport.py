@@ -1094,10 +1094,11 @@ def import_text(
     fmt: Format | str | None = None,
     year: int | None = None,
     unit: Unit | str | None = None,
+    previous: Report | None = None,
 ) -> Result:
     """Import a report given as a string: ``kind`` is ``text`` (PDF-like, wrapped lines joined), ``md`` or ``html``."""
     items = _html_items(text) if kind == "html" else _text_items(text, wrapped=kind == "text")
-    return _import_items(items, source=source, fmt=fmt, year=year, unit=unit)
+    return _import_items(items, source=source, fmt=fmt, year=year, unit=unit, previous=previous)
 
 
 def import_document(
@@ -1106,11 +1107,13 @@ def import_document(
     fmt: Format | str | None = None,
     year: int | None = None,
     unit: Unit | str | None = None,
+    previous: Report | None = None,
 ) -> Result:
     """Import one published report (.txt, .md, .html, .docx) into a Report with its issues.
 
     ``fmt``, ``year`` and ``unit`` override what the document says (format from its table
-    labels, year and unit from its title). Data problems are issues in the result; a file that
+    labels, year and unit from its title). With last year's report as ``previous`` the
+    cross-year warnings R6–R8 are checked too. Data problems are issues in the result; a file that
     cannot be read raises :class:`UnreadableDocumentError` (or :class:`UsageError` for an
     unsupported file type).
 
@@ -1119,7 +1122,7 @@ def import_document(
     3119
     """
     p = Path(path)
-    return _import_items(document_items(p), source=str(p), fmt=fmt, year=year, unit=unit)
+    return _import_items(document_items(p), source=str(p), fmt=fmt, year=year, unit=unit, previous=previous)
 
 
 def _import_items(
@@ -1129,6 +1132,7 @@ def _import_items(
     fmt: Format | str | None,
     year: int | None,
     unit: Unit | str | None,
+    previous: Report | None = None,
 ) -> Result:
     name = Path(source).name if source else "（文本）"
     title_unit, title_year, title = _title(items)
@@ -1209,6 +1213,25 @@ def _import_items(
     checked = totals_filled(report)
     issues.extend(replace(i, file=source) for i in check_report(checked, locate=_locate(chosen)))
     issues.extend(_r9(report, checked, source))
+    if previous is not None:
+        from xls_gongkai.merge import cross_year_issues
+
+        if previous.year != report.year - 1:
+            issues.append(
+                Issue(
+                    Code.YEAR_MISMATCH,
+                    Severity.WARNING,
+                    f"作为上一年度提供的报告是 {previous.year} 年度的，本报告是 {report.year} 年度。跨年度核对可能没有意义。",
+                    file=source,
+                    found=str(previous.year),
+                    expected=str(report.year - 1),
+                )
+            )
+        # R6–R8 against last year's report (of either format); no cells to point at in a document.
+        for i in cross_year_issues(checked, totals_filled(previous)):
+            issues.append(
+                replace(i, file=source, sheet=chosen.table(i.table).sheet if i.table else "", cell="", cells=())
+            )
     issues = [replace(i, unit_code=the_unit.code, unit_name=the_unit.name) for i in issues]
     extra: dict[str, Any] = {
         "format_detected": how,

@@ -9,6 +9,7 @@ import typer
 
 from xls_gongkai.errors import UsageError, XlsGongkaiError
 from xls_gongkai.issues import Result
+from xls_gongkai.report import Report
 
 
 def import_cmd(
@@ -38,6 +39,13 @@ def import_cmd(
             "--csv", help="把全部报告的数据写成一个整洁表 CSV（每个单元格一行，UTF-8 带 BOM，Excel 可直接打开）。"
         ),
     ] = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            help="上一年度的报告（报告 JSON、填好的工作簿或已发布的报告文档），用于跨年度核对（R6–R8，警告）。",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="只列错误，不列警告。")] = False,
 ) -> None:
     """导入已发布的政府信息公开工作年度报告，读出表格数据并按全部勾稽关系校验。
@@ -55,6 +63,8 @@ def import_cmd(
       xls-gongkai import 2023年报.docx --json 2023.json        # 作为 merge --previous 的上年数据
 
       xls-gongkai import 报告/*.html --csv 数据.csv
+
+      xls-gongkai import 2024年报.docx --previous 2023.json   # 同时核对上年结转等跨年度关系
     """
     from xls_gongkai.cli import fail
     from xls_gongkai.docimport import import_document, import_many
@@ -63,10 +73,11 @@ def import_cmd(
     if json_out is not None and csv_out is not None:
         raise fail(UsageError("--json 与 --csv 只能选一个。"))
     try:
+        last = _load_previous(previous) if previous is not None else None
         if len(files) == 1:
-            results = [import_document(files[0], fmt=format_name, year=year, unit=unit)]
+            results = [import_document(files[0], fmt=format_name, year=year, unit=unit, previous=last)]
         else:
-            results = import_many(files, fmt=format_name, year=year, unit=unit)
+            results = import_many(files, fmt=format_name, year=year, unit=unit, previous=last)
     except XlsGongkaiError as exc:
         raise fail(exc) from exc
 
@@ -132,3 +143,26 @@ def _write_json(out: Path, results: list[Result], several: bool) -> None:
         target.write_text(result.report.to_json(), encoding="utf-8")
         written += 1
     typer.echo(f"已写出 {written} 个报告 JSON 到 {out}")
+
+
+def _load_previous(path: Path) -> Report:
+    """Last year's report from a Report JSON, a filled workbook or a published document."""
+    from xls_gongkai.docimport import SUFFIXES, import_document
+
+    if not path.is_file():
+        raise UsageError(f"找不到上一年度的报告 {path}。请检查 --previous 的路径。")
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        try:
+            return Report.from_json(path.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+            raise UsageError(f"{path} 不是报告 JSON：{exc}。请用 xls-gongkai import --json 生成。") from exc
+    if suffix in SUFFIXES:
+        report = import_document(path).report
+    else:
+        from xls_gongkai.reader import read_workbook
+
+        report = read_workbook(path).report
+    if report is None:
+        raise UsageError(f"无法从 {path} 读出上一年度的报告数据。")
+    return report
