@@ -32,7 +32,7 @@ from xls_gongkai.labels import TableMatcher, match_all, normalise
 from xls_gongkai.layout import FIRST_TABLE_ROW, GUIDE_SHEET, META_SHEET, TEXT_SHEET, Layout, a1, layout_for
 from xls_gongkai.report import CellKey, Report, Unit, Value
 from xls_gongkai.rules import check_report, computed_cells, format_number
-from xls_gongkai.safety import inspect_file
+from xls_gongkai.safety import explain_failure, inspect_file
 from xls_gongkai.sample import with_totals
 from xls_gongkai.spec import CellKind, Format, Node, Severity, Table, builtin_formats, format_for_year, get_format
 from xls_gongkai.values import cell_text, is_blank, parse_cell
@@ -59,6 +59,7 @@ class _Sheets:
             try:
                 self.cache[name] = self.book.get_sheet_by_name(name).to_python(skip_empty_area=False)
             except Exception as exc:
+                explain_failure(self.path)
                 raise UnreadableWorkbookError(
                     f"{self.path.name}：工作表“{name}”无法读取（文件可能已损坏）。请用 Excel 或 WPS 打开后另存为 .xlsx 再提交"
                 ) from exc
@@ -84,6 +85,7 @@ def _open(path: Path) -> _Sheets:
             f"{path.name}：设置了打开密码（已加密），无法读取。请填报单位取消密码后重新提交"
         ) from exc
     except Exception as exc:
+        explain_failure(path)
         raise UnreadableWorkbookError(
             f"{path.name}：文件已损坏，无法作为电子表格读取（{type(exc).__name__}）。"
             "请用 Excel 或 WPS 打开后另存为 .xlsx 再提交，或重新获取原文件"
@@ -361,7 +363,7 @@ def read_workbook(
     >>> result.report.value("t3", "new", "total"), [i.cell for i in result.errors]  # doctest: +SKIP
     """
     p = Path(path)
-    container = inspect_file(p)
+    container = inspect_file(p, scan_xml=False)
     sheets = _open(p)
     if not sheets.names:
         raise UnreadableWorkbookError(f"{p.name}：工作簿中没有任何工作表。请重新获取原文件")

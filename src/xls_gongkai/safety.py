@@ -22,7 +22,7 @@ from pathlib import Path
 
 from xls_gongkai.errors import UnreadableWorkbookError
 
-__all__ = ["Container", "Limits", "inspect_file"]
+__all__ = ["Container", "Limits", "explain_failure", "inspect_file"]
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -61,12 +61,16 @@ def _fail(path: Path, what: str, todo: str) -> UnreadableWorkbookError:
 RESAVE = "请用 Excel 或 WPS 打开后另存为 .xlsx 文件再提交"
 
 
-def inspect_file(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS) -> Container:
+def inspect_file(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS, *, scan_xml: bool = True) -> Container:
     """Classify a file and refuse it when it cannot safely be read as a spreadsheet.
 
     Raises :class:`~xls_gongkai.errors.UnreadableWorkbookError` (message: file, problem, what
-    to do) for a missing, empty, oversized, encrypted, truncated or non-spreadsheet file and
-    for a zip whose directory declares a bomb.
+    to do) for a missing, empty, oversized, encrypted, truncated or non-spreadsheet file, for
+    a zip whose directory declares a bomb and (``scan_xml``) for an XML part declaring a DTD.
+
+    The reader passes ``scan_xml=False``: python-calamine never expands XML entities (it stops
+    at the first one with an error, measured), so for it the scan only improves the message;
+    the reader runs :func:`explain_failure` when calamine fails, and good files skip the cost.
     """
     p = Path(path)
     try:
@@ -86,7 +90,7 @@ def inspect_file(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS) 
     if size > limits.max_file_bytes:
         raise _fail(p, f"文件过大（{size // (1024 * 1024)} MB），不像是年报填报表", "请确认文件是否正确")
     if head.startswith(ZIP_MAGIC):
-        return Container(p, _inspect_zip(p, limits, _raw(p)), size)
+        return Container(p, _inspect_zip(p, limits, _raw(p), scan_xml), size)
     if head.startswith(OLE_MAGIC):
         return Container(p, _inspect_ole(p), size)
     raise _fail(p, _guess_other(p, head), RESAVE)
@@ -111,7 +115,7 @@ def _guess_other(p: Path, head: bytes) -> str:
     return "不是电子表格文件（无法识别的文件内容，可能已损坏）"
 
 
-def _inspect_zip(p: Path, limits: Limits, data: bytes) -> str:
+def _inspect_zip(p: Path, limits: Limits, data: bytes, scan_xml: bool = True) -> str:
     try:
         # One read of the (size-capped) file serves the directory and the DTD scan.
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -143,7 +147,8 @@ def _inspect_zip(p: Path, limits: Limits, data: bytes) -> str:
             manifest = _head(zf, "META-INF/manifest.xml", 1 << 20) if "META-INF/manifest.xml" in names else b""
             if b"encryption-data" in manifest:
                 raise _encrypted(p)
-        _scan_for_dtd(p, zf, infos, limits, data)
+        if scan_xml:
+            _scan_for_dtd(p, zf, infos, limits, data)
         return kind
 
 
@@ -270,3 +275,12 @@ def _inspect_ole(p: Path) -> str:
     if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
         return "xls"
     raise _fail(p, "是 Office 旧格式文件，但不是 Excel 工作簿，或已损坏", RESAVE)
+
+
+def explain_failure(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS) -> None:
+    """After a parser failed on ``path``: raise the precise reason when the full inspection finds one.
+
+    Returns normally when nothing specific is found (the caller then reports a generic
+    corruption message).
+    """
+    inspect_file(path, limits, scan_xml=True)
