@@ -21,6 +21,7 @@ from xls_gongkai.issues import Code
 from xls_gongkai.merge import (
     NOT_SUBMITTED,
     TIDY_EXPORT_COLUMNS,
+    Merged,
     MergeRefusedError,
     Status,
     collect_inputs,
@@ -701,3 +702,30 @@ def test_sum_with_group_rows_stored_is_associative_and_consistent(
     for c in F2021.table("t3").leaf_columns:
         assert flat.value("t3", "other_handling", c.id) == sum(r.value("t3", "other_handling", c.id) for r in reports)
     assert check_report(flat) == []
+
+
+def test_many_units_chart_the_top_fifty(tmp_path: Path) -> None:
+    from xls_gongkai.merge import _BAR_TOP, _TOP_ROW
+
+    reports = [_report(i) for i in range(70)]
+    m = sum_reports(reports, COUNTY)
+    merged = merge_results_of(reports)
+    assert merged.report == m
+    out = write_summary(merged, tmp_path / "s.xlsx")
+    ws = openpyxl.load_workbook(out)["图表"]
+    rows = [(ws.cell(_TOP_ROW + 1 + i, 1).value, ws.cell(_TOP_ROW + 1 + i, 2).value) for i in range(1, _BAR_TOP + 1)]
+    expected = sorted(reports, key=lambda r: (-r.value("t3", "new", "total"), r.unit))[:_BAR_TOP]
+    assert rows == [(r.unit.name, r.value("t3", "new", "total")) for r in expected]
+    with zipfile.ZipFile(out) as z:
+        bar = next(
+            z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/") and "barChart" in z.read(n).decode()
+        )
+    assert "最多的 50 个" in bar
+    assert "图表" in bar
+
+
+def merge_results_of(reports: list[Report]) -> Merged:
+    from xls_gongkai.issues import Result
+    from xls_gongkai.merge import merge_results
+
+    return merge_results([Result(r, [], f"{r.unit.code}.json") for r in reports], unit=COUNTY)

@@ -1241,22 +1241,41 @@ class _Sheets:
         ws = self.wb.add_worksheet("图表")
         _print_setup(ws, fit_width=True)
         ws.write_string(0, 0, f"{m.report.unit.name or '汇总'} {m.report.year} 年度图表", self.title)
-        if self.new_col is not None and m.included:
+        units = m.included
+        if self.new_col is not None and units:
             first, col = self.new_col
-            last = first + len(m.included) - 1
+            title = "各单位本年新收政府信息公开申请数量"
+            if len(units) <= _BAR_LIMIT:
+                categories: list[Any] = ["明细", first, 1, first + len(units) - 1, 1]
+                values: list[Any] = ["明细", first, col, first + len(units) - 1, col]
+                bars = len(units)
+            else:
+                # Thousands of bars say nothing: chart the units with the most applications.
+                top = sorted(units, key=lambda s: (-s.report.value("t3", "new", "total"), s.unit))[:_BAR_TOP]
+                r1, c1 = _TOP_ROW, 0
+                ws.write_string(r1 - 1, c1, f"本年新收申请最多的 {_BAR_TOP} 个单位（共 {len(units)} 个）", self.title)
+                ws.write_string(r1, c1, "单位名称", self.head)
+                ws.write_string(r1, c1 + 1, "本年新收申请（总计）", self.head)
+                for i, s in enumerate(top, start=1):
+                    self._s(ws, r1 + i, c1, s.unit.name)
+                    ws.write_number(r1 + i, c1 + 1, _num(s.report.value("t3", "new", "total")), self.number)
+                categories = ["图表", r1 + 1, c1, r1 + len(top), c1]
+                values = ["图表", r1 + 1, c1 + 1, r1 + len(top), c1 + 1]
+                title += f"（最多的 {_BAR_TOP} 个）"
+                bars = len(top)
             bar = self.wb.add_chart({"type": "bar"})
             bar.add_series(
                 {
                     "name": "本年新收申请（总计）",
-                    "categories": ["明细", first, 1, last, 1],
-                    "values": ["明细", first, col, last, col],
+                    "categories": categories,
+                    "values": values,
                     "data_labels": {"value": True},
                 }
             )
-            bar.set_title({"name": "各单位本年新收政府信息公开申请数量"})
+            bar.set_title({"name": title})
             bar.set_legend({"none": True})
             bar.set_y_axis({"reverse": True})
-            bar.set_size({"width": 640, "height": max(320, 22 * len(m.included) + 120)})
+            bar.set_size({"width": 640, "height": max(320, 22 * bars + 120)})
             ws.insert_chart(2, 0, bar)
         t3 = fmt.table_map.get("t3")
         if t3 is None or "results" not in t3.row_nodes or "total" not in t3.column_nodes:
@@ -1304,6 +1323,9 @@ def _print_setup(ws: Worksheet, *, fit_width: bool) -> None:
 
 
 _DETAIL_WIDTH = 14  # 明细 value columns, in characters
+_BAR_LIMIT = 60  # units charted one bar each; above this only the top _BAR_TOP
+_BAR_TOP = 50
+_TOP_ROW = 5 + (22 * _BAR_TOP + 120) // 20  # the top-units table starts below their chart
 
 
 def _lines(text: str, width: int) -> int:
