@@ -780,3 +780,14 @@ def test_previous_year_of_the_wrong_year_is_flagged() -> None:
     old = replace(_last_year_of_huaian(34), year=2020, format_id="gongkai-2019")
     result = import_document(HUAIAN, previous=old)
     assert [i.code for i in result.issues] == [Code.YEAR_MISMATCH]
+
+
+def test_t4_numbers_without_their_header() -> None:
+    lines = HUAIAN_TEXT.splitlines()
+    start = lines.index("四、政府信息公开行政复议、行政诉讼情况")
+    text = "\n".join(lines[: start + 1] + lines[start + 4 :])  # the three header rows dropped
+    assert "结果维持" not in text.split("四、政府信息公开行政复议、行政诉讼情况")[1]
+    result = import_text(text)
+    assert result.report is not None
+    assert dict(result.report.values) == expected_values(HUAIAN_T2, HUAIAN_T3, HUAIAN_T4)
+    assert result.issues == []

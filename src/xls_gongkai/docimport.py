@@ -728,8 +728,15 @@ class _Importer:
                 if self.pending_header is not None and table.id.startswith("t2"):
                     st.headers = [self.pending_header]
                 self.pending_header = None
+        t4 = self.fmt.table_map.get("t4")
+        filled = [c for c in cells if c]
+        if node is None and not label_idx and t4 is not None and not self.found_rows["t4"]:
+            if len(filled) == len(t4.leaf_columns) and (st is None or st.table is not t4):
+                # 表四's row of numbers without its header rows: the official column order.
+                st = self.state = _TableState(t4)
+                node = t4.rows[0]
         if node is None or st is None:
-            self.unrecognised.append(" | ".join(c for c in cells if c))
+            self.unrecognised.append(" | ".join(filled))
             return
         st.data_started = True
         label_end = label_idx[used - 1] + 1 if used else 0
@@ -898,8 +905,12 @@ def _table_name(table: Table) -> str:
 
 def detect_format(items: Sequence[Item], year: int | None) -> tuple[Format, str]:
     """The format a document uses, from its table labels; also how it was decided (Chinese)."""
+    # Table cells and short lines only: the running text may name things of either format
+    # ("行政规范性文件60件" in a 2019 report's 总体情况).
     text = normalise(
-        " ".join(i.text if isinstance(i, Para) else " ".join(i.cells) for i in items if isinstance(i, Para | Row))
+        " ".join(
+            " ".join(i.cells) if isinstance(i, Row) else i.text for i in items if isinstance(i, Row) or len(i.text) < 40
+        )
     )
     scores = {fid: sum(1 for w in words if normalise(w) in text) for fid, words in _FORMAT_MARKERS.items()}
     best = max(scores.values())
