@@ -147,8 +147,10 @@ def _label_cells(lay: Layout, table_id: str) -> tuple[tuple[int, int, str, str],
 
 
 def _labels_in_place(grid: Grid, lay: Layout, table: Table) -> bool:
+    height = len(grid)
     for row, col, text, norm in _label_cells(lay, table.id):
-        v = _at(grid, row, col)
+        line = grid[row] if row < height else ()
+        v = line[col] if col < len(line) else None
         # Exact text is the common case; normalising is only needed when a program re-wrote it.
         if v != text and normalise(cell_text(v)) != norm:
             return False
@@ -795,13 +797,16 @@ def _read_values_fast(
     if odd:
         cells_ok = _odd_values(reading, strict, plan, odd, values) and cells_ok
     get = values.get
+    grids: dict[str, Grid] = {}
     for key, sheet, r, c, terms in plan.totals:
         total: Value = 0
         for sign, k in terms:
             total += sign * get(k, 0)
         values[key] = total
-        grid = sheets.grid(sheet)
-        raw = grid[r][c] if r < len(grid) and c < len(grid[r]) else ""
+        tgrid = grids.get(sheet)
+        if tgrid is None:
+            tgrid = grids[sheet] = sheets.grid(sheet)
+        raw = tgrid[r][c] if r < len(tgrid) and c < len(tgrid[r]) else ""
         if raw == "" or raw is None or (type(raw) is float and raw == total):
             continue
         # Text typed over a total ("见附表") is lost from the total: say so, like a wrong number.
