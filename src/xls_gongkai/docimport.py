@@ -730,11 +730,17 @@ class _Importer:
                 self.pending_header = None
         t4 = self.fmt.table_map.get("t4")
         filled = [c for c in cells if c]
-        if node is None and not label_idx and t4 is not None and not self.found_rows["t4"]:
-            if len(filled) == len(t4.leaf_columns) and (st is None or st.table is not t4):
-                # 表四's row of numbers without its header rows: the official column order.
-                st = self.state = _TableState(t4)
-                node = t4.rows[0]
+        if (
+            node is None
+            and not label_idx
+            and t4 is not None
+            and not self.found_rows["t4"]
+            and len(filled) == len(t4.leaf_columns)
+            and (st is None or st.table is not t4)
+        ):
+            # 表四's row of numbers without its header rows: the official column order.
+            st = self.state = _TableState(t4)
+            node = t4.rows[0]
         if node is None or st is None:
             self.unrecognised.append(" | ".join(filled))
             return
