@@ -116,6 +116,16 @@ STYLES: Mapping[str, Mapping[str, Any]] = {
         "valign": "vcenter",
         "text_wrap": True,
     },
+    # check cells in a column beside a table: one line per row, so a long ✘ text shrinks to fit
+    "check_row": {
+        **_FONT,
+        **_BORDER,
+        "font_size": 9,
+        "bg_color": _SHADE,
+        "align": "center",
+        "valign": "vcenter",
+        "shrink": True,
+    },
     "check-label": {**_FONT, **_BORDER, "bg_color": _SHADE, "align": "right", "valign": "vcenter", "italic": True},
     "check": {
         **_FONT,
@@ -284,7 +294,7 @@ class _Plan:
     sheets: Mapping[str, _SheetPlan]
     inputs: tuple[tuple[CellKey, Pos, str], ...]  # key, position, style
     totals: tuple[tuple[CellKey, Pos, str], ...]  # key, position, formula
-    checks: tuple[tuple[Check, Pos, str, bool], ...]  # check, position, formula, is array formula
+    checks: tuple[tuple[Check, Pos, str, bool, str], ...]  # check, position, formula, is array formula, style
     failures_formula: str
     summary_formula: str
     guide_rules: tuple[str, ...] = field(default=())
@@ -357,10 +367,8 @@ def _data_sheet_plan(fmt: Format, lay: Layout, sheet: str) -> _SheetPlan:
         if m.first_col != m.last_col or m.style in ("title",):
             continue
         w = display_width(m.text) + 2
-        if m.first_col in value_cols:
+        if m.first_col in value_cols or m.style == "check-header":
             cap = 14.0
-        elif m.style == "check-header":
-            cap = 26.0
         elif m.style == "row_group":
             cap = 12.0
         else:
@@ -368,10 +376,10 @@ def _data_sheet_plan(fmt: Format, lay: Layout, sheet: str) -> _SheetPlan:
         widths[m.first_col] = max(widths[m.first_col], min(cap, w))
     for tl in tables:
         for col in tl.cols.values():
-            widths[col] = max(widths[col], 11.0)
+            widths[col] = max(widths[col], 9.0)
         for (_rule, _t, _i, _e), pos in tl.checks.items():
             if pos.col not in value_cols:
-                widths[pos.col] = max(widths[pos.col], 26.0)
+                widths[pos.col] = max(widths[pos.col], 14.0)
     for c in range(stub):
         widths[c] = max(widths[c], 10.0)
 
@@ -557,13 +565,13 @@ def _plan(fmt: Format) -> _Plan:
             totals.append(((t, r, c), pos, excel.total_formula(computed[(t, r, c)], lay)))
         else:
             inputs.append(((t, r, c), pos, _INPUT_STYLE[fmt.table(t).cell_kind(r, c)]))
-    checks: list[tuple[Check, Pos, str, bool]] = []
+    checks: list[tuple[Check, Pos, str, bool, str]] = []
     for check in expand(fmt):
         if not check.in_sheet:
             continue
-        checks.append(
-            (check, lay.checks[check.key], excel.check_formula(check, lay), check.rule.kind is RuleKind.CELLS)
-        )
+        pos = lay.checks[check.key]
+        style = "check_row" if check.rule.each is Each.ROW else "check"
+        checks.append((check, pos, excel.check_formula(check, lay), check.rule.kind is RuleKind.CELLS, style))
     sheets = {s: _data_sheet_plan(fmt, lay, s) for s in lay.data_sheets}
     if lay.texts:
         sheets[TEXT_SHEET] = _text_sheet_plan(lay)
@@ -825,12 +833,12 @@ def _write(
     for key, pos, formula in plan.totals:
         cell_style = st["flag_locked"] if flagged and (pos.sheet, pos.row, pos.col) in flagged else st["total"]
         sheets[pos.sheet].write_formula(pos.row, pos.col, formula, cell_style, _number(full.values[key]))
-    for check, pos, formula, is_array in plan.checks:
+    for check, pos, formula, is_array, style in plan.checks:
         ws = sheets[pos.sheet]
         if is_array:
-            ws.write_array_formula(pos.row, pos.col, pos.row, pos.col, formula, st["check"], shown[check.key])
+            ws.write_array_formula(pos.row, pos.col, pos.row, pos.col, formula, st[style], shown[check.key])
         else:
-            ws.write_formula(pos.row, pos.col, formula, st["check"], shown[check.key])
+            ws.write_formula(pos.row, pos.col, formula, st[style], shown[check.key])
     for sid, tl in lay.texts.items():
         ws = sheets[tl.cell.sheet]
         style = (
@@ -974,7 +982,7 @@ def _results(report: Report) -> Results:
     """The report as the sheet computes it (totals from their formulas), each check cell's
     cached text, and the number of failing checks (CHECK_FAILURES)."""
     full = replace(report, values=with_totals(report.format, report.values))
-    shown = {check.key: check_text(check, full) for check, _p, _f, _a in _plan(report.format).checks}
+    shown = {check.key: check_text(check, full) for check, _p, _f, _a, _s in _plan(report.format).checks}
     failures = sum(1 for text in shown.values() if text.startswith(excel.FAIL))
     return full, shown, failures
 
