@@ -160,3 +160,25 @@ def test_a_file_as_the_folder_is_a_usage_error(tmp_path: Path) -> None:
     issue = Issue(Code.MISSING, Severity.WARNING, "未填写", sheet="表三", cell="D7", cells=("D7",))
     with pytest.raises(UsageError, match="不是文件夹"):
         annotate_all([Result(report(), [issue], "a.xlsx")], not_a_folder)
+
+
+def test_check_annotate_end_to_end(tmp_path: Path) -> None:
+    """`check DIR --annotate OUT`: one copy per unit with issues, none for a clean unit, sources untouched."""
+    from typer.testing import CliRunner
+
+    from xls_gongkai.cli import app
+
+    inbox = tmp_path / "回收"
+    clean = write_workbook(inbox / "东城街道.xlsx", report(seed=4, unit=Unit("002", "东城街道")))
+    wrong = write_workbook(inbox / "城关镇.xlsx", broken(report(seed=5), ("t3", "new", "natural"), 1))
+    before = {p: digest(p) for p in (clean, wrong)}
+    out = tmp_path / "退回"
+    result = CliRunner().invoke(app, ["check", str(inbox), "--annotate", str(out)])
+    assert result.exit_code == 1, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["001_城关镇_审核意见.xlsx"]
+    assert {p: digest(p) for p in (clean, wrong)} == before
+    copy = openpyxl.load_workbook(out / "001_城关镇_审核意见.xlsx")
+    natural = layout_for(FMT).pos("t3", "new", "natural")
+    comment = copy["表三"][natural.a1].comment
+    assert comment is not None
+    assert "R1" in comment.text
