@@ -221,20 +221,24 @@ def test_docx_structure_fonts_and_merges(tmp_path: Path) -> None:
     # East Asian font is set on the Normal style and on runs
     normal = doc.styles["Normal"].element.rPr.find(qn("w:rFonts"))
     assert normal.get(qn("w:eastAsia")) == "宋体"
-    # 表二 has five blocks, then 表三 and 表四
-    assert len(doc.tables) == 5 + 2
-    t3 = doc.tables[5]
+    # 表二's five blocks are one table, as in the official attachment; then 表三 and 表四
+    assert len(doc.tables) == 3
+    t2 = doc.tables[0]
+    assert [r.cells[0].text for r in t2.rows if r.cells[0].text.startswith("第二十条")] == [
+        t.title for t in F2019.tables if t.id.startswith("t2_")
+    ]
+    assert t2.rows[0].cells[0].text == t2.rows[0].cells[3].text == "第二十条第（一）项"
+    t3 = doc.tables[1]
     assert len(t3.rows) == 3 + len(F2019.table("t3").leaf_rows)
     # python-docx repeats a merged cell's text in every grid position it covers
     assert t3.cell(0, 3).text == t3.cell(0, 9).text == "申请人情况"
     assert t3.cell(1, 3).text == t3.cell(2, 3).text == "自然人"
     assert t3.cell(3, 0).text == t3.cell(3, 2).text == "一、本年新收政府信息公开申请数量"
     assert [t3.cell(3, c).text for c in range(3, 10)] == ["1", "0", "0", "0", "0", "0", "1"]
-    t4 = doc.tables[6]
+    t4 = doc.tables[2]
     assert t4.cell(0, 5).text == t4.cell(0, 14).text == "行政诉讼"
     assert [t4.cell(3, c).text for c in range(15)] == ["0"] * 15
-    procurement = doc.tables[4]
-    assert [c.text for c in procurement.rows[-1].cells][:3] == ["政府集中采购", "113", "13.7951"]
+    assert [c.text for c in t2.rows[-1].cells][:3] == ["政府集中采购", "113", "13.7951"]
 
 
 @pytest.mark.soffice

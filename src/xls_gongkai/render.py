@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -44,6 +44,7 @@ __all__ = [
     "render_docx",
     "render_html",
     "render_markdown",
+    "section_grid",
     "section_text",
     "table_grid",
     "value_text",
@@ -116,6 +117,7 @@ class GridCell:
     colspan: int = 1
     header: bool = False
     key: CellKey | None = None
+    block: bool = False  # a block title row of 表二 ("第二十条第（一）项"), printed bold
 
 
 @dataclass(frozen=True)
@@ -228,13 +230,24 @@ def table_grid(table: Table, report: Report | None = None, *, width: int | None 
     return Grid(rows=row, cols=total_width, header_rows=depth, cells=tuple(cells))
 
 
-def _section_grids(fmt: Format, section: Section, report: Report) -> list[tuple[str, Grid]]:
-    """The tables of a table section: (block title or "", grid)."""
+def section_grid(fmt: Format, section: Section, report: Report | None) -> tuple[Grid, int]:
+    """The one printed table of a table section, and its number of row-label columns.
+
+    表三 and 表四 are one table each. 表二's blocks (第二十条第（一）项 …) are stacked into one table,
+    as in the official attachment: a title row spanning the width above each block.
+    """
     tables = [fmt.table(t) for t in section.tables]
     if len(tables) == 1:
-        return [("", table_grid(tables[0], report))]
+        return table_grid(tables[0], report), _stub_width(tables[0])
     width = max(_stub_width(t) + len(t.leaf_columns) for t in tables)
-    return [(t.title, table_grid(t, report, width=width)) for t in tables]
+    cells: list[GridCell] = []
+    top = 0
+    for t in tables:
+        cells.append(GridCell(top, 0, t.title, colspan=width, header=True, block=True))
+        grid = table_grid(t, report, width=width)
+        cells.extend(replace(c, row=c.row + top + 1) for c in grid.cells)
+        top += 1 + grid.rows
+    return Grid(rows=top, cols=width, header_rows=0, cells=tuple(cells)), 1
 
 
 def _blocks(report: Report) -> Iterator[tuple[str, Section, object]]:
@@ -245,7 +258,7 @@ def _blocks(report: Report) -> Iterator[tuple[str, Section, object]]:
         if section.kind == "text":
             yield ("text", section, section_text(report, section)[0])
         else:
-            yield ("tables", section, _section_grids(fmt, section, report))
+            yield ("tables", section, section_grid(fmt, section, report))
 
 
 # --------------------------------------------------------------------------- Markdown
@@ -297,11 +310,9 @@ def render_markdown(report: Report) -> str:
 # --------------------------------------------------------------------------- HTML
 
 
-def _html_grid(grid: Grid, caption: str = "") -> list[str]:
+def _html_grid(grid: Grid) -> list[str]:
     at = grid.at()
     out = ['<table class="gongkai">']
-    if caption:
-        out.append(f'<tr><th colspan="{grid.cols}" class="block">{html.escape(caption)}</th></tr>')
     for r in range(grid.rows):
         tds = []
         for c in range(grid.cols):
@@ -316,6 +327,8 @@ def _html_grid(grid: Grid, caption: str = "") -> list[str]:
                 attrs += f' colspan="{cell.colspan}"'
             if cell.key is not None:
                 attrs += ' class="num"'
+            elif cell.block:
+                attrs += ' class="block"'
             tds.append(f"<{tag}{attrs}>{html.escape(cell.text)}</{tag}>")
         out.append("<tr>" + "".join(tds) + "</tr>")
     out.append("</table>")
@@ -352,9 +365,8 @@ def render_html(report: Report) -> str:
                 body = html.escape(para)
                 out.append(f"<p><mark>{body}</mark></p>" if para.startswith("【待补充】") else f"<p>{body}</p>")
         else:
-            assert isinstance(payload, list)
-            for caption, grid in payload:
-                out += _html_grid(grid, caption)
+            assert isinstance(payload, tuple)
+            out += _html_grid(payload[0])
     out += ["</body>", "</html>"]
     return "\n".join(out) + "\n"
 
@@ -397,37 +409,37 @@ def _docx_widths(table: DocxTable, grid: Grid, stub: int) -> None:
                 cell.width = Cm(widths[i])
 
 
-def _docx_grid(doc: DocxDocument, grid: Grid, caption: str, size_pt: float, stub: int) -> None:
+def _docx_grid(doc: DocxDocument, grid: Grid, size_pt: float, stub: int) -> None:
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
     from docx.shared import Pt
     from docx.table import _Cell
 
-    rows = grid.rows + (1 if caption else 0)
-    table = doc.add_table(rows=rows, cols=grid.cols)
+    table = doc.add_table(rows=grid.rows, cols=grid.cols)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     _docx_widths(table, grid, stub)
-    off = 0
-    cells: list[GridCell] = list(grid.cells)
-    if caption:
-        cells.insert(0, GridCell(-1, 0, caption, colspan=grid.cols, header=True))
-        off = 1
+    # The header rows repeat on every page (表三 runs over a page), and no row splits across pages.
+    for i, row in enumerate(table.rows):
+        tr_pr = row._tr.get_or_add_trPr()
+        tr_pr.append(tr_pr.makeelement(qn("w:cantSplit"), {}))
+        if i < grid.header_rows:
+            tr_pr.append(tr_pr.makeelement(qn("w:tblHeader"), {}))
     # table.cell() rebuilds the whole cell grid on every call (quadratic); take the cells once.
     # The merge regions are disjoint, so a merge never touches another region's cells.
     grid_cells = [[_Cell(tc, table) for tc in row._tr.tc_lst] for row in table.rows]
-    for cell in cells:
-        r, c = cell.row + off, cell.col
-        target = grid_cells[r][c]
+    for cell in grid.cells:
+        target = grid_cells[cell.row][cell.col]
         if cell.rowspan > 1 or cell.colspan > 1:
-            target = target.merge(grid_cells[r + cell.rowspan - 1][c + cell.colspan - 1])
+            target = target.merge(grid_cells[cell.row + cell.rowspan - 1][cell.col + cell.colspan - 1])
         para = target.paragraphs[0]
         run = para.add_run(cell.text)
         run.font.size = Pt(size_pt)
         _east_asian(run, _FONT)
         if cell.header or cell.key is not None:
             para.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        if cell.row == -1:
+        if cell.block:
             run.bold = True
     doc.add_paragraph()
 
@@ -477,11 +489,9 @@ def _docx_document(report: Report) -> DocxDocument:
                 if para.startswith("【待补充】"):
                     r.font.highlight_color = WD_COLOR_INDEX.YELLOW
         else:
-            assert isinstance(payload, list)
-            for (caption, grid), tid in zip(payload, section.tables, strict=False):
-                size = 9.0 if grid.cols > 8 else 10.5
-                stub = _stub_width(report.format.table(tid)) if len(payload) == 1 else 1
-                _docx_grid(doc, grid, caption, size, stub)
+            assert isinstance(payload, tuple)
+            grid, stub = payload
+            _docx_grid(doc, grid, 9.0 if grid.cols > 8 else 10.5, stub)
     return doc
 
 
