@@ -11,21 +11,23 @@ from __future__ import annotations
 
 import random
 import shutil
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
 import pytest
+import xlsxwriter
 
 from tests.lo import convert, requires_soffice
 from xls_gongkai import excel
 from xls_gongkai.layout import layout_for
 from xls_gongkai.report import CellKey, Report, Unit, Value
-from xls_gongkai.rules import Check, computed_cells, evaluate, expand, side_value
+from xls_gongkai.rules import Check, check_report, computed_cells, evaluate, expand, side_value
 from xls_gongkai.sample import broken, random_report, with_totals
 from xls_gongkai.spec import CellKind, Format, RuleKind, get_format
-from xls_gongkai.writer import check_text, write_workbook
+from xls_gongkai.writer import WriteOptions, check_text, write_workbook
 
 pytestmark = [pytest.mark.soffice, requires_soffice]
 
@@ -214,10 +216,18 @@ def _written_reports() -> dict[str, Report]:
         first_input = next(k for k in fmt.cells() if k not in computed and k[0] == "t3")
         out[f"w{fmt.year_from}_shifted"] = broken(good, first_input, 3)
         out[f"w{fmt.year_from}_negative"] = broken(good, first_input, -(int(good.value(*first_input)) + 5))
+        out[f"w{fmt.year_from}_shifted_annotated"] = broken(good, first_input, 7)
+        out[f"w{fmt.year_from}_summary"] = replace(good, units=12)
         # A partly filled workbook: blanks among numbers.
         half = {k: v for i, (k, v) in enumerate(good.values.items()) if i % 2 == 0}
         out[f"w{fmt.year_from}_partial"] = Report(unit, fmt.year_from, fmt.id, half)
     return out
+
+
+def _extra_sheet(wb: xlsxwriter.Workbook) -> None:
+    ws = wb.add_worksheet("明细")
+    ws.write_row(0, 0, ["单位", "一、本年新收"])
+    ws.write_row(1, 0, ["城关镇", 12])
 
 
 def _formula_cells(fmt: Format) -> list[tuple[str, int, int]]:
@@ -238,7 +248,14 @@ def _values_at(path: Path, cells: list[tuple[str, int, int]]) -> dict[tuple[str,
 def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Report, Path, Path]]:
     root = tmp_path_factory.mktemp("soffice_cached")
     reports = _written_reports()
-    paths = [write_workbook(root / f"{name}.xlsx", report) for name, report in reports.items()]
+    paths = []
+    for name, report in reports.items():
+        # The annotated copies carry comments and a 问题清单 sheet with links; the summaries
+        # an extra sheet: neither may disturb the formulas.
+        issues = check_report(report) if name.endswith("_annotated") else ()
+        options = WriteOptions(kind="annotated" if issues else "summary" if name.endswith("_summary") else "template")
+        extra = _extra_sheet if name.endswith("_summary") else None
+        paths.append(write_workbook(root / f"{name}.xlsx", report, options, issues=issues, extra=extra))
     out = convert(paths, "xlsx", root / "out", recalc=True)
     return {name: (reports[name], p, o) for name, p, o in zip(reports, paths, out, strict=True)}
 
@@ -262,9 +279,9 @@ def test_cached_results_are_what_libreoffice_computes(written: dict[str, tuple[R
     failures = cached[(lay.failures_cell.sheet, lay.failures_cell.row, lay.failures_cell.col)]
     shown = [cached[(p.sheet, p.row, p.col)] for p in lay.checks.values()]
     assert failures == sum(1 for t in shown if str(t).startswith(excel.FAIL))
-    if name.endswith(("_blank", "_ok")):
+    if name.endswith(("_blank", "_ok", "_summary")):
         assert failures == 0
-    elif name.endswith(("_shifted", "_negative")):
+    elif name.endswith(("_shifted", "_negative", "_annotated")):
         assert failures > 0
 
 
@@ -277,3 +294,29 @@ def test_check_failures_is_a_defined_name(written: dict[str, tuple[Report, Path,
     assert sheet == lay.failures_cell.sheet
     assert ref.replace("$", "") == lay.failures_cell.a1
     assert wb[sheet][ref.replace("$", "")].value > 0
+
+
+def test_annotated_copy_keeps_comments_and_links_through_libreoffice(
+    written: dict[str, tuple[Report, Path, Path]],
+) -> None:
+    report, _path, recalculated = written["w2021_shifted_annotated"]
+    wb = openpyxl.load_workbook(recalculated)
+    listing = wb["问题清单"]
+    issues = check_report(report)
+    links = [c.hyperlink for row in listing.iter_rows(min_row=3) for c in row if c.hyperlink is not None]
+    assert len(links) == len(issues)
+    first = issues[0]
+    assert links[0].location.replace("'", "") == f"{first.sheet}!{first.cell}"
+    commented = wb[first.sheet][first.cell]
+    assert commented.comment is not None
+    assert first.message in commented.comment.text
+
+
+def test_formulas_use_no_newer_excel_functions(written: dict[str, tuple[Report, Path, Path]]) -> None:
+    """Functions newer than Excel 2007 are written with an ``_xlfn.`` prefix; WPS and old
+    Excel show #NAME? for them. None may appear."""
+    _report, path, _out = written["w2021_ok"]
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert b"_xlfn." not in z.read(name), name

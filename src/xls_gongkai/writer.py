@@ -861,7 +861,8 @@ def _write(
     if extra is not None:
         extra(wb)
     _write_meta(wb, report, options, password, personal)
-    sheets[lay.data_sheets[0]].activate()
+    # A blank template opens on its instructions; a filled copy or a summary on the figures.
+    sheets[GUIDE_SHEET if options.kind == "template" and not report.values else lay.data_sheets[0]].activate()
     if issues and ISSUES_SHEET in wb.sheetnames:
         wb.get_worksheet_by_name(ISSUES_SHEET).activate()
     wb.close()
