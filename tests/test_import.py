@@ -7,6 +7,7 @@ The expected numbers below were typed from the three real reports in tests/data/
 from __future__ import annotations
 
 import json
+import re
 import random
 from dataclasses import replace
 from decimal import Decimal
@@ -791,3 +792,68 @@ def test_t4_numbers_without_their_header() -> None:
     assert result.report is not None
     assert dict(result.report.values) == expected_values(HUAIAN_T2, HUAIAN_T3, HUAIAN_T4)
     assert result.issues == []
+
+
+_FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    brackets=st.booleans(),
+    comma=st.booleans(),
+    numbering=st.sampled_from([".", "、", " . ", "．"]),
+    spaces=st.booleans(),
+    full_width=st.booleans(),
+    thousands=st.booleans(),
+    typo_seed=st.integers(0, 10**6),
+)
+@pytest.mark.parametrize("which", ["huaian", "shanghai"])
+def test_label_and_number_variants_of_a_real_report(
+    which: str,
+    brackets: bool,
+    comma: bool,
+    numbering: str,
+    spaces: bool,
+    full_width: bool,
+    thousands: bool,
+    typo_seed: int,
+) -> None:
+    """A real report with its tables retyped the ways FORMATS.md §6 lists reads to the same values."""
+    source, expected = {
+        "huaian": (HUAIAN_TEXT, expected_values(HUAIAN_T2, HUAIAN_T3, HUAIAN_T4)),
+        "shanghai": (
+            SHANGHAI.read_text(encoding="utf-8"),
+            expected_values(SHANGHAI_T2, SHANGHAI_T3, SHANGHAI_T4),
+        ),
+    }[which]
+    rnd = random.Random(typo_seed)
+    out = []
+    for line in source.splitlines():
+        if "\t" not in line:
+            out.append(line)
+            continue
+        cells = []
+        for cell in line.split("\t"):
+            if cell and not re.fullmatch(r"[\d.]+(元)?", cell):
+                if brackets:
+                    cell = cell.replace("（", "(").replace("）", ")")
+                if comma:
+                    cell = cell.replace("、", "，")
+                cell = re.sub(r"^(\d)[.、]", lambda m: m.group(1) + numbering, cell)
+                if spaces and len(cell) > 4:
+                    i = rnd.randrange(1, len(cell) - 1)
+                    cell = cell[:i] + " " + cell[i:]
+                if len(cell) > 12 and rnd.random() < 0.3:  # one character lost, rarely
+                    i = rnd.randrange(4, len(cell) - 1)
+                    cell = cell[:i] + cell[i + 1 :]
+            elif cell:
+                if thousands and cell.isdigit() and len(cell) > 3:
+                    cell = f"{int(cell):,}"
+                if full_width:
+                    cell = cell.translate(_FULL_WIDTH)
+            cells.append(cell)
+        out.append("\t".join(cells))
+    result = import_text("\n".join(out))
+    assert result.report is not None
+    assert dict(result.report.values) == expected
+    assert result.errors == []

@@ -496,7 +496,7 @@ def _heading_section(text: str) -> str | None:
 
 def _is_numberish(cell: str) -> bool:
     """A cell that holds a value rather than a label (numbers, also with units or notes)."""
-    s = unicodedata.normalize("NFKC", cell).strip()
+    s = re.sub(r"\s+", "", unicodedata.normalize("NFKC", cell))
     if not s:
         return False
     if s in ("-", "--", "—", "——", "/", "无"):
