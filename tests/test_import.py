@@ -7,8 +7,8 @@ The expected numbers below were typed from the three real reports in tests/data/
 from __future__ import annotations
 
 import json
-import re
 import random
+import re
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
