@@ -45,6 +45,15 @@ _YEAR = re.compile(r"(20\d{2})\s*年")
 _CHECK_MARKS = ("✔", "✘")
 
 
+# python-calamine's Rust parser panics on some damaged .xls files (index out of bounds in the
+# compound-file reader); pyo3 raises that as PanicException, a BaseException (not importable
+# by name), which `except Exception` lets through and which would stop a whole batch. Found
+# by fuzzing .xls files (tests/test_fuzz.py).
+def _interrupt(exc: BaseException) -> bool:
+    """Whether an exception must propagate (Ctrl-C, exit), unlike a parser's crash."""
+    return isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit)
+
+
 @dataclass
 class _Sheets:
     """The workbook's sheets as grids, loaded lazily (a sheet costs time only when looked at)."""
@@ -58,7 +67,9 @@ class _Sheets:
         if name not in self.cache:
             try:
                 self.cache[name] = self.book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            except Exception as exc:
+            except BaseException as exc:
+                if _interrupt(exc):
+                    raise
                 explain_failure(self.path)
                 raise UnreadableWorkbookError(
                     f"{self.path.name}：工作表“{name}”无法读取（文件可能已损坏）。请用 Excel 或 WPS 打开后另存为 .xlsx 再提交"
@@ -84,7 +95,9 @@ def _open(path: Path) -> _Sheets:
         raise UnreadableWorkbookError(
             f"{path.name}：设置了打开密码（已加密），无法读取。请填报单位取消密码后重新提交"
         ) from exc
-    except Exception as exc:
+    except BaseException as exc:
+        if _interrupt(exc):
+            raise
         explain_failure(path)
         raise UnreadableWorkbookError(
             f"{path.name}：文件已损坏，无法作为电子表格读取（{type(exc).__name__}）。"
@@ -1209,7 +1222,9 @@ def _read_safely(path: str, kwargs: Mapping[str, Any]) -> Result:
         return read_workbook(path, **kwargs)
     except (WorkbookError, UsageError) as exc:
         return _unreadable(path, str(exc))
-    except Exception as exc:  # one bad file must never stop a batch
+    except BaseException as exc:  # one bad file must never stop a batch
+        if _interrupt(exc):
+            raise
         return _unreadable(
             path,
             f"{Path(path).name}：读取时发生意外错误（{type(exc).__name__}），文件可能已损坏。"
