@@ -540,12 +540,24 @@ def _rule_lines(fmt: Format) -> tuple[str, ...]:
         where = "、".join(fmt.table(t).sheet for t in rule.tables) if rule.tables else "各表"
         where = "、".join(dict.fromkeys(where.split("、")))
         if rule.kind is RuleKind.CELLS:
-            what = "数量须为 0 或正整数（“本年增/减”可为负数），金额（万元）须不小于 0，不能填文字。"
+            kinds = {t.cell_kind(r, c) for t in fmt.tables for r, c in t.cells()}
+            what = "数量须为 0 或正整数"
+            if CellKind.SIGNED in kinds:
+                what += "（“本年增/减”可为负数）"
+            if CellKind.AMOUNT in kinds:
+                what += "，金额（万元）须不小于 0"
+            what += "，不能填文字。"
         elif rule.kind is RuleKind.PREVIOUS:
-            what = f"{rule.short or rule.title}：与上一年度报告衔接，汇总时比对上年数据提醒，不在本表中校验。"
+            lines.append(
+                f"{rule.id}　{rule.title}（{where}，{rule.severity.label}）：与上一年度报告衔接，"
+                "汇总时与上年数据比对并提醒，不在本工作簿中校验。"
+            )
+            continue
         else:
             relation = (rule.short or rule.title).replace("≠", "＝")
             each = {"column": "每一列", "row": "每一行"}.get(rule.each.value if rule.each else "", "")
+            if len(rule.equations) > 1 and all(eq.name for eq in rule.equations):
+                each = "、".join(eq.name for eq in rule.equations) + "各自"
             what = f"{each}{relation}。"
             if rule.computes:
                 what += "（合计由公式自动计算）"
