@@ -10,7 +10,8 @@ Usage::
     .venv/bin/python scripts/render_picture.py report.json ... # your own Report JSON files
     .venv/bin/python scripts/render_picture.py --out docs/images --dpi 80
 
-Writes ``<out>/report-<name>.docx``, ``.pdf`` and ``report-<name>-<page>.png`` (one per page).
+Writes ``<out>/report-<name>-<page>.png`` (one per page); with ``--keep`` also the ``.docx`` and
+``.pdf`` it made (otherwise they live in a temporary folder).
 Needs ``soffice`` (LibreOffice) and ``pdftoppm`` (poppler-utils) on the PATH. All DOCX files
 are converted in ONE LibreOffice call with a private profile (start-up costs ~1.4 s).
 """
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images", help="输出目录（默认 docs/images）。")
     parser.add_argument("--dpi", type=int, default=70, help="PNG 分辨率（默认 70）。")
     parser.add_argument("--pages", type=int, default=2, help="每份文稿最多输出几页（默认 2）。")
+    parser.add_argument("--keep", action="store_true", help="同时保留生成的 .docx 和 .pdf。")
     args = parser.parse_args(argv)
 
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
@@ -69,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         named = [(p.stem, Report.from_json(p.read_text(encoding="utf-8"))) for p in args.reports]
     else:
         named = _default_reports()
-    docx_files = [render_docx(report, out / f"report-{name}.docx") for name, report in named]
+    work = out if args.keep else Path(tempfile.mkdtemp(prefix="xls_gongkai_render_"))
+    docx_files = [render_docx(report, work / f"report-{name}.docx") for name, report in named]
 
     profile = Path(tempfile.mkdtemp(prefix="xls_gongkai_render_lo_"))
     try:
@@ -81,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                 "--convert-to",
                 "pdf",
                 "--outdir",
-                str(out),
+                str(work),
                 *map(str, docx_files),
             ],
             check=True,
@@ -105,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         pngs = sorted(out.glob(f"{docx.stem}-*.png"))
         print(f"{docx.name} → {pdf.name} → {', '.join(p.name for p in pngs)}")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -396,13 +396,17 @@ def _docx_widths(table: DocxTable, grid: Grid, stub: int) -> None:
     from docx.shared import Cm
 
     values = grid.cols - stub
-    value_w = 1.0 if values >= 7 else 3.2
+    value_w = 1.15 if values >= 7 else 3.2
     if not stub:
         value_w = _TEXT_WIDTH_CM / values
     weights = {1: [1.0], 2: [0.4, 0.6], 3: [0.24, 0.28, 0.48]}.get(stub, [1.0 / max(stub, 1)] * stub)
     stub_total = _TEXT_WIDTH_CM - values * value_w
     widths = [stub_total * w for w in weights] + [value_w] * values
     table.autofit = False
+    # LibreOffice lays out by the grid columns (w:tblGrid), Word by the cell widths: set both.
+    for i, column in enumerate(table.columns):
+        if i < len(widths):
+            column.width = Cm(widths[i])
     for row in table.rows:
         for i, cell in enumerate(row.cells):
             if i < len(widths):
