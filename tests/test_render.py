@@ -363,3 +363,57 @@ def test_round_trip_of_an_unsplit_other_handling_row(tmp_path: Path, kind: str) 
     assert dict(result.report.values) == values
     # the importer says that the three sub-rows of （六） are unknown
     assert any("（六）" in i.message for i in result.warnings)
+
+
+# --------------------------------------------------------------------------- other inputs
+
+
+def test_render_from_a_filled_workbook_equals_render_from_json(tmp_path: Path) -> None:
+    from xls_gongkai.writer import write_workbook
+
+    report = sample2024()
+    write_workbook(tmp_path / "u.xlsx", report)
+    (tmp_path / "u.json").write_text(report.to_json(), encoding="utf-8")
+    runner = CliRunner()
+    for src in ("u.xlsx", "u.json"):
+        result = runner.invoke(app, ["render", str(tmp_path / src), "--to", "md", "--out", str(tmp_path / f"{src}.md")])
+        assert result.exit_code == 0, result.output
+    from_workbook = (tmp_path / "u.xlsx.md").read_text(encoding="utf-8")
+    assert from_workbook == (tmp_path / "u.json.md").read_text(encoding="utf-8")
+    assert from_workbook.startswith("# 城关镇人民政府2024年政府信息公开工作年度报告")
+
+
+def test_render_from_a_county_summary(tmp_path: Path) -> None:
+    from xls_gongkai.merge import merge, sum_reports, write_summary
+    from xls_gongkai.writer import write_workbook
+
+    units = [Unit(f"00{i}", f"乡镇{i}") for i in range(3)]
+    reports = [random_report(F2021, u, 2024, random.Random(i), TEXTS) for i, u in enumerate(units)]
+    for r in reports:
+        write_workbook(tmp_path / f"{r.unit.code}.xlsx", r)
+    county = Unit("C1", "某县人民政府")
+    summary = write_summary(merge([tmp_path], unit=county), tmp_path / "out" / "汇总.xlsx")
+    result = CliRunner().invoke(app, ["render", str(summary), "--to", "md", "--out", str(tmp_path / "county.md")])
+    assert result.exit_code == 0, result.output
+    md = (tmp_path / "county.md").read_text(encoding="utf-8")
+    assert md.startswith("# 某县人民政府2024年政府信息公开工作年度报告")
+    total = sum_reports(reports, county)
+    assert render_markdown(Report(county, 2024, F2021.id, total.values, {})) == md
+
+
+def test_a_published_report_renders_and_reads_back(tmp_path: Path) -> None:
+    """Text as published → Report → our md/html/docx → the same Report (blank cells stay blank)."""
+    from xls_gongkai.docimport import import_document, import_text
+
+    for name in ("2019_shanghaishi_zhengfu_bangongting.txt", "2020_potouzhen.txt", "2024_huaianshi_zhengfu.txt"):
+        first = import_document(DATA / name).report
+        assert first is not None
+        again = [
+            import_text(render_markdown(first), kind="md").report,
+            import_text(render_html(first), kind="html").report,
+            import_document(render_docx(first, tmp_path / f"{name}.docx")).report,
+        ]
+        for back in again:
+            assert back is not None
+            assert dict(back.values) == dict(first.values), name
+            assert (back.unit.name, back.year, back.format_id) == (first.unit.name, first.year, first.format_id)
