@@ -531,10 +531,15 @@ def test_gbk_text_is_read(tmp_path: Path) -> None:
     assert dict(result.report.values) == expected_values(HUAIAN_T2, HUAIAN_T3, HUAIAN_T4)
 
 
-def test_import_many_keeps_order_and_never_raises(tmp_path: Path) -> None:
+@pytest.mark.parametrize("parallel", [False, True], ids=["in-process", "worker-processes"])
+def test_import_many_keeps_order_and_never_raises(tmp_path: Path, monkeypatch, parallel: bool) -> None:  # type: ignore[no-untyped-def]
+    if parallel:
+        monkeypatch.setattr("xls_gongkai.docimport.PARALLEL_FROM", 2)
     bad = tmp_path / "bad.docx"
     bad.write_bytes(b"garbage")
-    results = import_many([HUAIAN, bad, SHANGHAI], jobs=2)
+    seen: list[int] = []
+    results = import_many([HUAIAN, bad, SHANGHAI], jobs=2, progress=lambda done, total: seen.append(done))
+    assert seen[-1] == 3
     assert [Path(r.source).name for r in results] == [HUAIAN.name, "bad.docx", SHANGHAI.name]
     assert results[1].report is None
     assert [i.code for i in results[1].issues] == [Code.FILE_UNREADABLE]
