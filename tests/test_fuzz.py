@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.lo import requires_soffice
 from xls_gongkai.errors import TemplateMismatchError, UnreadableWorkbookError, WorkbookError
 from xls_gongkai.issues import Code, Result
 from xls_gongkai.reader import read_many, read_workbook
@@ -274,3 +275,39 @@ def test_edited_structure_gives_a_result_or_a_documented_error(
             ws.very_hidden()
     wb.close()
     outcome(path)
+
+
+# --------------------------------------------------------------------------- .xls and .ods
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Our template saved by LibreOffice as .xls (an OLE compound file) and .ods."""
+    from tests.lo import convert
+
+    folder = tmp_path_factory.mktemp("lo")
+    src = folder / "template.xlsx"
+    src.write_bytes(valid())
+    return [*convert([src], "xls", folder / "xls"), *convert([src], "ods", folder / "ods")]
+
+
+@pytest.mark.soffice
+@requires_soffice
+def test_damaged_xls_and_ods_give_a_result_or_a_documented_error(converted: list[Path], tmp_path: Path) -> None:
+    """Byte mutations of LibreOffice's .xls and .ods; python-calamine's Rust parser panicked on
+    some damaged .xls (PanicException, a BaseException) — those must be unreadable files too."""
+    rnd = random.Random(20240131)
+    kinds = ["flip", "overwrite", "truncate", "insert", "zero"]
+    seen: dict[str, int] = {}
+    for src in converted:
+        data = src.read_bytes()
+        for i in range(150):
+            ops = [
+                (rnd.choice(kinds), rnd.random(), rnd.randbytes(rnd.randint(1, 8))) for _ in range(rnd.randint(1, 3))
+            ]
+            path = tmp_path / f"m{i}{src.suffix}"
+            path.write_bytes(mutate(data, ops))
+            what = outcome(path)
+            seen[what] = seen.get(what, 0) + 1
+    assert seen.get("UnreadableWorkbookError", 0) > 0
+    assert seen.get("result", 0) > 0

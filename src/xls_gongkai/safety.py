@@ -144,7 +144,10 @@ def _inspect_zip(p: Path, limits: Limits, data: bytes, scan_xml: bool = True) ->
         names = {i.filename for i in infos}
         kind = _zip_kind(p, zf, names)
         if kind == "ods":
-            manifest = _head(zf, "META-INF/manifest.xml", 1 << 20) if "META-INF/manifest.xml" in names else b""
+            try:
+                manifest = _head(zf, "META-INF/manifest.xml", 1 << 20) if "META-INF/manifest.xml" in names else b""
+            except zipfile.BadZipFile as exc:  # a damaged manifest (bad CRC, broken deflate stream)
+                raise _fail(p, "文件已损坏（压缩内容无法解开）", "请重新获取原文件") from exc
             if b"encryption-data" in manifest:
                 raise _encrypted(p)
         if scan_xml:
