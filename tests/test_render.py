@@ -417,3 +417,24 @@ def test_a_published_report_renders_and_reads_back(tmp_path: Path) -> None:
             assert back is not None
             assert dict(back.values) == dict(first.values), name
             assert (back.unit.name, back.year, back.format_id) == (first.unit.name, first.year, first.format_id)
+
+
+def test_docx_run_properties_keep_the_schema_order(tmp_path: Path) -> None:
+    """Word refuses a file whose w:rPr children are out of order (rFonts must come before sz and b)."""
+    import zipfile
+
+    from lxml import etree
+
+    path = render_docx(sample2024({"s1": "a", "s5": "b", "s6": "无"}), tmp_path / "r.docx")
+    xml = etree.fromstring(zipfile.ZipFile(path).read("word/document.xml"))
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    order = ["rStyle", "rFonts", "b", "bCs", "i", "color", "sz", "szCs", "highlight"]
+    checked = 0
+    for rpr in xml.iter(f"{w}rPr"):
+        names = [child.tag.removeprefix(w) for child in rpr if child.tag.removeprefix(w) in order]
+        assert names == sorted(names, key=order.index), names
+        checked += 1
+    assert checked > 100
+    for tr_pr in xml.iter(f"{w}trPr"):
+        names = [child.tag.removeprefix(w) for child in tr_pr]
+        assert names in (["cantSplit"], ["cantSplit", "tblHeader"]), names

@@ -379,11 +379,9 @@ def _east_asian(run_or_style: object, font: str) -> None:
     from docx.oxml.ns import qn
 
     element = run_or_style.element  # type: ignore[attr-defined]
-    rpr = element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = rpr.makeelement(qn("w:rFonts"), {})
-        rpr.append(fonts)
+    # get_or_add_rFonts keeps the schema order of w:rPr (rFonts before sz, b…): Word rejects
+    # a document whose run properties are out of order.
+    fonts = element.get_or_add_rPr().get_or_add_rFonts()
     for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
         fonts.set(qn(attr), font)
 
