@@ -341,20 +341,30 @@ def test_summary_workbook_sheets_detail_and_charts(tmp_path: Path) -> None:
     assert meta["units"] == "4"
     assert meta["unit_name"] == "某某县汇总"
     detail = [[c.value for c in r] for r in wb["明细"].iter_rows()]
-    # 表三 block: units in roster order, then 合计 equal to the summary
-    t3_title = next(i for i, r in enumerate(detail) if r[0] and "收到和处理" in str(r[0]))
-    head = detail[t3_title + 1]
-    col = next(j for j, h in enumerate(head) if h and str(h).startswith("一、本年新收"))
-    assert detail[t3_title + 2][col] == "申请人情况 › 自然人"
-    body = detail[t3_title + 3 : t3_title + 3 + 4]
+    # one row per unit in roster order, every table side by side, then 合计 equal to the summary
+    top = next(i for i, r in enumerate(detail) if r[0] == "单位代码")
+    titles = [(j, t) for j, t in enumerate(detail[top]) if t and j >= 2]
+    assert [t for _j, t in titles] == [
+        "表二 第二十条第（一）项",
+        "表二 第二十条第（五）项",
+        "表二 第二十条第（六）项",
+        "表二 第二十条第（八）项",
+        "三、收到和处理政府信息公开申请情况",
+        "四、政府信息公开行政复议、行政诉讼情况",
+    ]
+    t3_first = dict((t, j) for j, t in titles)["三、收到和处理政府信息公开申请情况"]
+    col = t3_first + 6  # 一、本年新收 × the seventh column, 总计
+    assert detail[top + 1][col] == "一、本年新收政府信息公开申请数量"
+    assert detail[top + 2][col] == "申请人情况 › 总计"
+    assert detail[top + 2][t3_first] == "申请人情况 › 自然人"
+    body = detail[top + 3 : top + 3 + 4]
     assert [r[0] for r in body] == [u.code for u in roster]
-    total_row = detail[t3_title + 7]
+    by_code = {r.unit.code: r for r in reports}
+    assert [r[col] for r in body] == [by_code[u.code].value("t3", "new", "total") for u in roster]
+    total_row = detail[top + 7]
     assert total_row[1] == "合计"
-    assert (
-        total_row[col]
-        == m.report.value("t3", "new", "natural")
-        == sum(r.value("t3", "new", "natural") for r in reports)
-    )
+    assert total_row[col] == m.report.value("t3", "new", "total") == sum(r.value("t3", "new", "total") for r in reports)
+    assert len(total_row) == 2 + len(list(F2021.cells()))
     with zipfile.ZipFile(out) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
     assert len(charts) == 2
