@@ -28,7 +28,10 @@ def _rect(lay: Layout, cell: Cell, from_sheet: str) -> str:
     c0, c1 = tl.col_span(tl.table.column_nodes[c])
     prefix = "" if tl.sheet == from_sheet else f"{sheet_ref(tl.sheet)}!"
     if (r0, c0) == (r1, c1):
-        return prefix + a1(r0, c0)
+        # SUM, not a bare reference: text pasted into an input cell (a paste is not stopped by
+        # data validation) is then ignored, as R5 flags it, instead of turning the totals, every
+        # check and CHECK_FAILURES into #VALUE!.
+        return f"SUM({prefix}{a1(r0, c0)})"
     return f"SUM({prefix}{a1(r0, c0)}:{a1(r1, c1)})"
 
 
