@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import random
 import re
+import shutil
+import subprocess
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from tests.lo import convert, requires_soffice
 from xls_gongkai.cli import app
 from xls_gongkai.docimport import (
     Para,
@@ -862,3 +865,39 @@ def test_label_and_number_variants_of_a_real_report(
     assert result.report is not None
     assert dict(result.report.values) == expected
     assert result.errors == []
+
+
+# --------------------------------------------------------------------------- through LibreOffice
+
+
+@pytest.mark.soffice
+@requires_soffice
+def test_documents_saved_by_libreoffice_and_pdf_text_import_exactly(tmp_path: Path) -> None:
+    """What offices really publish: the rendered Word file and web page re-saved by another
+    office suite (LibreOffice writes its own merged cells), and the text of the PDF
+    (``pdftotext -layout``: cells apart by spaces, labels wrapped over lines)."""
+    texts = {"s1": "本年度工作情况。", "s5": "存在的问题。", "s6": "本年度未收取信息处理费。"}
+    reports = {}
+    sources = []
+    for fmt in builtin_formats():
+        name = "某某县某某镇人民政府"
+        report = random_report(fmt, Unit(name, name), fmt.year_from, random.Random(fmt.year_from), texts=texts)
+        reports[fmt.year_from] = report
+        for to in ("docx", "html"):
+            path = tmp_path / "in" / f"{to}{fmt.year_from}.{to}"
+            path.parent.mkdir(exist_ok=True)
+            render(report, to, path)  # type: ignore[arg-type]
+            sources.append(path)
+    resaved = convert(sources, "docx:MS Word 2007 XML", tmp_path / "docx")
+    pdfs = convert([p for p in sources if p.suffix == ".docx"], "pdf", tmp_path / "pdf")
+    checked = list(resaved)
+    if shutil.which("pdftotext"):
+        for pdf in pdfs:
+            txt = pdf.with_suffix(".txt")
+            subprocess.run(["pdftotext", "-layout", str(pdf), str(txt)], check=True, timeout=120)
+            checked.append(txt)
+    for path in checked:
+        year = int(path.stem[-4:])
+        result = import_document(path)
+        assert result.report == reports[year], path.name
+        assert result.errors == [], path.name

@@ -118,9 +118,10 @@ def _space_row(line: str) -> tuple[str, ...] | None:
         return tuple(line.split())
     if re.search(r"[。；]", line):
         return None
-    wide = [c for c in re.split(r"\s{2,}|\u3000+", line) if c]
+    wide = [c.strip() for c in re.split(r"\s{2,}|\u3000+", line) if c.strip()]
     if len(wide) >= 3 or (len(wide) == 2 and len(line) <= 80 and not re.search(r"[，,]", line)):
-        return tuple(c.strip() for c in wide)
+        # Two numbers only one space apart are still two cells ("136 146").
+        return tuple(part for c in wide for part in (c.split() if _NUMBERS_ONLY.match(c) else [c]))
     m = _LABEL_NUMBERS.match(line)
     if m and not re.search(r"[，,]", m.group(1)) and len(m.group(1)) <= 60:
         return (m.group(1).strip(), *m.group(2).split())
@@ -713,6 +714,11 @@ class _Importer:
                 break
         node: Node | None = None
         used = 0
+        if not any(_is_numberish(c) for c in cells) and not self._exact_label(cells, label_idx):
+            # No number and no label as printed: a wrapped label's second line or a fragment of
+            # a header (PDF text), not a row of data.
+            self.unrecognised.append(" | ".join(c for c in cells if c))
+            return
         if st is not None and any(n.label for n in st.table.rows):
             node, used = self._match_row(st.table, cells, label_idx)
         elif st is not None and not label_idx:
@@ -751,6 +757,13 @@ class _Importer:
         st.data_started = True
         label_end = label_idx[used - 1] + 1 if used else 0
         self.store(st, node, cells, label_end)
+
+    def _exact_label(self, cells: tuple[str, ...], label_idx: list[int]) -> bool:
+        """Whether the row's last label cell is, normalised, exactly a row label of some table."""
+        if not label_idx:
+            return False
+        key = normalise(_split_paths([cells[label_idx[-1]]])[-1]) if cells[label_idx[-1]] else ""
+        return any(key == normalise(n.label) for t in self.fmt.tables for n in t.row_nodes.values() if n.label)
 
     def _match_row(self, table: Table, cells: tuple[str, ...], label_idx: list[int]) -> tuple[Node | None, int]:
         """The row the label cells name, and how many label cells that took.
@@ -1309,13 +1322,23 @@ def _structure_issues(imp: _Importer, report: Report, source: str) -> Iterator[I
                 cells=(),
                 found=str(len(blanks)),
             )
-    for text in imp.unrecognised:
+    shown = imp.unrecognised if len(imp.unrecognised) <= 12 else imp.unrecognised[:10]
+    for text in shown:
         yield Issue(
             Code.UNRECOGNISED,
             Severity.WARNING,
             f"未能识别的内容，未导入：“{text[:60]}{'…' if len(text) > 60 else ''}”。",
             file=source,
             found=text,
+        )
+    if len(shown) < len(imp.unrecognised):
+        rest = len(imp.unrecognised) - len(shown)
+        yield Issue(
+            Code.UNRECOGNISED,
+            Severity.WARNING,
+            f"另有 {rest} 处内容未能识别、未导入（多为折行的标签或表头碎片），见结果的 extra['unrecognised']。",
+            file=source,
+            found=str(rest),
         )
     for section in fmt.text_sections:
         if section.id not in report.texts:
