@@ -932,12 +932,22 @@ class _BulkRows:
             if cell.first:
                 ws: Any = self
                 n = str(row + 1)
-                ws.fh.write(
-                    "".join(
-                        f'<c r="{_col_name(c)}{n}" s="{f._get_xf_index()}"><v>{v:.16G}</v></c>'
-                        for c, v, f in zip(cell.columns, cell.values, cell.formats, strict=True)
-                    )
-                )
+                # The text around each value depends only on (column, format) and the value's
+                # text only on the value: both are looked up, not formatted, 2 million times.
+                around: dict[tuple[int, Any], tuple[str, str]] = ws.__dict__.setdefault("_around", {})
+                texts: dict[float | int, str] = ws.__dict__.setdefault("_texts", {})
+                parts = []
+                for c, v, f in zip(cell.columns, cell.values, cell.formats, strict=True):
+                    pre = around.get((c, f))
+                    if pre is None:
+                        pre = around[(c, f)] = (f'<c r="{_col_name(c)}', f'" s="{f._get_xf_index()}"><v>')
+                    text = texts.get(v)
+                    if text is None:
+                        text = f"{v:.16G}"
+                        if len(texts) < 65536:
+                            texts[v] = text
+                    parts.append(f"{pre[0]}{n}{pre[1]}{text}</v></c>")
+                ws.fh.write("".join(parts))
             return
         super()._write_cell(row, col, cell)  # type: ignore[misc]
 
