@@ -9,6 +9,7 @@ the same files through ``read_many``, which must never raise for a bad file.
 from __future__ import annotations
 
 import io
+import os
 import random
 import tempfile
 import zipfile
@@ -311,3 +312,41 @@ def test_damaged_xls_and_ods_give_a_result_or_a_documented_error(converted: list
             seen[what] = seen.get(what, 0) + 1
     assert seen.get("UnreadableWorkbookError", 0) > 0
     assert seen.get("result", 0) > 0
+
+
+def _fake_xls(path: Path) -> Path:
+    # Enough for the container check: the OLE signature and a "Workbook" stream name.
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + "Workbook".encode("utf-16-le") + bytes(512))
+    return path
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="进程隔离需要 fork（Windows 上直接解析）")
+def test_a_parser_that_aborts_the_process_only_kills_the_probe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # python-calamine aborted the whole process on a damaged .xls ("memory allocation of
+    # 1742146124400 bytes failed"); the probe child takes the hit instead.
+    from xls_gongkai import safety
+
+    def abort(path: str, memory: int) -> None:
+        import faulthandler
+
+        faulthandler.disable()  # pytest's faulthandler would print the child's abort
+        os.abort()
+
+    monkeypatch.setattr(safety, "_probe_child", abort)
+    path = _fake_xls(tmp_path / "abort.xls")
+    with pytest.raises(UnreadableWorkbookError, match=r"abort\.xls.*崩溃"):
+        read_workbook(path)
+    results = read_many([path, path], jobs=1)
+    assert [i.code for r in results for i in r.issues] == [Code.FILE_UNREADABLE] * 2
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="进程隔离需要 fork（Windows 上直接解析）")
+def test_a_parser_that_hangs_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from xls_gongkai import safety
+
+    monkeypatch.setattr(safety, "_probe_child", lambda path, memory: time.sleep(60))
+    path = _fake_xls(tmp_path / "hang.xls")
+    with pytest.raises(UnreadableWorkbookError, match="超时"):
+        safety.inspect_file(path, safety.Limits(probe_seconds=0.3))

@@ -15,6 +15,8 @@ from __future__ import annotations
 import io
 import os
 import re
+import signal
+import time
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -27,6 +29,8 @@ __all__ = ["Container", "Limits", "explain_failure", "inspect_file"]
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+#: Record-based formats whose parser can abort the whole process on a damaged file.
+BINARY_KINDS = ("xls", "xlsb")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,10 @@ class Limits:
     max_ratio: int = 200  # inflated / compressed, for parts above ``ratio_floor``
     ratio_floor: int = 1024 * 1024
     head_bytes: int = 2048  # how much of each XML part to look at for a DTD
+    #: Parse binary workbooks (.xls, .xlsb) once in a throw-away child process first (see _probe).
+    probe_binary: bool = True
+    probe_seconds: float = 60.0
+    probe_memory: int = 1024 * 1024 * 1024  # address space the child may add to its parent's
 
 
 DEFAULT_LIMITS = Limits()
@@ -90,10 +98,14 @@ def inspect_file(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS, 
     if size > limits.max_file_bytes:
         raise _fail(p, f"文件过大（{size // (1024 * 1024)} MB），不像是年报填报表", "请确认文件是否正确")
     if head.startswith(ZIP_MAGIC):
-        return Container(p, _inspect_zip(p, limits, _raw(p), scan_xml), size)
-    if head.startswith(OLE_MAGIC):
-        return Container(p, _inspect_ole(p), size)
-    raise _fail(p, _guess_other(p, head), RESAVE)
+        kind = _inspect_zip(p, limits, _raw(p), scan_xml)
+    elif head.startswith(OLE_MAGIC):
+        kind = _inspect_ole(p)
+    else:
+        raise _fail(p, _guess_other(p, head), RESAVE)
+    if kind in BINARY_KINDS and limits.probe_binary:
+        _probe(p, limits)
+    return Container(p, kind, size)
 
 
 def _guess_other(p: Path, head: bytes) -> str:
@@ -287,3 +299,74 @@ def explain_failure(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMIT
     corruption message).
     """
     inspect_file(path, limits, scan_xml=True)
+
+
+# --------------------------------------------------------------------------- binary workbooks
+#
+# python-calamine's .xls parser trusts sizes written in the file: a damaged record made it ask
+# for 1.7 TB ("memory allocation of 1742146124400 bytes failed"), and Rust answers a failed
+# allocation by *aborting the process* — no exception, the whole batch gone (found by fuzzing
+# LibreOffice .xls bytes, tests/test_fuzz.py). Nothing in the file's directory predicts it, so a
+# binary workbook (rare: .xls from WPS or an old Excel) is first parsed in a forked child with
+# bounded memory and time; only if the child survives does the reader parse it for real.
+
+
+def _probe(p: Path, limits: Limits) -> None:
+    if not hasattr(os, "fork"):  # pragma: no cover - Windows: no cheap isolation, parse directly
+        return
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child, which never returns
+        _probe_child(str(p), limits.probe_memory)
+    deadline = time.monotonic() + limits.probe_seconds
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise _fail(p, "文件已损坏（读取超时）", RESAVE)
+        time.sleep(0.002)
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) in (0, 3):
+        return  # parsed, or failed with an ordinary error that the reader reports itself
+    raise _fail(p, "文件已损坏（读取时表格解析程序崩溃）", RESAVE)
+
+
+def _probe_child(path: str, extra_memory: int) -> None:  # pragma: no cover - child process
+    code = 4
+    try:
+        # Rust prints its panic and abort messages on stderr: keep the parent's output clean.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        try:
+            import resource
+
+            used = _address_space()
+            if used:
+                limit = used + extra_memory
+                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        except (ImportError, ValueError, OSError):
+            pass
+        import python_calamine
+
+        try:
+            book = python_calamine.CalamineWorkbook.from_path(path)
+            for name in book.sheet_names:
+                book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            code = 0
+        except BaseException:
+            code = 3
+    finally:
+        os._exit(code)
+
+
+def _address_space() -> int:
+    """This process's virtual memory size in bytes (Linux), or 0 when unknown."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return 0
+    return 0
