@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
+from xls_gongkai.errors import UsageError
 from xls_gongkai.layout import META_SHEET
 from xls_gongkai.report import Report, Unit
 from xls_gongkai.spec import get_format
@@ -92,3 +93,14 @@ def test_each_template_carries_its_own_unit(tmp_path: Path) -> None:
         with zipfile.ZipFile(path) as z:
             sheet = z.read("xl/worksheets/sheet2.xml").decode()
         assert f"&amp;L{u.name}&amp;C" in sheet  # the footer names the unit
+
+
+@pytest.mark.parametrize("filled", [False, True])
+def test_unwritable_target_is_one_clear_error_and_leaves_nothing(tmp_path: Path, filled: bool) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    values = {("t3", "new", "natural"): 1} if filled else {}
+    with pytest.raises(UsageError, match="无法写入"):
+        write_workbook(blocker / "a.xlsx", Report(UNITS[0], 2024, "gongkai-2021", values))
+    write_workbook(tmp_path / "out" / "a.xlsx", Report(UNITS[0], 2024, "gongkai-2021", values))
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.xlsx"]  # no temporary file left

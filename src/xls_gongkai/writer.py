@@ -18,8 +18,10 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
+import os
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.format import Format as XFormat
 from xlsxwriter.worksheet import Worksheet
 
@@ -724,11 +727,24 @@ def write_workbook(
     may add more sheets (they come after the report's sheets).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     personal = _personal(report, options)
     fast = not (report.values or report.texts or issues or extra is not None) and _fast_ok(personal)
-    if not (fast and _write_from_skeleton(path, _skeleton(report, options, personal), personal)):
-        _write(str(path), report, options, issues, extra, personal)
+    # Written next to the target and renamed: an interrupted run leaves no half-written workbook
+    # under the real name (which a rerun would then refuse to overwrite).
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not (fast and _write_from_skeleton(tmp, _skeleton(report, options, personal), personal)):
+            _write(str(tmp), report, options, issues, extra, personal)
+        os.replace(tmp, path)
+    except (OSError, FileCreateError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(
+            f"无法写入 {path}（{reason}）；如果该文件正在 Excel 或 WPS 中打开，请先关闭；否则请检查输出目录的写入权限。"
+        ) from exc
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
     return path
 
 
