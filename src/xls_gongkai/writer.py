@@ -934,7 +934,7 @@ def _skeleton(report: Report, options: WriteOptions, personal: Mapping[str, str]
     pattern = tuple(sorted(tuple(ks) for v, ks in classes.items() if v))
     empty = tuple(sorted(k for k, v in personal.items() if not v))
     key = (
-        report.format_id,
+        report.format,  # the object: a local variant may reuse an id
         report.year,
         report.units,
         options.password,
