@@ -1,0 +1,150 @@
+"""Benchmark: rendering report documents, against the obvious way and against a floor.
+
+N random reports (default 100, both formats) are rendered, side by side in one process and in
+alternating blocks so that a busy shared machine slows every variant alike:
+
+* **docx, xls-gongkai** — ``render_docx``: the whole document, every table with its merged
+  headers, fonts, widths, header-row repeat;
+* **docx, obvious** — the same document, but each merge done with python-docx's
+  ``table.cell(r, c).merge(...)`` (``table.cell`` rebuilds the cell grid on every call, which
+  makes a 表三 quadratic); this is what ``render_docx`` did first;
+* **docx, floor** — python-docx writing the same paragraphs and tables with every cell's text
+  but no merges, fonts or widths: the least a DOCX writer of these tables must do;
+* **md / html** — ``render_markdown`` / ``render_html`` against ``pandas.DataFrame.to_html``
+  / ``to_markdown``-free baseline: the tidy frame of the report written with ``to_html`` (a
+  flat table, no merges) — the common "just dump the data" approach.
+
+Printed: reports per second for each and the ratios. Best of ``--repeat`` runs.
+
+Run::
+
+    .venv/bin/python bench/bench_render.py --n 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from xls_gongkai import render as R
+from xls_gongkai.report import Report, Unit
+from xls_gongkai.sample import random_report
+from xls_gongkai.spec import builtin_formats
+
+BLOCK = 10
+TEXTS = {"s1": "总体情况。" * 20, "s5": "存在问题及改进。" * 10, "s6": "本年度未收取信息处理费。"}
+
+
+def _reports(n: int) -> list[Report]:
+    rnd = random.Random(2024)
+    fmts = builtin_formats()
+    out = []
+    for i in range(n):
+        fmt = fmts[i % len(fmts)]
+        out.append(random_report(fmt, Unit(f"{i:04d}", f"第{i}镇人民政府"), fmt.year_from + 1, rnd, TEXTS))
+    return out
+
+
+def _obvious_docx(report: Report, path: Path) -> None:
+    """render_docx's first version: merges through table.cell(r, c) (quadratic in the table size)."""
+    import docx
+    from docx.shared import Pt
+
+    doc = docx.Document()
+    doc.add_paragraph(R.document_title(report), style="Title")
+    for kind, section, payload in R._blocks(report):
+        if kind == "heading":
+            doc.add_paragraph(section.label, style="Heading 1")
+        elif kind == "text":
+            assert isinstance(payload, str)
+            for para in payload.split("\n"):
+                doc.add_paragraph(para)
+        else:
+            assert isinstance(payload, tuple)
+            grid = payload[0]
+            table = doc.add_table(rows=grid.rows, cols=grid.cols)
+            table.style = "Table Grid"
+            for cell in grid.cells:
+                target = table.cell(cell.row, cell.col)
+                if cell.rowspan > 1 or cell.colspan > 1:
+                    target = target.merge(table.cell(cell.row + cell.rowspan - 1, cell.col + cell.colspan - 1))
+                target.paragraphs[0].add_run(cell.text).font.size = Pt(9)
+    doc.save(str(path))
+
+
+def _floor_docx(report: Report, path: Path) -> None:
+    """Paragraphs and tables with every cell's text, no merges: the least work for the same content."""
+    import docx
+
+    doc = docx.Document()
+    doc.add_paragraph(R.document_title(report))
+    for kind, section, payload in R._blocks(report):
+        if kind == "heading":
+            doc.add_paragraph(section.label)
+        elif kind == "text":
+            assert isinstance(payload, str)
+            doc.add_paragraph(payload)
+        else:
+            assert isinstance(payload, tuple)
+            grid = payload[0]
+            table = doc.add_table(rows=grid.rows, cols=grid.cols)
+            rows = [[*row._tr.tc_lst] for row in table.rows]
+            from docx.table import _Cell
+
+            for cell in grid.cells:
+                _Cell(rows[cell.row][cell.col], table).paragraphs[0].add_run(cell.text)
+    doc.save(str(path))
+
+
+def _pandas_html(report: Report) -> str:
+    return report.to_frame().to_html(index=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    reports = _reports(args.n)
+    out = Path(tempfile.mkdtemp(prefix="bench_render_"))
+    variants: dict[str, Callable[[Report, Path], object]] = {
+        "docx xls-gongkai": lambda r, p: R.render_docx(r, p),
+        "docx obvious (table.cell merges)": _obvious_docx,
+        "docx floor (no merges, no fonts)": _floor_docx,
+        "md xls-gongkai": lambda r, p: R.render_markdown(r),
+        "html xls-gongkai": lambda r, p: R.render_html(r),
+        "html pandas to_html (flat)": lambda r, p: _pandas_html(r),
+    }
+    best = dict.fromkeys(variants, float("inf"))
+    try:
+        for _ in range(args.repeat):
+            spent = dict.fromkeys(variants, 0.0)
+            for start in range(0, len(reports), BLOCK):
+                block = reports[start : start + BLOCK]
+                for name, fn in variants.items():
+                    t = time.perf_counter()
+                    for i, r in enumerate(block):
+                        fn(r, out / f"{start + i}.docx")
+                    spent[name] += time.perf_counter() - t
+            for name in variants:
+                best[name] = min(best[name], spent[name])
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    load = os.getloadavg()[0]
+    print(f"render {args.n} reports (both formats), best of {args.repeat}; load average {load:.1f}")
+    for name, secs in best.items():
+        print(f"  {name:36s} {args.n / secs:8.1f} reports/s  ({secs * 1000 / args.n:7.2f} ms each)")
+    d = best["docx xls-gongkai"]
+    print(f"  docx: obvious / xls-gongkai = {best['docx obvious (table.cell merges)'] / d:.1f}x slower")
+    print(f"  docx: xls-gongkai / floor   = {d / best['docx floor (no merges, no fonts)']:.2f}x the floor")
+    print(f"  html: xls-gongkai / pandas  = {best['html xls-gongkai'] / best['html pandas to_html (flat)']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
