@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -239,9 +239,9 @@ def _duplicates(results: Sequence[Result]) -> list[Result]:
 # --------------------------------------------------------------------------- outputs
 
 
-def _cells(result: Result) -> dict[str, str]:
+def _cells(result: Result) -> Mapping[str, str]:
     cells = result.extra.get("cells", {})
-    return cells if isinstance(cells, dict) else {}
+    return cells if isinstance(cells, Mapping) else {}
 
 
 def tidy_frame(results: Iterable[Result]) -> pd.DataFrame:

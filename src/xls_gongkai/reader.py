@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -617,7 +617,9 @@ def _finish(
         "located_by": "labels" if reading.by_labels else "template",
         "meta": dict(meta),
         "unrecognised": unrecognised,
-        "cells": plan.cells if plan is not None else {"|".join(k): f"{s}!{c}" for k, (s, c) in positions.items()},
+        "cells": TemplateCells(fmt)
+        if plan is not None
+        else {"|".join(k): f"{s}!{c}" for k, (s, c) in positions.items()},
     }
     return Result(report=report, issues=issues, source=str(reading.path), extra=extra)
 
@@ -693,6 +695,48 @@ class _Plan:
 
 # Kind codes for the tight loop (an int compare is cheaper than an enum attribute lookup).
 _K_COUNT, _K_SIGNED, _K_OTHER = 0, 1, 2
+
+
+class TemplateCells(Mapping[str, str]):
+    """``"t|r|c"`` → ``"sheet!A1"`` for a workbook read at the template's own positions.
+
+    Every such workbook has the same map, so results share one and a result sent back from a
+    worker process carries only the format (pickling 200 addresses per file cost more than
+    reading the file's values).
+    """
+
+    __slots__ = ("_fmt",)
+
+    def __init__(self, fmt: Format) -> None:
+        self._fmt = fmt
+
+    @property
+    def _cells(self) -> Mapping[str, str]:
+        return _plan(self._fmt).cells
+
+    def __getitem__(self, key: str) -> str:
+        return self._cells[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cells)
+
+    def __len__(self) -> int:
+        return len(self._cells)
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # A built-in format travels by id; a local variant by the path of its YAML file.
+        try:
+            builtin = get_format(self._fmt.id) is self._fmt
+        except Exception:
+            builtin = False
+        return (_template_cells, (self._fmt.id if builtin or not self._fmt.source else self._fmt.source,))
+
+    def __repr__(self) -> str:
+        return f"TemplateCells({self._fmt.id!r})"
+
+
+def _template_cells(name: str) -> TemplateCells:
+    return TemplateCells(get_format(name))
 
 
 def _flat(fmt: Format, side: Iterable[tuple[int, bool, str, str, str]]) -> tuple[Term, ...]:
