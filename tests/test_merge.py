@@ -490,19 +490,37 @@ def test_summary_read_back_equals_the_sum_and_merges_again(
 
 
 def test_workbooks_and_json_mix_and_parallel_reading(tmp_path: Path) -> None:
-    reports = [_report(i) for i in range(6)]
-    for i, r in enumerate(reports[:5]):
+    reports = [_report(i) for i in range(12)]
+    for i, r in enumerate(reports[:11]):
         _workbook(r, tmp_path / "in" / f"sub{i % 2}" / f"{i}.xlsx")
-    _save(reports[5], tmp_path / "in" / "5.json")
+    _save(reports[11], tmp_path / "in" / "11.json")
     (tmp_path / "in" / "garbage.xlsx").write_bytes(b"not a workbook at all")
     seen: list[tuple[int, int]] = []
     m = merge([tmp_path / "in"], unit=COUNTY, jobs=2, progress=lambda done, total: seen.append((done, total)))
     assert m.report == sum_reports(reports, COUNTY)
-    assert seen[-1] == (7, 7)
+    assert seen[-1] == (13, 13)
+    assert [d for d, _t in seen] == sorted(d for d, _t in seen)
     bad = [e for e in m.entries if e.status is Status.UNREADABLE]
     assert [Path(e.files[0]).name for e in bad] == ["garbage.xlsx"]
     texts = {s.unit.code: s.report.texts.get("s1") for s in m.submissions}
     assert texts == {r.unit.code: r.texts["s1"] for r in reports}
+    # the same as reading every file in this process
+    one = merge([tmp_path / "in"], unit=COUNTY, jobs=1)
+    assert one.report == m.report
+    assert one.entries == m.entries
+    assert [s.issues for s in one.submissions] == [s.issues for s in m.submissions]
+
+
+def test_slim_results_keep_what_a_merge_needs(tmp_path: Path) -> None:
+    from xls_gongkai.merge import _slim
+    from xls_gongkai.reader import read_workbook
+
+    full = read_workbook(_workbook(_report(1), tmp_path / "a.xlsx"))
+    slim = _slim(full)
+    assert slim.report == full.report
+    assert slim.issues == full.issues
+    assert slim.extra == {}
+    assert all(k is next(k2 for k2 in _slim(full).report.values if k2 == k) for k in slim.report.values)
 
 
 # --------------------------------------------------------------------------- group rows and formats across years
