@@ -104,3 +104,10 @@ def test_unwritable_target_is_one_clear_error_and_leaves_nothing(tmp_path: Path,
         write_workbook(blocker / "a.xlsx", Report(UNITS[0], 2024, "gongkai-2021", values))
     write_workbook(tmp_path / "out" / "a.xlsx", Report(UNITS[0], 2024, "gongkai-2021", values))
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.xlsx"]  # no temporary file left
+
+
+@pytest.mark.parametrize("password", ["密码123", "tab\there", "x" * 256])
+def test_password_excel_cannot_check_is_refused(tmp_path: Path, password: str) -> None:
+    with pytest.raises(UsageError, match="保护密码"):
+        write_workbook(tmp_path / "a.xlsx", Report(UNITS[0], 2024, "gongkai-2021"), WriteOptions(password=password))
+    assert not list(tmp_path.iterdir())

@@ -727,6 +727,7 @@ def write_workbook(
     may add more sheets (they come after the report's sheets).
     """
     path = Path(path)
+    _check_password(options.password)
     personal = _personal(report, options)
     fast = not (report.values or report.texts or issues or extra is not None) and _fast_ok(personal)
     # Written next to the target and renamed: an interrupted run leaves no half-written workbook
@@ -746,6 +747,13 @@ def write_workbook(
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
     return path
+
+
+def _check_password(password: str | None) -> None:
+    # The protection hash that Excel, WPS and LibreOffice share is defined on single-byte
+    # characters: a Chinese password would give protection that Excel cannot remove.
+    if password and not (password.isascii() and password.isprintable() and len(password) <= 255):
+        raise UsageError("保护密码只能使用英文字母、数字和常用符号（不超过 255 个字符）；请换一个密码。")
 
 
 def _personal(report: Report, options: WriteOptions) -> dict[str, str]:
@@ -1230,6 +1238,7 @@ def generate_templates(
     exists and ``force`` is false, when two units would get the same file name, or when the
     format does not cover the year.
     """
+    _check_password(options.password)
     if fmt is None:
         fmt = format_for_year(year)
     elif isinstance(fmt, str):
