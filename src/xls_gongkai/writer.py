@@ -1257,7 +1257,7 @@ def generate_templates(
     if not force:
         existing = [t for t in targets if t.exists()]
         if existing:
-            more = f"等 {len(existing)} 个文件" if len(existing) > 1 else ""
+            more = f" 等 {len(existing)} 个文件" if len(existing) > 1 else " "
             raise UsageError(f"{existing[0]}{more}已存在；如需覆盖请加 --force，或换一个输出目录。")
     out.mkdir(parents=True, exist_ok=True)
     done: list[Path] = []
