@@ -221,6 +221,8 @@ def test_docx_structure_fonts_and_merges(tmp_path: Path) -> None:
     # East Asian font is set on the Normal style and on runs
     normal = doc.styles["Normal"].element.rPr.find(qn("w:rFonts"))
     assert normal.get(qn("w:eastAsia")) == "宋体"
+    assert doc.styles["Normal"].element.rPr.find(qn("w:lang")).get(qn("w:eastAsia")) == "zh-CN"
+    assert doc.core_properties.title == document_title(report)
     # 表二's five blocks are one table, as in the official attachment; then 表三 and 表四
     assert len(doc.tables) == 3
     t2 = doc.tables[0]

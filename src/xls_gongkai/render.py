@@ -350,6 +350,7 @@ _CSS = (
     "table.gongkai{border-collapse:collapse;margin:0 0 1.5em;width:100%}"
     "table.gongkai th,table.gongkai td{border:1px solid #000;padding:2px 6px;font-size:.9em}"
     "table.gongkai th{font-weight:normal;text-align:center}td.num{text-align:center}"
+    "@page{size:A4;margin:2.5cm}@media print{body{margin:0;max-width:none}}"
     "th.block{text-align:center;font-weight:bold}mark{background:#ffeb3b}"
 )
 
@@ -488,6 +489,7 @@ def _docx_document(report: Report) -> DocxDocument:
     import docx
     from docx.enum.section import WD_ORIENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
+    from docx.oxml.ns import qn
     from docx.shared import Cm, Pt, RGBColor
 
     doc = docx.Document()
@@ -500,6 +502,15 @@ def _docx_document(report: Report) -> DocxDocument:
     normal = doc.styles["Normal"]
     normal.font.size = Pt(12)
     _east_asian(normal, _FONT)
+    # Chinese as the East Asian language: Word and WPS then use Chinese line breaking and proofing.
+    rpr = normal.element.get_or_add_rPr()
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:  # w:lang is near the end of w:rPr's sequence: appending keeps the order
+        lang = rpr.makeelement(qn("w:lang"), {})
+        rpr.append(lang)
+    lang.set(qn("w:eastAsia"), "zh-CN")
+    doc.core_properties.title = document_title(report)
+    doc.core_properties.author = report.unit.name
     for name in ("Title", "Heading 1", "Heading 2"):
         style = doc.styles[name]
         _east_asian(style, _HEADING_FONT)
