@@ -34,7 +34,7 @@ from typing import Any
 
 from xls_gongkai.errors import UnreadableWorkbookError, UsageError, XlsGongkaiError
 from xls_gongkai.issues import Code, Issue, Result
-from xls_gongkai.labels import matcher, normalise
+from xls_gongkai.labels import matcher, normalise, strip_number
 from xls_gongkai.report import CellKey, Report, Unit, Value
 from xls_gongkai.rules import check_report, computed_cells, format_number, side_value
 from xls_gongkai.spec import (
@@ -119,7 +119,8 @@ def _space_row(line: str) -> tuple[str, ...] | None:
     if re.search(r"[。；]", line):
         return None
     wide = [c.strip() for c in re.split(r"\s{2,}|\u3000+", line) if c.strip()]
-    if len(wide) >= 3 or (len(wide) == 2 and len(line) <= 80 and not re.search(r"[，,]", line)):
+    layout = re.search(r"\S\s{3,}\S", line) is not None  # a wide gap: set out as columns, not prose
+    if len(wide) >= 3 or (len(wide) == 2 and len(line) <= 80 and (layout or not re.search(r"[，,]", line))):
         # Two numbers only one space apart are still two cells ("136 146").
         return tuple(part for c in wide for part in (c.split() if _NUMBERS_ONLY.match(c) else [c]))
     m = _LABEL_NUMBERS.match(line)
@@ -499,6 +500,17 @@ def _heading_section(text: str) -> str | None:
     return h.section if h else None
 
 
+def _label_cells(cells: Sequence[str]) -> list[int]:
+    """Indexes of the label cells: the non-number cells before the first number (the row's stub)."""
+    out: list[int] = []
+    for i, c in enumerate(cells):
+        if c and not _is_numberish(c):
+            out.append(i)
+        elif c:
+            break
+    return out
+
+
 def _is_numberish(cell: str) -> bool:
     """A cell that holds a value rather than a label (numbers, also with units or notes)."""
     s = re.sub(r"\s+", "", unicodedata.normalize("NFKC", cell))
@@ -557,6 +569,7 @@ class _Importer:
         self.section_no = 0
         self.bad_titles: set[str] = set()
         self.pending_header: tuple[str, ...] | None = None  # a 信息内容 row before its block is known
+        self.pending: tuple[str, ...] | None = None  # a label line waiting for its numbers (PDF text)
         self.state: _TableState | None = None
         self.blank: dict[str, list[CellKey]] = {}
 
@@ -590,12 +603,15 @@ class _Importer:
                 self.para(item.text)
             else:
                 self.row(item.cells)
+        self.flush_pending()
 
     def para(self, text: str) -> None:
         clean = _clean(text)
         if not clean:
             return
         h = _heading(clean)
+        if h is not None or self.state is None or self.section not in ("s2", "s3", "s4"):
+            self.flush_pending()
         if h is not None and self._starts_section(h):
             sid = h.section
             self.section, self.section_no = sid, h.number
@@ -608,6 +624,12 @@ class _Importer:
             return
         if "勾稽关系" in clean and self.section in ("s2", "s3", "s4"):
             return  # 表三's corner note, set apart from its header in a PDF's text
+        if self.state is not None and self.section in ("s2", "s3", "s4") and not clean.startswith("注"):
+            # PDF text: a row label on a line of its own, waiting for its numbers on the next.
+            cells = tuple(c for c in re.split(r"\s{2,}|\u3000+", clean) if c)
+            if self._label_like(cells, _label_cells(cells)):
+                self.row(cells)
+                return
         if self.section is None:
             self.preamble.append(clean)
         elif self.section in ("s1", "s5", "s6"):
@@ -659,6 +681,7 @@ class _Importer:
         if len(distinct) == 1 and not _is_numberish(distinct[0]):
             only = distinct[0]
             if _T2_TITLE.search(unicodedata.normalize("NFKC", only)):
+                self.flush_pending()
                 self.t2_title(only)
                 return
             sid = _heading_section(only)
@@ -668,6 +691,7 @@ class _Importer:
         lead = next(i for i, c in enumerate(cells) if c)
         if _T2_TITLE.search(unicodedata.normalize("NFKC", cells[lead])) and len(cells[lead]) < 40:
             # The block title in a column of its own, merged down the block's rows.
+            self.flush_pending()
             self.t2_title(cells[lead])
             cells = (*cells[:lead], "", *cells[lead + 1 :])
             nonempty = [c for c in cells if c]
@@ -675,6 +699,8 @@ class _Importer:
                 return
         first = normalise(nonempty[0])
         words = {normalise(c) for c in _split_paths(nonempty)}
+        if first == "信息内容" or words & (_T3_HEADER_WORDS | _T4_HEADER_WORDS):
+            self.flush_pending()
         if first == "信息内容":
             if self.state is not None and self.state.table.id.startswith("t2") and not self.state.data_started:
                 self.state.headers = [cells]
@@ -704,19 +730,49 @@ class _Importer:
     # ----------------------------------------------------------------- data rows
 
     def data(self, cells: tuple[str, ...]) -> None:
+        """A table row that is not a title or header: a row of data, or part of one.
+
+        PDF text may print a row's label on one line and its numbers on the next (the cell
+        centred vertically): a numbered label without numbers waits for the following line
+        of numbers, which takes it as its label unless it has a label of its own.
+        """
+        label_idx = _label_cells(cells)
+        if not any(_is_numberish(c) for c in cells):
+            if self._label_like(cells, label_idx):
+                self.flush_pending()
+                self.pending = cells
+            else:
+                self.unrecognised.append(" | ".join(c for c in cells if c))
+            return
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            st = self.state
+            own = None
+            # Its own label counts only if it looks like one ("处理", "度办理结" are pieces of
+            # the labels around it, wrapped onto this line).
+            if self._label_like(cells, label_idx) and st is not None and any(n.label for n in st.table.rows):
+                own = self._match_row(st.table, cells, label_idx)[0]
+            if own is None:
+                first = next(i for i, c in enumerate(cells) if _is_numberish(c))
+                self._data_row((*(c for c in pending if c), *cells[first:]))
+                return
+            self._data_row(pending)  # a row left blank after all
+        self._data_row(cells)
+
+    def flush_pending(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            self._data_row(pending)
+
+    def _data_row(self, cells: tuple[str, ...]) -> None:
         st = self.state
-        # Label cells: the non-number cells before the first number (the stub of the row).
-        label_idx: list[int] = []
-        for i, c in enumerate(cells):
-            if c and not _is_numberish(c):
-                label_idx.append(i)
-            elif c:
-                break
+        label_idx = _label_cells(cells)
         node: Node | None = None
         used = 0
-        if not any(_is_numberish(c) for c in cells) and not self._exact_label(cells, label_idx):
-            # No number and no label as printed: a wrapped label's second line or a fragment of
-            # a header (PDF text), not a row of data.
+        has_numbers = any(_is_numberish(c) for c in cells)
+        if not has_numbers and not self._label_like(cells, label_idx):
+            # No number and nothing like a numbered label: a wrapped label's second line or a
+            # fragment of a header (PDF text), not a row of data.
             self.unrecognised.append(" | ".join(c for c in cells if c))
             return
         if st is not None and any(n.label for n in st.table.rows):
@@ -754,15 +810,20 @@ class _Importer:
         if node is None or st is None:
             self.unrecognised.append(" | ".join(filled))
             return
+        if not node.is_leaf and not has_numbers:
+            return  # a group's own line ("三、本年度办理结果") above its sub-rows
         st.data_started = True
         label_end = label_idx[used - 1] + 1 if used else 0
         self.store(st, node, cells, label_end)
 
-    def _exact_label(self, cells: tuple[str, ...], label_idx: list[int]) -> bool:
-        """Whether the row's last label cell is, normalised, exactly a row label of some table."""
+    def _label_like(self, cells: tuple[str, ...], label_idx: list[int]) -> bool:
+        """Whether a row without numbers still names a row: its last label cell is exactly a
+        row label, or starts with an item number ("（三）", "2.", "四、") as row labels do."""
         if not label_idx:
             return False
-        key = normalise(_split_paths([cells[label_idx[-1]]])[-1]) if cells[label_idx[-1]] else ""
+        key = normalise(_split_paths([cells[label_idx[-1]]])[-1])
+        if strip_number(key) != key:
+            return True
         return any(key == normalise(n.label) for t in self.fmt.tables for n in t.row_nodes.values() if n.label)
 
     def _match_row(self, table: Table, cells: tuple[str, ...], label_idx: list[int]) -> tuple[Node | None, int]:
