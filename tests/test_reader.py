@@ -393,3 +393,33 @@ def test_hand_made_other_version_when_a_format_is_asked_for(tmp_path: Path) -> N
     assert result.report.format_id == old.id
     assert dict(result.report.values) == dict(report.values)
     assert [i.code for i in result.errors] == [Code.OTHER_FORMAT]
+
+
+def test_deleted_row_is_named(tmp_path: Path) -> None:
+    fmt = get_format(2021)
+    report = sample(fmt)
+    grids = grids_of(write_workbook(tmp_path / "a.xlsx", report))
+    row = layout_for(fmt).tables["t3"].rows["withheld_query"]
+    del grids["表三"][row]
+    result = read_workbook(write_grids(tmp_path / "b.xlsx", grids))
+    assert result.report is not None
+    missing = [i for i in result.errors if i.code == Code.LABEL_NOT_FOUND]
+    assert [i.row for i in missing] == ["withheld_query"]
+    assert "8.属于行政查询事项" in missing[0].message
+    others = {k: v for k, v in report.values.items() if k[1] != "withheld_query" and k[0] != "t3"}
+    assert all(result.report.values[k] == v for k, v in others.items())
+    assert result.report.values[("t3", "new", "natural")] == report.values[("t3", "new", "natural")]
+
+
+def test_renamed_sheet_is_found_by_labels(tmp_path: Path) -> None:
+    fmt = get_format(2021)
+    report = sample(fmt)
+    grids = grids_of(write_workbook(tmp_path / "a.xlsx", report))
+    renamed = {("表3" if name == "表三" else name): grid for name, grid in grids.items()}
+    result = read_workbook(write_grids(tmp_path / "b.xlsx", renamed))
+    assert result.report is not None
+    assert dict(result.report.values) == dict(report.values)
+    assert Code.STRUCTURE_CHANGED in codes(result)
+    r1_cells = {v for k, v in result.extra["cells"].items() if k.startswith("t3|")}
+    assert all(v.startswith("表3!") for v in r1_cells)
+    assert result.extra["unrecognised"] == []  # the renamed sheet is a data sheet, not extra content

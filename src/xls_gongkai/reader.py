@@ -1198,7 +1198,9 @@ def _unrecognised(reading: _Reading, lay: Layout, positions: Mapping[CellKey, tu
     known, label_texts = _known(lay)
     out: list[dict[str, str]] = []
     if not reading.by_labels:
-        sheets = [s for s in (*lay.data_sheets, TEXT_SHEET) if s in reading.sheets.names]
+        # A table found on a renamed sheet makes that sheet a data sheet (scanned as moved).
+        found_on = [loc.sheet for loc in reading.located.values() if loc.sheet not in lay.data_sheets]
+        sheets = [s for s in dict.fromkeys((*lay.data_sheets, *found_on, TEXT_SHEET)) if s in reading.sheets.names]
         top = {TEXT_SHEET: min((t.label.row for t in lay.texts.values()), default=0)}
         value_cells: set[tuple[str, str]] | None = None
         for sheet in sheets:
@@ -1226,7 +1228,9 @@ def _unrecognised(reading: _Reading, lay: Layout, positions: Mapping[CellKey, tu
         # Any other sheet the clerk added is content too (not the ones our own annotated copies
         # and summaries carry: the issue list, merge's detail sheets).
         ours = reading.meta.get("kind", "template") != "template"
-        extra_sheets = [s for s in reading.sheets.names if s not in (*lay.sheets, META_SHEET, "问题清单") and not ours]
+        extra_sheets = [
+            s for s in reading.sheets.names if s not in (*lay.sheets, *found_on, META_SHEET, "问题清单") and not ours
+        ]
         for sheet in extra_sheets:
             for r, row in enumerate(reading.sheets.grid(sheet)):
                 for c, v in enumerate(row):
