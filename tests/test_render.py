@@ -440,3 +440,21 @@ def test_docx_run_properties_keep_the_schema_order(tmp_path: Path) -> None:
     for tr_pr in xml.iter(f"{w}trPr"):
         names = [child.tag.removeprefix(w) for child in tr_pr]
         assert names in (["cantSplit"], ["cantSplit", "tblHeader"]), names
+
+
+def test_cli_import_then_render_a_published_report(tmp_path: Path) -> None:
+    """The pipeline of the README: a published report → JSON → a document in the official layout."""
+    runner = CliRunner()
+    data = tmp_path / "huaian.json"
+    result = runner.invoke(app, ["import", str(DATA / "2024_huaianshi_zhengfu.txt"), "--json", str(data)])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "huaian.md"
+    result = runner.invoke(app, ["render", str(data), "--to", "md", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "待补充" not in result.stderr  # 一、五、六 and the 信息处理费 statement all came from the report
+    md = out.read_text(encoding="utf-8")
+    assert md.startswith("# 淮安市人民政府2024年政府信息公开工作年度报告")
+    assert "| 行政许可 | 447228 |" in md
+    assert "| 行政事业性收费 | 96171.6 |" in md
+    assert "全年收取政府信息公开信息处理费 3940 元" in md
+    assert "| 72 | 64 | 178 | 37 | 351 | 13 | 4 | 8 | 1 | 26 | 12 | 1 | 1 | 6 | 20 |" in md

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -37,7 +38,7 @@ def load_report(path: Path) -> Report:
             raise UsageError(f"无法从工作簿 {path} 读出报告数据。请先用 xls-gongkai check 检查该文件。")
         return result.report
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"), parse_float=__import__("decimal").Decimal)
+        data = json.loads(path.read_text(encoding="utf-8-sig"), parse_float=Decimal)
         if isinstance(data, dict) and "reports" in data and isinstance(data["reports"], list) and data["reports"]:
             data = data["reports"][0]  # the output of `import --json` holds a list of reports
         if isinstance(data, dict) and "report" in data and isinstance(data["report"], dict):
