@@ -274,3 +274,97 @@ def test_documented_errors_only(tmp_path: Path) -> None:
     assert issubclass(TemplateMismatchError, WorkbookError)
     blank = write_workbook(tmp_path / "blank.xlsx", Report(Unit("1", "甲"), 2022, FMT.id))
     assert read_workbook(blank).report is not None
+
+
+# --------------------------------------------------------------------------- the whole corpus at once
+
+
+def _corpus(folder: Path) -> dict[str, str | set[str]]:
+    """Every case above as a file in one folder, with its documented outcome.
+
+    The outcome is ``"unreadable"`` / ``"mismatch"`` for files that cannot be used, else the
+    issue codes the file must raise (others may come too).
+    """
+    from tests.test_reader import grids_of, hand_made, set_cell, write_grids
+    from xls_gongkai.layout import layout_for
+
+    folder.mkdir(parents=True, exist_ok=True)
+    work = folder.parent / "work"
+    work.mkdir(exist_ok=True)
+    good = valid(work / "good.xlsx")
+    data = good.read_bytes()
+    out: dict[str, str | set[str]] = {}
+
+    def put(name: str, content: bytes, outcome: str | set[str]) -> None:
+        (folder / name).write_bytes(content)
+        out[name] = outcome
+
+    put("01_good.xlsx", data, set())
+    put("02_random.xlsx", random.Random(1).randbytes(3000), "unreadable")
+    put("03_empty_file.xlsx", b"", "unreadable")
+    put("04_truncated.xlsx", data[: len(data) // 2], "unreadable")
+    enc = io.BytesIO()
+    OOXMLFile(io.BytesIO(data)).encrypt("pw", enc)
+    put("05_encrypted.xlsx", enc.getvalue(), "unreadable")
+    put("06_zip_bomb.xlsx", _declare_size(data, b"xl/worksheets/sheet3.xml", 3_000_000_000), "unreadable")
+    put("07_text.xls", "单位,数量\n".encode(), "unreadable")
+    other = work / "other.xlsx"
+    wb = xlsxwriter.Workbook(str(other))
+    wb.add_worksheet("工资").write_row(0, 0, ["姓名", "工资"])
+    wb.close()
+    put("08_other_report.xlsx", other.read_bytes(), "mismatch")
+    lay = layout_for(FMT)
+    grids = grids_of(good)
+    grids["表三"].insert(lay.tables["t3"].rows["withheld_law"], ["", "", "（插入的行）"])
+    put("09_inserted_row.xlsx", write_grids(work / "ins.xlsx", grids).read_bytes(), {Code.STRUCTURE_CHANGED})
+    grids = grids_of(good)
+    p = lay.pos("t2_1", "regulations", "issued")
+    set_cell(grids, p.sheet, p.a1, "22（其中修订16件）")
+    p = lay.pos("t2_8", "fees", "fee_amount")
+    set_cell(grids, p.sheet, p.a1, "251000元")
+    p = lay.pos("t3", "new", "natural")
+    set_cell(grids, p.sheet, p.a1, "１２")
+    put(
+        "10_text_numbers.xlsx",
+        write_grids(work / "txt.xlsx", grids).read_bytes(),
+        {Code.NUMBER_IN_TEXT, Code.UNIT_CONVERTED},
+    )
+    report = random_report(FMT, Unit("001", "城关镇"), 2022, random.Random(1), TEXTS)
+    put("11_hand_made.xlsx", hand_made(FMT, report, work).read_bytes(), {Code.STRUCTURE_CHANGED})
+    old = get_format("gongkai-2019")
+    old_report = Report(
+        Unit("002", "东城街道"), 2022, old.id, random_report(old, Unit("", ""), 2020, random.Random(2)).values
+    )
+    put("12_other_version.xlsx", write_workbook(work / "old.xlsx", old_report).read_bytes(), {Code.OTHER_FORMAT})
+    return out
+
+
+def test_corpus_batch_gives_each_documented_result(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from xls_gongkai.cli import app
+
+    corpus = _corpus(tmp_path / "corpus")
+    paths = sorted((tmp_path / "corpus").iterdir())
+    results = read_many(paths, jobs=2)
+    assert [Path(r.source).name for r in results] == [p.name for p in paths]
+    for res in results:
+        expected = corpus[Path(res.source).name]
+        codes = {i.code for i in res.issues}
+        if expected in ("unreadable", "mismatch"):
+            assert res.report is None, res.source
+            assert codes == {Code.FILE_UNREADABLE}
+            [issue] = res.issues
+            assert Path(res.source).name in issue.message
+            assert "\n" not in issue.message
+        else:
+            assert res.report is not None, (res.source, [i.message for i in res.issues])
+            assert isinstance(expected, set)
+            assert expected <= codes, (res.source, codes)
+            if not expected:
+                assert not res.issues
+    # the command line over the same folder: exit 2 (files could not be read), no traceback
+    cli = CliRunner().invoke(app, ["check", str(tmp_path / "corpus"), "--report", str(tmp_path / "r.json")])
+    assert cli.exit_code == 2
+    assert "Traceback" not in cli.output
+    assert cli.exception is None or isinstance(cli.exception, SystemExit)
