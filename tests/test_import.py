@@ -520,8 +520,13 @@ def test_unreadable_files(tmp_path: Path) -> None:
     other.write_text("会议纪要\n今天开会。", encoding="utf-8")
     with pytest.raises(UnreadableDocumentError, match="没有找到"):
         import_document(other)
-    with pytest.raises(UsageError, match=r"\.pdf"):
-        import_document(tmp_path / "r.pdf")
+    with pytest.raises(UsageError, match=r"\.doc"):
+        import_document(tmp_path / "r.doc")
+    if shutil.which("pdftotext"):
+        fake = tmp_path / "fake.pdf"
+        fake.write_bytes(b"%PDF-1.4 nothing else")
+        with pytest.raises(UnreadableDocumentError, match=r"fake\.pdf"):
+            import_document(fake)
     with pytest.raises(UnreadableDocumentError, match=r"missing\.txt"):
         import_document(tmp_path / "missing.txt")
 
@@ -894,12 +899,42 @@ def test_documents_saved_by_libreoffice_and_pdf_text_import_exactly(tmp_path: Pa
     pdfs = convert([p for p in sources if p.suffix == ".docx"], "pdf", tmp_path / "pdf")
     checked = list(resaved)
     if shutil.which("pdftotext"):
-        for pdf in pdfs:
-            txt = pdf.with_suffix(".txt")
-            subprocess.run(["pdftotext", "-layout", str(pdf), str(txt)], check=True, timeout=120)
-            checked.append(txt)
-    assert len(checked) == 18 or not shutil.which("pdftotext")
+        checked += pdfs  # read through pdftotext -layout
+        txt = pdfs[0].with_suffix(".txt")  # the same text saved as .txt reads the same
+        subprocess.run(["pdftotext", "-layout", str(pdfs[0]), str(txt)], check=True, timeout=120)
+        checked.append(txt)
+    assert len(checked) == 19 or not shutil.which("pdftotext")
     for path in checked:
         result = import_document(path)
         assert result.report == reports[re.sub(r"^(docx|html)", "", path.stem)], path.name
         assert result.errors == [], path.name
+
+
+def _blank_pdf() -> bytes:
+    """A valid one-page PDF with no text at all (what a scanned report looks like to pdftotext)."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for off in offsets:
+        out += b"%010d 00000 n \n" % off
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) 未安装")
+def test_pdf_without_text_layer(tmp_path: Path) -> None:
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(_blank_pdf())
+    with pytest.raises(UnreadableDocumentError, match="没有文字层"):
+        import_document(scan)
+    res = runner.invoke(app, ["import", str(scan)])
+    assert res.exit_code == 2

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -63,7 +65,7 @@ __all__ = [
 ]
 
 R9 = "R9"
-SUFFIXES = (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".docx")
+SUFFIXES = (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".docx", ".pdf")
 # Placeholders the renderer inserts for missing texts; they are not the unit's text.
 _PLACEHOLDER_MARK = "【待补充】"
 _MAX_BYTES = 50 * 1024 * 1024
@@ -366,6 +368,32 @@ def _docx_items(path: Path) -> list[Item]:
     return items
 
 
+def _pdf_text(path: Path) -> str:
+    """The text of a PDF laid out as on the page (poppler's ``pdftotext -layout``)."""
+    exe = shutil.which("pdftotext")
+    if exe is None:
+        raise UsageError(
+            f"读取 PDF（{path}）需要 pdftotext（poppler-utils）。请安装后再试，或把 PDF 的文字复制出来另存为 .txt。"
+        )
+    try:
+        proc = subprocess.run(
+            [exe, "-layout", "-enc", "UTF-8", str(path), "-"], capture_output=True, timeout=120, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise UnreadableDocumentError(f"无法读取 PDF 文件 {path}：{exc}。") from exc
+    if proc.returncode != 0:
+        detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise UnreadableDocumentError(
+            f"文件 {path} 不是可读取的 PDF（{detail[-1] if detail else proc.returncode}）。请确认文件完整。"
+        )
+    text = proc.stdout.decode("utf-8", "replace")
+    if not text.strip():
+        raise UnreadableDocumentError(
+            f"PDF 文件 {path} 没有文字层（可能是扫描件）。请用带文字的 PDF、Word 或网页版本，或先做文字识别。"
+        )
+    return text
+
+
 def _decode(data: bytes, path: Path) -> str:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -385,8 +413,8 @@ def document_items(path: str | Path) -> list[Item]:
     suffix = p.suffix.lower()
     if suffix not in SUFFIXES:
         raise UsageError(
-            f"不支持的文件类型“{p.suffix or p.name}”（{p}）。可导入：纯文本 .txt、Markdown .md、网页 .html、Word .docx；"
-            "PDF 请先复制出文字另存为 .txt。"
+            f"不支持的文件类型“{p.suffix or p.name}”（{p}）。可导入：纯文本 .txt、Markdown .md、网页 .html、"
+            "Word .docx、PDF .pdf（需安装 pdftotext）；.doc/.wps 请先另存为 .docx。"
         )
     try:
         size = p.stat().st_size
@@ -396,6 +424,8 @@ def document_items(path: str | Path) -> list[Item]:
         raise UnreadableDocumentError(f"文件 {p} 过大（{size // 1024 // 1024} MB），不像一份年度报告。")
     if suffix == ".docx":
         return _docx_items(p)
+    if suffix == ".pdf":
+        return _text_items(_pdf_text(p), wrapped=True)
     try:
         data = p.read_bytes()
     except OSError as exc:

@@ -16,7 +16,7 @@ def import_cmd(
     files: Annotated[
         list[Path],
         typer.Argument(
-            help="已发布的年度报告：纯文本 .txt（表格为制表符分隔）、Markdown .md、网页 .html、Word .docx。",
+            help="已发布的年度报告：纯文本 .txt（表格为制表符或空格分隔）、Markdown .md、网页 .html、Word .docx、PDF .pdf（需 pdftotext）。",
             show_default=False,
         ),
     ],
