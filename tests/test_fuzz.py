@@ -350,3 +350,35 @@ def test_a_parser_that_hangs_is_stopped(tmp_path: Path, monkeypatch: pytest.Monk
     path = _fake_xls(tmp_path / "hang.xls")
     with pytest.raises(UnreadableWorkbookError, match="超时"):
         safety.inspect_file(path, safety.Limits(probe_seconds=0.3))
+
+
+# --------------------------------------------------------------------------- used area
+
+
+def test_a_value_typed_far_away_is_refused_before_parsing(tmp_path: Path) -> None:
+    # One value at XFD1048576 made python-calamine ask for 549 GB and abort the process; one at
+    # row 200,001 kept it busy for minutes. Both are refused from the sheet's <dimension>.
+    import xlsxwriter
+
+    for name, (row, col) in {"corner.xlsx": (1048575, 16383), "far.xlsx": (200000, 300)}.items():
+        path = tmp_path / name
+        wb = xlsxwriter.Workbook(str(path))
+        ws = wb.add_worksheet("表三")
+        ws.write(0, 0, "一、本年新收政府信息公开申请数量")
+        ws.write(row, col, "多余")
+        wb.close()
+        with pytest.raises(UnreadableWorkbookError, match="使用范围异常大"):
+            read_workbook(path)
+
+
+def test_a_sheet_without_dimension_is_read_after_a_probe(tmp_path: Path) -> None:
+    import re
+
+    parts = _parts(valid())
+    for name in [n for n in parts if n.startswith("xl/worksheets/sheet")]:
+        parts[name] = re.sub(rb"<dimension[^>]*/>", b"", parts[name])
+    path = tmp_path / "nodim.xlsx"
+    path.write_bytes(_repack(parts))
+    result = read_workbook(path)
+    assert result.report is not None
+    assert not result.errors

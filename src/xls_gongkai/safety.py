@@ -48,6 +48,8 @@ class Limits:
     probe_binary: bool = True
     probe_seconds: float = 60.0
     probe_memory: int = 1024 * 1024 * 1024  # address space the child may add to its parent's
+    #: Cells a worksheet's used area (<dimension>) may span; the template uses about 2,000.
+    max_cells: int = 2_000_000
 
 
 DEFAULT_LIMITS = Limits()
@@ -164,6 +166,8 @@ def _inspect_zip(p: Path, limits: Limits, data: bytes, scan_xml: bool = True) ->
                 raise _encrypted(p)
         if scan_xml:
             _scan_for_dtd(p, zf, infos, limits, data)
+        if kind == "xlsx":
+            _check_extent(p, zf, infos, limits, data)
         return kind
 
 
@@ -370,3 +374,87 @@ def _address_space() -> int:
     except (OSError, ValueError, IndexError):
         return 0
     return 0
+
+
+# --------------------------------------------------------------------------- used area
+#
+# python-calamine sizes a worksheet from its used area: one value typed at XFD1048576 (a clerk's
+# slip, or a crafted file) made it ask for 549 GB and abort the process; a value at row 200,000,
+# column 300 kept it busy for minutes building 60 million empty cells (both measured). Excel,
+# WPS, LibreOffice and xlsxwriter write the used area as <dimension ref="A1:…"/> near the top of
+# each worksheet part, so it costs a few hundred inflated bytes per sheet to look. A worksheet
+# without one (not written by any of them) is parsed once in a bounded child process first.
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3})(\d{1,7})(?::([A-Z]{1,3})(\d{1,7}))?"')
+_SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData[\s/>]")
+# Stop inflating as soon as the used area shows (it stands near the top, before <cols>).
+_DIMENSION_OR_DATA = re.compile(_DIMENSION.pattern + b"|" + _SHEET_DATA.pattern)
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _check_extent(p: Path, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits, data: bytes) -> None:
+    unknown = False
+    for info in infos:
+        name = info.filename
+        if not (name.startswith("xl/worksheets/") and name.endswith(".xml") and name.count("/") == 2):
+            continue
+        try:
+            head = _inflate_until(data, info, zf, _DIMENSION_OR_DATA, 8192)
+        except Exception as exc:
+            raise _fail(p, f"文件已损坏（其中的“{name}”无法解开，可能下载或传送中断）", "请重新获取原文件") from exc
+        m = _DIMENSION.search(head)
+        if m is None:
+            unknown = True
+            continue
+        c0, r0 = _column_number(m.group(1)), int(m.group(2))
+        c1, r1 = (_column_number(m.group(3)), int(m.group(4))) if m.group(3) else (c0, r0)
+        cells = (abs(r1 - r0) + 1) * (abs(c1 - c0) + 1)
+        if cells > limits.max_cells:
+            last = (m.group(3) or m.group(1)).decode() + (m.group(4) or m.group(2)).decode()
+            raise _fail(
+                p,
+                f"有工作表的使用范围异常大（一直延伸到单元格 {last}，约 {cells:,} 个单元格），"
+                "通常是在很远的单元格误填了内容或设置了格式",
+                "请在 Excel 或 WPS 中删除表格以外多余的行和列（或把表格复制到新工作簿），另存为 .xlsx 后再提交",
+            )
+    if unknown and limits.probe_binary:
+        _probe(p, limits)
+
+
+def _inflate_until(
+    data: bytes, info: zipfile.ZipInfo, zf: zipfile.ZipFile, stop: re.Pattern[bytes], most: int
+) -> bytes:
+    """The first bytes of a part, inflated until ``stop`` shows (at most ``most`` bytes)."""
+    at = info.header_offset
+    if data[at : at + 4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+    start = (
+        at + 30 + int.from_bytes(data[at + 26 : at + 28], "little") + int.from_bytes(data[at + 28 : at + 30], "little")
+    )
+    if info.compress_type == zipfile.ZIP_STORED:
+        return data[start : start + min(info.file_size, most)]
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        return _head(zf, info.filename, most)
+    inflater = zlib.decompressobj(-15)
+    out = b""
+    pos = start
+    end = start + info.compress_size
+    # Inflate half a kilobyte at a time: the used area stands within the first few hundred bytes.
+    while len(out) < most:
+        if inflater.unconsumed_tail:
+            chunk = inflater.unconsumed_tail
+        elif pos < end:
+            chunk = data[pos : min(pos + 512, end)]
+            pos += len(chunk)
+        else:
+            break
+        out += inflater.decompress(chunk, min(512, most - len(out)))
+        if stop.search(out):
+            break
+    return out
