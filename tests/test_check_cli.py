@@ -226,3 +226,34 @@ def test_clerk_text_is_printed_verbatim(tmp_path: Path) -> None:
     result = runner.invoke(app, ["check", str(path), "--warnings"])
     assert result.exit_code == 1
     assert "[red]十二[/]" in result.output
+
+
+def test_previous_year_checks_each_unit(tmp_path: Path) -> None:
+    """R6: this year's 上年结转 must equal last year's 结转下年度, unit by unit (a warning)."""
+    last, this = tmp_path / "2023", tmp_path / "2024"
+    last.mkdir()
+    this.mkdir()
+    prev = random_report(FMT, unit(0), 2023, random.Random(10), TEXTS)
+    write_workbook(last / "u0.xlsx", prev)
+    values = dict(random_report(FMT, unit(0), 2024, random.Random(11), TEXTS).values)
+    carried = {k: v for k, v in prev.values.items() if k[0] == "t3" and k[1] == "carry_next"}
+    for (t, _r, c), v in carried.items():
+        values[(t, "carried_over", c)] = v
+    from xls_gongkai.sample import balanced
+
+    report = Report(unit(0), 2024, FMT.id, balanced(FMT, values), TEXTS)
+    # balanced() fixes R1 on the 一/（一） side, never on 二、上年结转
+    assert report.values[("t3", "carried_over", "natural")] == prev.values[("t3", "carry_next", "natural")]
+    write_workbook(this / "u0.xlsx", broken(report, ("t3", "carried_over", "natural"), 3))
+    out = tmp_path / "r.json"
+    result = runner.invoke(app, ["check", str(this), "--previous", str(last), "--report", str(out), "--warnings"])
+    data = json.loads(out.read_text(encoding="utf-8"))
+    r6 = [i for i in data["files"][0]["issues"] if i["code"] == "R6"]
+    assert [(i["column"], i["severity"], i["cell"]) for i in r6] == [
+        ("natural", "warning", "D8"),
+        ("total", "warning", "J8"),  # the total it feeds
+    ]
+    assert "R6" in result.output
+    without = runner.invoke(app, ["check", str(this), "--report", str(out)])
+    assert without.exit_code == result.exit_code
+    assert not [i for i in json.loads(out.read_text(encoding="utf-8"))["files"][0]["issues"] if i["code"] == "R6"]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from xls_gongkai.errors import UsageError
 from xls_gongkai.issues import ISSUE_COLUMNS, Code, Issue, Result
 from xls_gongkai.labels import normalise
-from xls_gongkai.report import TIDY_COLUMNS, Unit
+from xls_gongkai.report import TIDY_COLUMNS, Report, Unit
 from xls_gongkai.spec import Format, Severity
 
 if TYPE_CHECKING:
@@ -44,15 +44,16 @@ READ_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 TIDY_FILE_COLUMNS = (*TIDY_COLUMNS, "file", "sheet", "cell")
 
 
-def collect_files(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
+def collect_files(inputs: Iterable[str | os.PathLike[str]], suffixes: Sequence[str] = READ_SUFFIXES) -> list[Path]:
     """The workbooks named by ``inputs``: files as given, folders searched recursively.
 
     Office lock files (``~$…``) and hidden files are skipped; the list is sorted and without
     repeats so that output order does not depend on the file system. Raises
     :class:`~xls_gongkai.errors.UsageError` for a path that does not exist or when nothing is found.
     """
+    items = list(inputs)
     found: dict[Path, Path] = {}
-    for item in inputs:
+    for item in items:
         path = Path(item)
         if path.is_dir():
             for child in path.rglob("*"):
@@ -63,8 +64,8 @@ def collect_files(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
         else:
             raise UsageError(f"找不到 {path}。请检查文件或文件夹的路径")
     if not found:
-        names = "、".join(str(i) for i in inputs)
-        raise UsageError(f"{names} 中没有找到工作簿（{'、'.join(READ_SUFFIXES)}）。请检查文件夹")
+        names = "、".join(str(i) for i in items)
+        raise UsageError(f"{names} 中没有找到工作簿（{'、'.join(suffixes)}）。请检查文件夹")
     return sorted(found.values(), key=str)
 
 
@@ -108,11 +109,14 @@ def check_files(
     strict: bool = False,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    previous: Sequence[str | os.PathLike[str]] = (),
 ) -> Batch:
     """Read and check every file, then check the batch against the roster and for duplicates.
 
     ``fmt``, ``year`` and ``unit`` are passed to :func:`~xls_gongkai.reader.read_workbook`
-    (``unit`` only makes sense for one file). Never raises for a bad file.
+    (``unit`` only makes sense for one file). ``previous`` names last year's workbooks (or
+    report JSON files) of the same units: each unit is then also checked against its own last
+    year (R6–R8, warnings). Never raises for a bad file.
     """
     from xls_gongkai.reader import read_many
 
@@ -126,12 +130,71 @@ def check_files(
     results = read_many([str(p) for p in paths], jobs=jobs, progress=progress, **kw)
     results = _roster_checks(results, roster) if roster is not None else results
     results = _duplicates(results)
+    if previous:
+        results = _cross_year(results, _read_previous(previous, jobs), year)
     missing: tuple[Unit, ...] = ()
     if roster is not None:
         seen = {r.report.unit.code for r in results if r.report is not None and r.report.unit.code}
         seen_names = {normalise(r.report.unit.name) for r in results if r.report is not None}
         missing = tuple(u for u in roster.units if u.code not in seen and normalise(u.name) not in seen_names)
     return Batch(tuple(results), missing, roster.source if roster is not None else "")
+
+
+def _unit_key(u: Unit) -> str:
+    return u.code or normalise(u.name)
+
+
+def _read_previous(paths: Sequence[str | os.PathLike[str]], jobs: int | None) -> dict[str, Report]:
+    """Last year's reports by unit (code, or normalised name); unreadable ones are skipped."""
+    from xls_gongkai.reader import read_many
+
+    files = collect_files(paths, suffixes=(*READ_SUFFIXES, ".json"))
+    out: dict[str, Report] = {}
+    books = [p for p in files if p.suffix.lower() != ".json"]
+    reports = [r.report for r in read_many([str(p) for p in books], jobs=jobs) if r.report is not None]
+    for p in files:
+        if p.suffix.lower() == ".json":
+            try:
+                reports.append(Report.from_json(p.read_text(encoding="utf-8-sig")))
+            except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+                raise UsageError(f"{p.name} 不是可用的报告 JSON（{exc}）。请重新导出上年数据") from exc
+    for rep in reports:
+        out.setdefault(_unit_key(rep.unit), rep)
+        if rep.unit.code and rep.unit.name:
+            out.setdefault(normalise(rep.unit.name), rep)
+    return out
+
+
+def _cross_year(results: Sequence[Result], previous: Mapping[str, Report], year: int | None) -> list[Result]:
+    from xls_gongkai.merge import cross_year_issues
+
+    out: list[Result] = []
+    for res in results:
+        rep = res.report
+        prev = None
+        if rep is not None:
+            prev = previous.get(_unit_key(rep.unit)) or previous.get(normalise(rep.unit.name))
+        if rep is None or prev is None or prev.year != rep.year - 1:
+            out.append(res)
+            continue
+        cells = _cells(res)
+        found: list[Issue] = []
+        for issue in cross_year_issues(rep, prev):
+            # The rules engine places cells in the template; this file may have them elsewhere.
+            where = cells.get(f"{issue.table}|{issue.row}|{issue.column}", "")
+            sheet, _, cell = where.rpartition("!")
+            moved = bool(cell) and (sheet, cell) != (issue.sheet, issue.cell)
+            found.append(
+                replace(
+                    issue,
+                    file=res.source,
+                    sheet=sheet or issue.sheet,
+                    cell=cell or issue.cell,
+                    cells=(cell,) if moved else issue.cells,
+                )
+            )
+        out.append(_with(res, *found) if found else res)
+    return out
 
 
 def _with(result: Result, *issues: Issue) -> Result:

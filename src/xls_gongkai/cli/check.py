@@ -120,6 +120,15 @@ def check(
             show_default=False,
         ),
     ] = None,
+    previous: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--previous",
+            "-p",
+            help="上一年度各单位的工作簿（或报告 JSON）文件或文件夹，可多次给出：逐单位核对跨年衔接（R6–R8，警告）。",
+            show_default=False,
+        ),
+    ] = None,
     year: YearOpt = None,
     unit: UnitOpt = None,
     code: CodeOpt = None,
@@ -139,6 +148,8 @@ def check(
       xls-gongkai check 回收/ --roster 名册.csv --year 2024 --report 检查结果.xlsx --annotate 退回/
 
       xls-gongkai check 手工表.xlsx --unit 城关镇 --code 001 --year 2024
+
+      xls-gongkai check 回收/ --previous 去年回收/                 # 加上跨年衔接核对
     """
     from xls_gongkai.annotate import annotate_all
     from xls_gongkai.checking import check_files, collect_files, summary_rows, write_check_report
@@ -168,6 +179,7 @@ def check(
                 strict=strict,
                 jobs=jobs,
                 progress=step,
+                previous=previous or (),
             )
         for res, row in zip(batch.results, summary_rows(batch), strict=True):
             status = row[6]
