@@ -8,8 +8,9 @@ alike:
 * **xls-gongkai** — ``import_document``: paragraphs and table rows, format and year detection,
   label matching of every row and column, value parsing, all rule checks and R9;
 * **floor** — the least any importer must do: read the file and split it into lines
-  (text/Markdown), run ``html.parser`` over it (HTML), or open it with python-docx and read every
-  paragraph's and cell's text (Word).
+  (text/Markdown), run ``html.parser`` over it (HTML), open it with python-docx and read every
+  paragraph's and cell's text (Word), or run ``pdftotext -layout`` on it (PDF, made from the
+  Word files by one LibreOffice call; skipped without soffice/pdftotext).
 
 Printed per type: documents per second for both and the ratio xls-gongkai / floor. Best of
 ``--repeat`` runs.
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -76,6 +78,34 @@ def floor_html(path: Path) -> int:
     return sink.n
 
 
+def floor_pdf(path: Path) -> int:
+    proc = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True)
+    return len(proc.stdout)
+
+
+def make_pdfs(folder: Path, docx: list[Path]) -> list[Path]:
+    """The rendered Word files printed to PDF by LibreOffice (one call, its own profile)."""
+    out = folder / "pdf"
+    profile = Path(tempfile.mkdtemp(prefix="bench_import_lo_"))
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+        ]
+        + [str(p) for p in docx],
+        capture_output=True,
+        check=False,
+        timeout=1800,
+    )
+    shutil.rmtree(profile, ignore_errors=True)
+    return [out / f"{p.stem}.pdf" for p in docx if (out / f"{p.stem}.pdf").exists()]
+
+
 def floor_docx(path: Path) -> int:
     import docx
 
@@ -120,10 +150,25 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench_import_"))
     try:
         print(f"{'type':6} {'docs':>5} {'xls-gongkai s':>14} {'docs/s':>8} {'floor s':>9} {'docs/s':>8} {'ratio':>7}")
-        for to, floor in (("txt", floor_text), ("md", floor_text), ("html", floor_html), ("docx", floor_docx)):
+        docx: list[Path] = []
+        for to, floor in (
+            ("txt", floor_text),
+            ("md", floor_text),
+            ("html", floor_html),
+            ("docx", floor_docx),
+            ("pdf", floor_pdf),
+        ):
             sub = folder / to
             sub.mkdir()
-            paths = make_documents(sub, args.n, "md" if to == "txt" else to, real=to == "txt")
+            if to == "pdf":
+                if not (shutil.which("soffice") and shutil.which("pdftotext")) or not docx:
+                    print("pdf    skipped: needs soffice and pdftotext")
+                    continue
+                paths = make_pdfs(sub, docx)
+            else:
+                paths = make_documents(sub, args.n, "md" if to == "txt" else to, real=to == "txt")
+            if to == "docx":
+                docx = paths
             if to == "txt":
                 # Markdown rendered under a .txt name reads as plain text (pipe tables, no wrapping fix).
                 paths = [p.rename(p.with_suffix(".txt")) if p.suffix == ".md" else p for p in paths]

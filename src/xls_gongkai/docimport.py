@@ -1,4 +1,4 @@
-"""Import a published annual report (plain text, Markdown, HTML or Word) into a Report.
+"""Import a published annual report (plain text, Markdown, HTML, Word or PDF) into a Report.
 
 Published reports copy the official tables, but not exactly: labels have typos and variant
 brackets, cells are left blank, amounts carry units, rows are split or merged, sections are
@@ -6,7 +6,7 @@ renumbered (FORMATS.md §6). The importer therefore never relies on positions in
 
 1. the source is turned into a flat sequence of *paragraphs* and *table rows* (a plain-text
    line with tabs, a Markdown pipe row, an HTML or Word table row with its merged cells
-   expanded into a grid);
+   expanded into a grid, a PDF's line as ``pdftotext -layout`` sets it out with spaces);
 2. paragraphs that are section headings (一…六, recognised by their words, not their numbers)
    split the text into sections; the texts of 一、五、六 become ``Report.texts`` s1, s5, s6;
 3. table rows are matched to rows and columns by their labels with :mod:`xls_gongkai.labels`
