@@ -354,7 +354,8 @@ def test_summary_workbook_sheets_detail_and_charts(tmp_path: Path) -> None:
     ]
     t3_first = dict((t, j) for j, t in titles)["三、收到和处理政府信息公开申请情况"]
     col = t3_first + 6  # 一、本年新收 × the seventh column, 总计
-    assert detail[top + 1][col] == "一、本年新收政府信息公开申请数量"
+    assert detail[top + 1][t3_first] == "一、本年新收政府信息公开申请数量"  # merged over its 7 columns
+    assert detail[top + 1][col] is None
     assert detail[top + 2][col] == "申请人情况 › 总计"
     assert detail[top + 2][t3_first] == "申请人情况 › 自然人"
     body = detail[top + 3 : top + 3 + 4]

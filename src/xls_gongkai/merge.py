@@ -733,15 +733,19 @@ def detail_reports(path: str | Path, summary: Report) -> list[Report]:
     if top is None or top + 2 >= len(grid):
         return []
     # The table title stands in the first column of its merged block: carry it to the right.
+    # So does a row label over its columns.
     cols: dict[int, tuple[str, str, str]] = {}
     table = None
+    row_label = ""
     for c in range(2, len(grid[top])):
         title = str(grid[top][c]).strip()
         if title:
             table = titles.get(title)
+            row_label = ""
         if table is None:
             continue
-        label = (str(grid[top + 1][c]), str(grid[top + 2][c]))
+        row_label = str(grid[top + 1][c]) or row_label
+        label = (row_label, str(grid[top + 2][c]))
         for rn in table.leaf_rows:
             for cn in table.leaf_columns:
                 if (rn.path_text or table.title, cn.path_text) == label:
@@ -1196,11 +1200,27 @@ class _Sheets:
             else:
                 ws.write_string(top, c, _detail_title(t), self.head)
             c += n
-        for j, (t, rn, cn) in enumerate(columns):
-            ws.write_string(top + 1, 2 + j, rn.path_text or t.title, self.head)
+        # A row label spans its table's columns (merged), as in the official table.
+        j = 0
+        while j < len(columns):
+            t, rn, _cn = columns[j]
+            k = j
+            while k + 1 < len(columns) and columns[k + 1][0] is t and columns[k + 1][1] is rn:
+                k += 1
+            if k > j:
+                ws.merge_range(top + 1, 2 + j, top + 1, 2 + k, rn.path_text or t.title, self.head)
+            else:
+                ws.write_string(top + 1, 2 + j, rn.path_text or t.title, self.head)
+            j = k + 1
+        for j, (_t, _rn, cn) in enumerate(columns):
             ws.write_string(top + 2, 2 + j, cn.path_text, self.head)
         # Wrapped labels need taller rows: spreadsheet programs do not grow them on opening.
-        ws.set_row(top + 1, 15 * max(_lines(rn.path_text or t.title, _DETAIL_WIDTH) for t, rn, _cn in columns))
+        spans = [(t, len(t.leaf_columns)) for t in fmt.tables]
+        ws.set_row(top, 15 * max(_lines(_detail_title(t), _DETAIL_WIDTH * len(t.leaf_rows) * n) for t, n in spans))
+        ws.set_row(
+            top + 1,
+            15 * max(_lines(rn.path_text or t.title, _DETAIL_WIDTH * n) for t, n in spans for rn in t.leaf_rows),
+        )
         ws.set_row(top + 2, 15 * max(_lines(cn.path_text, _DETAIL_WIDTH) for _t, _rn, cn in columns))
         first = top + 3
         keys = [(t.id, rn.id, cn.id) for t, rn, cn in columns]
