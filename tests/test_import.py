@@ -938,3 +938,21 @@ def test_pdf_without_text_layer(tmp_path: Path) -> None:
         import_document(scan)
     res = runner.invoke(app, ["import", str(scan)])
     assert res.exit_code == 2
+
+
+def test_cli_import_report_file(tmp_path: Path) -> None:
+    """--report writes the same issue list as check --report (here .csv and .xlsx)."""
+    out = tmp_path / "issues.csv"
+    res = runner.invoke(app, ["import", str(SHANGHAI), str(HUAIAN), "--report", str(out)])
+    assert res.exit_code == 0, res.output
+    import pandas as pd
+
+    frame = pd.read_csv(out, encoding="utf-8-sig", dtype=str)
+    assert frame["code"].tolist() == [Code.UNIT_CONVERTED, Code.MISSING, Code.MISSING, "R9", "R9"]
+    assert set(frame["unit_name"]) == {"上海市人民政府办公厅"}
+    xlsx = tmp_path / "issues.xlsx"
+    res = runner.invoke(app, ["import", str(SHANGHAI), "-o", str(xlsx)])
+    assert res.exit_code == 0, res.output
+    assert xlsx.stat().st_size > 0
+    res = runner.invoke(app, ["import", str(SHANGHAI), "-o", str(tmp_path / "issues.txt")])
+    assert res.exit_code == 2

@@ -46,6 +46,15 @@ def import_cmd(
             help="上一年度的报告（报告 JSON、填好的工作簿或已发布的报告文档），用于跨年度核对（R6–R8，警告）。",
         ),
     ] = None,
+    report_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            "-o",
+            help="把导入和校验的结果写入文件：.xlsx（汇总+问题清单）、.csv（问题清单）或 .json（与 check --report 相同）。",
+            show_default=False,
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="只列错误，不列警告。")] = False,
 ) -> None:
     """导入已发布的政府信息公开工作年度报告，读出表格数据并按全部勾稽关系校验。
@@ -62,7 +71,7 @@ def import_cmd(
 
       xls-gongkai import 2023年报.docx --json 2023.json        # 作为 merge --previous 的上年数据
 
-      xls-gongkai import 报告/*.html --csv 数据.csv
+      xls-gongkai import 报告/*.html --csv 数据.csv --report 问题清单.xlsx
 
       xls-gongkai import 2024年报.docx --previous 2023.json   # 同时核对上年结转等跨年度关系
     """
@@ -89,6 +98,11 @@ def import_cmd(
 
     reports = [r.report for r in results if r.report is not None]
     try:
+        if report_out is not None:
+            from xls_gongkai.checking import Batch, write_check_report
+
+            written = write_check_report(Batch(results=tuple(results)), report_out)
+            typer.echo(f"已写出 {written}")
         if json_out is not None and reports:
             _write_json(json_out, results, several=len(files) > 1)
         if csv_out is not None and reports:
@@ -96,6 +110,8 @@ def import_cmd(
             csv_out.parent.mkdir(parents=True, exist_ok=True)
             frame.to_csv(csv_out, index=False, encoding="utf-8-sig")
             typer.echo(f"已写出 {csv_out}（{len(reports)} 份报告，{len(frame)} 行）")
+    except XlsGongkaiError as exc:
+        raise fail(exc) from exc
     except OSError as exc:
         raise fail(UsageError(f"无法写出输出文件：{exc}。请检查路径和权限。")) from exc
     if unreadable:
