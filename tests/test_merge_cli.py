@@ -192,3 +192,34 @@ def _roster_of(tmp: Path, units: list[Unit]) -> Path:
     path = tmp / "名册2.csv"
     path.write_text("代码,名称\n" + "".join(f"{u.code},{u.name}\n" for u in units), encoding="utf-8")
     return path
+
+
+def test_prefer_newest_and_previous_year(tmp_path: Path) -> None:
+    import os
+
+    reports = _reports(2)
+    folder = _write(tmp_path, reports)
+    newer = folder / "重报" / "第1镇_更正.xlsx"
+    newer.parent.mkdir()
+    from xls_gongkai.writer import write_workbook
+
+    write_workbook(newer, reports[0])
+    os.utime(newer, (2_000_000_000, 2_000_000_000))
+    out = tmp_path / "s.xlsx"
+    res = runner.invoke(app, ["merge", str(folder), "-o", str(out)])
+    assert res.exit_code == 1
+    assert "汇总了 1 个单位" in res.output
+    assert "重复：第1镇" in res.output
+    last = tmp_path / "2023"
+    last.mkdir()
+    for r in reports:
+        (last / f"{r.unit.code}.json").write_text(
+            random_report(F, r.unit, 2023, random.Random(int(r.unit.code))).to_json(), encoding="utf-8"
+        )
+    res = runner.invoke(app, ["merge", str(folder), "-o", str(out), "--prefer", "newest", "--previous", str(last)])
+    assert res.exit_code == 1, res.output  # still flagged as a duplicate
+    assert "汇总了 2 个单位" in res.output
+    assert "采用最新的 第1镇_更正.xlsx" in res.output
+    issues = openpyxl.load_workbook(out, read_only=True)["问题清单"]
+    codes = {row[4] for row in issues.iter_rows(min_row=2, values_only=True)}
+    assert "R6" in codes
