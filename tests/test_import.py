@@ -331,6 +331,24 @@ def test_year_and_format_checks() -> None:
     assert (overridden.report.year, overridden.report.unit.name) == (2024, "淮安市政府")
 
 
+@pytest.mark.parametrize(
+    ("title", "unit", "year"),
+    [
+        ("淮安市人民政府\n二〇二四年政府信息公开工作年度报告", "淮安市人民政府", 2024),
+        ("淮安市人民政府2024年度政府信息公开工作年度报告", "淮安市人民政府", 2024),
+        ("2024年淮安市人民政府政府信息公开工作年度报告", "淮安市人民政府", 2024),
+        ("淮安市人民政府办公室关于2024年政务公开工作年度报告", "淮安市人民政府办公室", 2024),
+        ("# 淮安市人民政府2024年政府信息公开工作年度报告", "淮安市人民政府", 2024),
+    ],
+)
+def test_title_variants(title: str, unit: str, year: int) -> None:
+    text = HUAIAN_TEXT.replace("淮安市人民政府\n2024 年政府信息公开工作年度报告", title, 1)
+    assert title in text
+    report = import_text(text).report
+    assert report is not None
+    assert (report.unit.name, report.year) == (unit, year)
+
+
 def test_missing_fee_statement_from_2021() -> None:
     last = HUAIAN_TEXT.rstrip().splitlines()[-1]
     assert "信息处理费" in last

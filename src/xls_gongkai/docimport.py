@@ -444,6 +444,7 @@ _CN_NUM = "一二三四五六七八九十"
 _HEADING = re.compile(rf"^(?:([{_CN_NUM}]+)[、,.．，]|第([{_CN_NUM}]+)部分[、,.．，:：]?)\s*(.{{2,60}})$")
 _T2_TITLE = re.compile(rf"第二十条第[(（]\s*([{_CN_NUM}]+)\s*[)）]项")
 _TITLE = re.compile(r"^(.*?)((?:19|20)\d{2})年度?(.*?)(?:政府信息公开|政务公开).*报告")
+_CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
 _PERIOD = re.compile(r"((?:19|20)\d{2})年1月1日")
 # Words that name a section, tried in this order (renumbered sections are found by them).
 _SECTION_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -1049,6 +1050,8 @@ def _title(items: Sequence[Item]) -> tuple[str, int | None, str]:
             continue
         text = _clean(item.text)
         flat = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+        # "二〇二一年" written in Chinese numerals.
+        flat = re.sub(r"[〇零一二三四五六七八九]{4}(?=年)", lambda m: m.group(0).translate(_CN_DIGITS), flat)
         m = _TITLE.match(flat)
         if m:
             # "坡头镇人民政府2020年…" or "2019年上海市人民政府办公厅…".
