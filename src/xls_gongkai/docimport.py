@@ -7,8 +7,9 @@ renumbered (FORMATS.md §6). The importer therefore never relies on positions in
 1. the source is turned into a flat sequence of *paragraphs* and *table rows* (a plain-text
    line with tabs, a Markdown pipe row, an HTML or Word table row with its merged cells
    expanded into a grid, a PDF's line as ``pdftotext -layout`` sets it out with spaces);
-2. paragraphs that are section headings (一…六, recognised by their words, not their numbers)
-   split the text into sections; the texts of 一、五、六 become ``Report.texts`` s1, s5, s6;
+2. paragraphs that are section headings (一…六, recognised by their words; a heading opens its
+   section only moving forward and where its number fits, so sub-headings stay text) split
+   the text into sections; the texts of 一、五、六 become ``Report.texts`` s1, s5, s6;
 3. table rows are matched to rows and columns by their labels with :mod:`xls_gongkai.labels`
    (the same matcher the workbook reader uses), values are parsed with
    :func:`xls_gongkai.values.parse_cell`;
@@ -53,15 +54,20 @@ from xls_gongkai.spec import (
 from xls_gongkai.values import parse_cell
 
 __all__ = [
+    "PARALLEL_FROM",
     "R9",
+    "SUFFIXES",
     "Para",
+    "Restated",
     "Row",
     "UnreadableDocumentError",
+    "detect_format",
     "document_items",
     "import_document",
     "import_many",
     "import_text",
     "restated_numbers",
+    "totals_filled",
 ]
 
 R9 = "R9"
