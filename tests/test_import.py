@@ -974,3 +974,30 @@ def test_cli_import_report_file(tmp_path: Path) -> None:
     assert xlsx.stat().st_size > 0
     res = runner.invoke(app, ["import", str(SHANGHAI), "-o", str(tmp_path / "issues.txt")])
     assert res.exit_code == 2
+
+
+def test_totals_filled_takes_blank_totals_as_sums_and_keeps_printed_ones() -> None:
+    from xls_gongkai.docimport import totals_filled
+    from xls_gongkai.rules import computed_cells
+    from xls_gongkai.sample import with_totals
+
+    fmt = get_format(2021)
+    full = random_report(fmt, Unit("a", "a"), 2021, random.Random(3))
+    computed = computed_cells(fmt)
+    details = {k: v for k, v in full.values.items() if k not in computed}
+    blank_totals = Report(full.unit, 2021, fmt.id, details)
+    assert dict(totals_filled(blank_totals).values) == with_totals(fmt, details)
+    # A printed total stays as printed, even when wrong: the rules must see it.
+    wrong = dict(details)
+    wrong[("t3", "new", "total")] = 999_999
+    filled = totals_filled(Report(full.unit, 2021, fmt.id, wrong))
+    assert filled.values[("t3", "new", "total")] == 999_999
+    # An un-split （六） stored as a group row counts in （七）总计.
+    grouped = {k: v for k, v in details.items() if not k[1].startswith("oh_")}
+    grouped[("t3", "other_handling", "natural")] = 5
+    filled = totals_filled(Report(full.unit, 2021, fmt.id, grouped))
+    without = totals_filled(
+        Report(full.unit, 2021, fmt.id, {k: v for k, v in grouped.items() if k[1] != "other_handling"})
+    )
+    diff = filled.values[("t3", "results_total", "natural")] - without.values[("t3", "results_total", "natural")]
+    assert diff == 5
