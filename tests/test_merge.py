@@ -758,3 +758,17 @@ def merge_results_of(reports: list[Report]) -> Merged:
     from xls_gongkai.merge import merge_results
 
     return merge_results([Result(r, [], f"{r.unit.code}.json") for r in reports], unit=COUNTY)
+
+
+def test_roster_matches_by_name_when_the_code_is_missing_or_unknown(tmp_path: Path) -> None:
+    roster = [Unit("410102001", "城关镇"), Unit("410102002", "东城街道"), Unit("410102003", "西城街道")]
+    a = random_report(F2021, Unit("", "城关镇"), 2024, random.Random(1))
+    b = random_report(F2021, Unit("410102099", "东城街道"), 2024, random.Random(2))  # code typed wrong
+    c = random_report(F2021, Unit("410102003", "西城街道办"), 2024, random.Random(3))  # name differs, code right
+    for i, r in enumerate((a, b, c)):
+        _save(r, tmp_path / f"{i}.json")
+    m = merge([tmp_path], roster=roster)
+    assert [(e.unit, e.status) for e in m.entries] == [(u, Status.SUBMITTED) for u in roster]
+    assert m.report.units == 3
+    mismatch = [i for i in m.issues if i.code == Code.UNIT_MISMATCH]
+    assert [(i.unit_code, i.found, i.severity.value) for i in mismatch] == [("410102002", "410102099", "warning")]

@@ -459,14 +459,33 @@ def merge_results(
             unreadable.append(res)
             continue
         own = res.report.unit
-        matched = by_key.get(_key(own)) or (by_name.get(own.name) if not own.code else None)
+        issues = _with_rule_issues(res, res.report)
+        matched = by_key.get(_key(own))
+        if matched is None and own.name in by_name:
+            # No code, or a code the roster does not know: the name decides (and a code that
+            # differs is pointed out, it is likely a typing slip in the roster or the file).
+            matched = by_name[own.name]
+            if own.code and matched.code and own.code != matched.code:
+                issues += (
+                    Issue(
+                        code=Code.UNIT_MISMATCH,
+                        severity=Severity.WARNING,
+                        message=f"文件中“{own.name}”的单位代码是 {own.code}，名单中是 {matched.code}；已按名称对应。"
+                        "请核对代码。",
+                        unit_code=matched.code,
+                        unit_name=matched.name,
+                        file=res.source,
+                        expected=matched.code,
+                        found=own.code,
+                    ),
+                )
         subs.append(
             Submission(
                 unit=matched or own,
                 report=res.report,
                 file=res.source,
                 mtime=mtimes.get(res.source, _mtime(res.source)),
-                issues=_with_rule_issues(res, res.report),
+                issues=issues,
                 cells=_moved_cells(res),
             )
         )
