@@ -18,6 +18,7 @@ from xls_gongkai.cli import app
 from xls_gongkai.render import (
     FEE_PLACEHOLDER,
     TEXT_PLACEHOLDER,
+    data_summary,
     document_title,
     missing_statements,
     render_docx,
@@ -458,3 +459,35 @@ def test_cli_import_then_render_a_published_report(tmp_path: Path) -> None:
     assert "| 行政事业性收费 | 96171.6 |" in md
     assert "全年收取政府信息公开信息处理费 3940 元" in md
     assert "| 72 | 64 | 178 | 37 | 351 | 13 | 4 | 8 | 1 | 26 | 12 | 1 | 1 | 6 | 20 |" in md
+
+
+def test_empty_overview_gets_the_tables_key_counts_which_agree_with_r9() -> None:
+    """An empty 一 gets a draft paragraph with the counts; importing it back raises no R9 warning."""
+    from xls_gongkai.docimport import import_document, import_text, restated_numbers
+
+    published = import_document(DATA / "2019_shanghaishi_zhengfu_bangongting.txt").report
+    assert published is not None
+    report = Report(published.unit, published.year, published.format_id, published.values, {})
+    summary = data_summary(report)
+    # 表三's totals are blank in most of 上海's detail rows: the counts come from the applicant columns
+    assert summary.startswith("本年度共收到政府信息公开申请859件，上年结转18件；办结805件，其中予以公开272件")
+    assert {r.name: r.value for r in restated_numbers(summary)} == {
+        "收到申请": 859,
+        "上年结转": 18,
+        "办结申请": 805,
+        "予以公开": 272,
+        "部分公开": 3,
+        "不予公开": 35,
+        "无法提供": 337,
+        "不予处理": 158,
+        "其他处理": 0,
+        "结转下年度": 72,
+        "行政复议": 7,
+        "行政诉讼": 9,
+    }
+    md = render_markdown(report)
+    assert summary in md
+    back = import_text(md, kind="md")
+    assert [i for i in back.issues if i.code == "R9"] == []
+    # a report with its own 一 keeps it untouched
+    assert data_summary(report) not in render_markdown(potouzhen())

@@ -37,6 +37,7 @@ __all__ = [
     "TEXT_PLACEHOLDER",
     "Grid",
     "GridCell",
+    "data_summary",
     "document_title",
     "missing_statements",
     "render",
@@ -70,13 +71,56 @@ def _needs_fee_statement(report: Report) -> bool:
     return report.year >= 2021
 
 
+def _t3_count(report: Report, row: str) -> Value:
+    """A 表三 row's 总计, or the sum of its applicant columns when the totals were left blank."""
+    t3 = report.format.table("t3")
+    leaves = t3.row_nodes[row].leaves()
+    if all(("t3", leaf.id, "total") in report.values for leaf in leaves) or ("t3", row, "total") in report.values:
+        return report.value("t3", row, "total")
+    return report.value("t3", row, "natural") + report.value("t3", row, "legal")
+
+
+def data_summary(report: Report) -> str:
+    """The key counts of 表三 and 表四 as one paragraph for 一、总体情况.
+
+    Phrased the way reports restate them (受理/办结/结转/复议/诉讼 … 件), so that the text agrees
+    with the tables by construction (R9). Empty when the report has none of these cells.
+    """
+    fmt = report.format
+    if "t3" not in fmt.table_map or "t4" not in fmt.table_map:
+        return ""
+    if not any(t in ("t3", "t4") for (t, _r, _c) in report.values):
+        return ""
+
+    def n(v: Value) -> str:
+        return format(v, "f") if isinstance(v, Decimal) else str(v)
+
+    c = {row: n(_t3_count(report, row)) for row in fmt.table("t3").row_nodes}
+    review = n(report.value("t4", "cases", "review_total"))
+    litigation = n(report.value("t4", "cases", "direct_total") + report.value("t4", "cases", "after_total"))
+    return (
+        f"本年度共收到政府信息公开申请{c['new']}件，上年结转{c['carried_over']}件；办结{c['results_total']}件，"
+        f"其中予以公开{c['disclosed']}件，部分公开{c['partial']}件，不予公开{c['withheld']}件，"
+        f"无法提供{c['unavailable']}件，不予处理{c['not_processed']}件，其他处理{c['other_handling']}件；"
+        f"另有{c['carry_next']}件结转下年度继续办理。"
+        f"政府信息公开行政复议{review}件，行政诉讼{litigation}件。"
+    )
+
+
 def section_text(report: Report, section: Section) -> tuple[str, list[str]]:
-    """The text printed under a text section, and the placeholders it had to insert."""
+    """The text printed under a text section, and the placeholders it had to insert.
+
+    An empty 一、总体情况 gets the placeholder and a paragraph with the tables' key counts
+    (:func:`data_summary`) that the unit may keep.
+    """
     text = (report.texts.get(section.id) or "").strip()
     flagged: list[str] = []
     if not text:
         text = TEXT_PLACEHOLDER
         flagged.append(f"{section.label}：{TEXT_PLACEHOLDER}")
+        summary = data_summary(report) if section.id == "s1" else ""
+        if summary:
+            text = f"{text}\n{summary}"
     if section.id == "s6" and _needs_fee_statement(report) and _FEE_WORD not in text:
         text = FEE_PLACEHOLDER if text == TEXT_PLACEHOLDER else f"{text}\n{FEE_PLACEHOLDER}"
         flagged.append(f"{section.label}：缺少信息处理费情况说明，已插入待补充语句")
