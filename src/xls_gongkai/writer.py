@@ -1062,9 +1062,13 @@ def _write_guide(
         title = f"{report.year}年度政府信息公开工作年度报告　审核意见（见“{ISSUES_SHEET}”）"
     ws.set_row(0, 26)
     ws.merge_range(0, 0, 0, 1, title, st["sheet_title"])
-    ws.merge_range(
-        1, 0, 1, 1, "本工作簿由 xls-gongkai 生成。请只在白色单元格中填写；灰色单元格已锁定。", st["unit_line"]
-    )
+    note = {
+        "template": "本工作簿由 xls-gongkai 生成。请只在白色单元格中填写；灰色单元格已锁定。",
+        "annotated": f"这是退回修改件：有问题的单元格已标色并加了批注，全部问题见“{ISSUES_SHEET}”工作表。"
+        "请在白色单元格中修改后重新报送。",
+        "summary": f"本汇总表由 {report.units} 个单位的报表相加而成。如需更正，请修改单位报表后重新汇总。",
+    }[options.kind]
+    ws.merge_range(1, 0, 1, 1, note, st["unit_line"])
     cells = lay.guide_unit_cells
     rows = [
         ("name", "填报单位", personal["name"]),
