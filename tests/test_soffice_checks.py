@@ -1,10 +1,16 @@
 """The real-spreadsheet proof: LibreOffice computes the same ✔/✘ as the Python rule engine.
 
-A generated template is filled with openpyxl (which stores formulas without cached results),
-once with consistent data and once per rule with data that breaks it; every file is converted
-by ONE headless LibreOffice call whose profile recalculates every formula on load. The
-converted workbooks' cached results are then compared, check cell by check cell, and for
-CHECK_FAILURES, with what the Python engine says for the same values.
+Two batches, each converted by ONE headless LibreOffice call whose profile recalculates every
+formula on load (``tests/lo.py``, ``recalc=True``):
+
+* templates filled with openpyxl (which stores formulas without cached results): consistent
+  data; for every rule its first, a middle and its last check broken in turn (an input shifted,
+  a bad number, or a total typed over); text pasted into number cells; the blank templates.
+  Every check cell's ✔/✘ (and its whole text) and CHECK_FAILURES must equal the Python engine's.
+* workbooks written by the writer itself (blank, consistent, broken, partly filled, annotated
+  with comments and a 问题清单, a summary with an extra sheet): every stored formula result —
+  what pandas, calamine and an unrecalculated LibreOffice show — must equal LibreOffice's own
+  recalculation.
 """
 
 from __future__ import annotations
