@@ -491,3 +491,29 @@ def test_empty_overview_gets_the_tables_key_counts_which_agree_with_r9() -> None
     assert [i for i in back.issues if i.code == "R9"] == []
     # a report with its own 一 keeps it untouched
     assert data_summary(report) not in render_markdown(potouzhen())
+
+
+def test_cli_render_warns_and_exits_1_when_the_data_breaks_a_rule(tmp_path: Path) -> None:
+    from xls_gongkai.sample import broken
+
+    report = broken(sample2024(), ("t4", "cases", "review_upheld"), 3)
+    src = tmp_path / "bad.json"
+    src.write_text(report.to_json(), encoding="utf-8")
+    result = CliRunner().invoke(app, ["render", str(src), "--to", "html", "--out", str(tmp_path / "bad.html")])
+    assert result.exit_code == 1
+    assert (tmp_path / "bad.html").exists()  # the document is still written, for review
+    assert "数据有 1 处错误" in result.stderr
+    assert "[R4]" in result.stderr
+
+
+def test_cli_render_of_a_published_report_with_blank_totals_is_clean(tmp_path: Path) -> None:
+    """上海 2019 leaves totals blank: no error for a total it never printed."""
+    from xls_gongkai.docimport import import_document
+
+    report = import_document(DATA / "2019_shanghaishi_zhengfu_bangongting.txt").report
+    assert report is not None
+    src = tmp_path / "sh.json"
+    src.write_text(report.to_json(), encoding="utf-8")
+    result = CliRunner().invoke(app, ["render", str(src), "--to", "md", "--out", str(tmp_path / "sh.md")])
+    assert result.exit_code == 0, result.output
+    assert "错误" not in result.stderr

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from xls_gongkai.errors import UsageError, XlsGongkaiError
+from xls_gongkai.issues import Issue
 from xls_gongkai.report import Report
 
 
@@ -50,6 +51,18 @@ def load_report(path: Path) -> Report:
         ) from exc
 
 
+def data_errors(report: Report) -> list[Issue]:
+    """The rule errors of the data about to be published.
+
+    Blank totals are taken as the sum of their parts first (as the importer does): a published
+    table that leaves a total blank claims nothing wrong, while a typed total that disagrees does.
+    """
+    from xls_gongkai.docimport import totals_filled
+    from xls_gongkai.rules import check_report
+
+    return [i for i in check_report(totals_filled(report)) if i.is_error]
+
+
 def render_cmd(
     input_file: Annotated[
         Path, typer.Argument(help="报告数据：JSON（import/read --json 的输出）或填好的工作簿、汇总表。")
@@ -62,8 +75,9 @@ def render_cmd(
 ) -> None:
     """由核对无误的数据生成年度报告文稿：标题、一至六部分、按官方版式排好的表二至表四。
 
-    文字部分取自数据中的 s1、s5、s6；缺少的部分、以及 2021 年起六中缺少的信息处理费说明，
-    会插入醒目的“【待补充】”语句，并在屏幕上提示。
+    文字部分取自数据中的 s1、s5、s6；缺少的部分、以及 2021 年起六中缺少的信息处理费说明，会插入醒目的“【待补充】”语句，并在屏幕上提示。一、总体情况为空时，另附一段由表三、表四数字写成的摘要，可直接采用。
+
+    生成前按全部勾稽关系核对数据：有错误时仍生成文稿，但逐条提示并以退出码 1 结束，请改正后再发布。
 
     示例：
 
@@ -95,3 +109,11 @@ def render_cmd(
         typer.echo(f"已生成 {target}")
     for note in missing_statements(report):
         typer.echo(f"提示：{note}", err=True)
+    errors = data_errors(report)
+    if errors:
+        typer.echo(f"注意：数据有 {len(errors)} 处错误，文稿中的表格会带着这些错误，请改正后再发布：", err=True)
+        for issue in errors[:10]:
+            typer.echo(f"  [{issue.code}] {issue.message}", err=True)
+        if len(errors) > 10:
+            typer.echo(f"  ……另有 {len(errors) - 10} 处，请用 xls-gongkai check 查看全部。", err=True)
+        raise typer.Exit(1)
