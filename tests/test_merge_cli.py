@@ -223,3 +223,13 @@ def test_prefer_newest_and_previous_year(tmp_path: Path) -> None:
     issues = openpyxl.load_workbook(out, read_only=True)["问题清单"]
     codes = {row[4] for row in issues.iter_rows(min_row=2, values_only=True)}
     assert "R6" in codes
+
+
+def test_nothing_readable_exit_2_naming_the_files(tmp_path: Path) -> None:
+    folder = tmp_path / "收件箱"
+    folder.mkdir()
+    (folder / "坏文件.xlsx").write_bytes(b"PK\x03\x04 not really")
+    res = runner.invoke(app, ["merge", str(folder), "-o", str(tmp_path / "s.xlsx")])
+    assert res.exit_code == 2
+    assert "坏文件.xlsx" in res.output
+    assert not (tmp_path / "s.xlsx").exists()

@@ -633,6 +633,10 @@ def merge_results(
 
     year = results_year(results)
     fid = next((r.report.format_id for r in results if r.report is not None), None)
+    if fid is None:
+        names = "；".join(i.message for r in unreadable[:3] for i in r.issues[:1])
+        more = f"（共 {len(unreadable)} 个文件）" if len(unreadable) > 3 else ""
+        raise UsageError(f"没有一个文件能读取为报告{more}：{names}")
     target = unit or Unit("", "汇总")
     total = sum_reports([s.report for s in ordered_subs if s.included], target, year, format_id=fid)
     total_issues = list(check_report(total))
