@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
+from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -450,6 +451,7 @@ _CN_NUM = "一二三四五六七八九十"
 _HEADING = re.compile(rf"^(?:([{_CN_NUM}]+)[、,.．，]|第([{_CN_NUM}]+)部分[、,.．，:：]?)\s*(.{{2,60}})$")
 _T2_TITLE = re.compile(rf"第二十条第[(（]\s*([{_CN_NUM}]+)\s*[)）]项")
 _TITLE = re.compile(r"^(.*?)((?:19|20)\d{2})年度?(.*?)(?:政府信息公开|政务公开).*报告")
+_WS = re.compile(r"\s+")
 _CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
 _PERIOD = re.compile(r"((?:19|20)\d{2})年1月1日")
 # Words that name a section, tried in this order (renumbered sections are found by them).
@@ -515,10 +517,10 @@ _OFFICIAL_HEADINGS = {
 }
 
 
+@lru_cache(maxsize=4096)
 def _heading(text: str) -> _Heading | None:
     """The section a paragraph may be the heading of (its words name the section)."""
-    flat = unicodedata.normalize("NFKC", _clean(text))
-    flat = re.sub(r"\s+", "", flat)
+    flat = _WS.sub("", unicodedata.normalize("NFKC", _clean(text)))
     m = _HEADING.match(flat)
     if not m or flat.endswith(("。", ".")) or "。" in flat:
         return None
@@ -548,14 +550,19 @@ def _label_cells(cells: Sequence[str]) -> list[int]:
     return out
 
 
+_LEADING_NUMBER = re.compile(r"^[+-]?\d[\d,]*(\.\d+)?")
+_ITEM_LABEL = re.compile(r"^\d{1,2}[.、．,，]\D")
+
+
+@lru_cache(maxsize=8192)
 def _is_numberish(cell: str) -> bool:
     """A cell that holds a value rather than a label (numbers, also with units or notes)."""
-    s = re.sub(r"\s+", "", unicodedata.normalize("NFKC", cell))
+    s = _WS.sub("", unicodedata.normalize("NFKC", cell))
     if not s:
         return False
     if s in ("-", "--", "—", "——", "/", "无"):
         return True
-    return bool(re.match(r"^[+-]?\d[\d,]*(\.\d+)?", s)) and not re.match(r"^\d{1,2}[.、．,，]\D", s)
+    return bool(_LEADING_NUMBER.match(s)) and not _ITEM_LABEL.match(s)
 
 
 def _split_paths(cells: Iterable[str]) -> list[str]:
