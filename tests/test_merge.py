@@ -772,3 +772,16 @@ def test_roster_matches_by_name_when_the_code_is_missing_or_unknown(tmp_path: Pa
     assert m.report.units == 3
     mismatch = [i for i in m.issues if i.code == Code.UNIT_MISMATCH]
     assert [(i.unit_code, i.found, i.severity.value) for i in mismatch] == [("410102002", "410102099", "warning")]
+
+
+def test_unwritable_output_is_a_usage_error_and_leaves_nothing(tmp_path: Path) -> None:
+    _save(_report(1), tmp_path / "in" / "1.json")
+    m = merge([tmp_path / "in"])
+    blocker = tmp_path / "汇总.xlsx"
+    blocker.mkdir()  # a folder where the summary should go: os.replace cannot put a file there
+    with pytest.raises(UsageError, match=r"汇总\.xlsx"):
+        write_summary(m, blocker)
+    assert {p.name for p in tmp_path.iterdir()} == {"in", "汇总.xlsx"}  # no temporary file left
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UsageError, match="无法"):
+        write_tidy(m, tmp_path / "file" / "tidy.csv")

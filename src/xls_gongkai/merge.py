@@ -937,21 +937,33 @@ def write_tidy(merged: Merged, path: str | Path) -> Path:
 
 @contextmanager
 def _atomic(target: Path) -> Iterator[Path]:
-    """A temporary path next to ``target``, moved onto it with :func:`os.replace` on success."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
+    """A temporary path next to ``target``, moved onto it with :func:`os.replace` on success.
+
+    Raises :class:`UsageError` (naming the file) when it cannot be written or replaced — on
+    Windows most often because the old file is open in Excel or WPS.
+    """
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise UsageError(f"无法在 {target.parent} 中写入文件（{exc.strerror or exc}）。请换一个输出位置。") from exc
     tmp = Path(name)
     try:
         yield tmp
+        # mkstemp makes the file private (0600); give it the permissions a normal new file gets.
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o666 & ~umask)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(
+            f"无法写入 {target}（{exc.strerror or exc}）。如果它正在 Excel 或 WPS 中打开，请关闭后重试。"
+        ) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    # mkstemp makes the file private (0600); give it the permissions a normal new file gets.
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o666 & ~umask)
-    os.replace(tmp, target)
 
 
 # --------------------------------------------------------------------------- fast number rows
