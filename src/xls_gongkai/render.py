@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FEE_PLACEHOLDER",
+    "SUMMARY_MARK",
     "TEXT_PLACEHOLDER",
     "Grid",
     "GridCell",
@@ -56,6 +57,8 @@ Target = Literal["md", "html", "docx"]
 FEE_PLACEHOLDER = (
     "【待补充】请说明本年度收取信息处理费的情况（依据国办函〔2020〕109号；未收取的写明“本年度未收取信息处理费”）。"
 )
+#: Starts the draft paragraph of key counts offered for an empty 一、总体情况.
+SUMMARY_MARK = "【待补充】（数据摘要，核对后可采用）"
 #: Stands in for a text section the report has no text for.
 TEXT_PLACEHOLDER = "【待补充】本部分内容尚未填写。"
 _FEE_WORD = "信息处理费"
@@ -120,7 +123,8 @@ def section_text(report: Report, section: Section) -> tuple[str, list[str]]:
         flagged.append(f"{section.label}：{TEXT_PLACEHOLDER}")
         summary = data_summary(report) if section.id == "s1" else ""
         if summary:
-            text = f"{text}\n{summary}"
+            # flagged too: the unit adopts it by deleting the mark (and an import ignores it)
+            text = f"{text}\n{SUMMARY_MARK}{summary}"
     if section.id == "s6" and _needs_fee_statement(report) and _FEE_WORD not in text:
         text = FEE_PLACEHOLDER if text == TEXT_PLACEHOLDER else f"{text}\n{FEE_PLACEHOLDER}"
         flagged.append(f"{section.label}：缺少信息处理费情况说明，已插入待补充语句")
