@@ -519,3 +519,20 @@ def test_cli_render_of_a_published_report_with_blank_totals_is_clean(tmp_path: P
     result = CliRunner().invoke(app, ["render", str(src), "--to", "md", "--out", str(tmp_path / "sh.md")])
     assert result.exit_code == 0, result.output
     assert "错误" not in result.stderr
+
+
+@pytest.mark.soffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) 未安装：跳过 DOCX 另存测试")
+def test_docx_saved_again_by_libreoffice_still_reads_back(tmp_path: Path) -> None:
+    """A unit opens our DOCX in an office suite and saves it: merges and values survive."""
+    from tests.lo import convert
+    from xls_gongkai.docimport import import_document
+
+    reports = {"a": potouzhen(), "b": sample2024()}
+    files = [render_docx(r, tmp_path / f"{k}.docx") for k, r in reports.items()]
+    resaved = convert(files, "docx:MS Word 2007 XML", tmp_path / "resaved")
+    for path, report in zip(resaved, reports.values(), strict=True):
+        back = import_document(path).report
+        assert back is not None
+        assert dict(back.values) == dict(report.values)
+        assert back.texts == report.texts
