@@ -1001,3 +1001,16 @@ def test_totals_filled_takes_blank_totals_as_sums_and_keeps_printed_ones() -> No
     )
     diff = filled.values[("t3", "results_total", "natural")] - without.values[("t3", "results_total", "natural")]
     assert diff == 5
+
+
+def test_a_spanned_value_next_to_a_blank_cell() -> None:
+    """表二's blocks share a 4-column table: 采购总金额 spans two grid columns, so the grid repeats
+    its value; with 采购项目数量 blank the row must not slide left (found by the render session)."""
+    page = """<p>某镇人民政府2019年政府信息公开工作年度报告</p><p>二、主动公开政府信息情况</p><table>
+<tr><td colspan="4">第二十条第（九）项</td></tr>
+<tr><td>信息内容</td><td>采购项目数量</td><td colspan="2">采购总金额</td></tr>
+<tr><td>政府集中采购</td><td></td><td colspan="2">28.7175</td></tr>
+</table>"""
+    result = import_text(page, kind="html")
+    assert result.report is not None
+    assert result.report.values == {("t2_9", "procurement", "amount"): Decimal("28.7175")}

@@ -594,6 +594,7 @@ class _TableState:
     columns: dict[int, Node] | None = None  # grid index → leaf column
     data_started: bool = False
     warned: bool = False  # the incomplete header has been reported
+    spans: set[int] = field(default_factory=set)  # grid columns that repeat a header cell to their left
 
 
 class _Importer:
@@ -908,8 +909,12 @@ class _Importer:
                 if not path:
                     continue
                 col = m.column(path)
-                if col is not None and col.is_leaf and all(v.id != col.id for v in out.values()):
+                if col is None or not col.is_leaf:
+                    continue
+                if all(v.id != col.id for v in out.values()):
                     out[j] = col
+                else:
+                    st.spans.add(j)  # a merged header cell repeated by the grid
         st.columns = out
         return out
 
@@ -919,8 +924,8 @@ class _Importer:
         leaves = table.leaf_columns
         cols = self.columns(st)
         if len(cols) == len(leaves):
-            positions = sorted(cols)
-            return cols, _alignment(cells, label_end, positions)
+            # A value cell spanning several grid columns repeats its value in each of them.
+            return cols, _alignment(cells, label_end, sorted(set(cols) | st.spans))
         # No complete header (a PDF's text loses the header's layout): when the row holds
         # exactly one value per column, they are in the official order.
         end = len(cells)
@@ -939,7 +944,7 @@ class _Importer:
                 table=table.id,
                 sheet=table.sheet,
             )
-        return cols, _alignment(cells, label_end, sorted(cols))
+        return cols, _alignment(cells, label_end, sorted(set(cols) | st.spans))
 
     def store(self, st: _TableState, node: Node, cells: tuple[str, ...], label_end: int) -> None:
         table = st.table
