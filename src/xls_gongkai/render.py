@@ -369,7 +369,7 @@ def render_markdown(report: Report) -> str:
 
 def _html_grid(grid: Grid) -> list[str]:
     at = grid.at()
-    out = ['<table class="gongkai">']
+    out = ['<table class="gongkai" border="1" cellspacing="0" cellpadding="4">']
     for r in range(grid.rows):
         tds = []
         for c in range(grid.cols):
