@@ -6,15 +6,22 @@ in the official layout — multi-level merged headers, row labels nested as prin
 is derived from the format's label trees (:func:`table_grid`), so a local variant of a format
 renders without code changes.
 
-* HTML and DOCX carry real merged cells (rowspan/colspan; python-docx ``merge``).
+* HTML and DOCX carry real merged cells (rowspan/colspan; w:gridSpan/w:vMerge, written as
+  WordprocessingML directly because python-docx's ``merge`` re-walks the table on every call).
+  The DOCX sets 宋体/黑体 as East Asian fonts and zh-CN, so Word, WPS and LibreOffice show the
+  Chinese text with Chinese fonts; 表三's header rows repeat on every page.
 * Markdown pipe tables cannot merge: a row is labelled by its label path
   ("三、本年度办理结果 › （三）不予公开 › 1.属于国家秘密") and a column likewise.
 * From 2021 the report must state its 信息处理费 (国办函〔2020〕109号) in 六: when the text of 六
   does not mention it, a placeholder sentence is inserted and flagged (``【待补充】``), and
   :func:`missing_statements` names it so the command line can warn.
 
+* An empty text section gets a flagged placeholder; an empty 一 also gets a flagged draft
+  paragraph with the tables' key counts (:func:`data_summary`), R9-consistent by construction.
+
 A cell left blank in the data stays blank in the document; totals are printed as stored (the
-rules decide whether they are right, not the renderer).
+rules decide whether they are right, not the renderer). Everything flagged starts with
+``【待补充】``, which the importer skips, so render → import gives back the same Report.
 """
 
 from __future__ import annotations
