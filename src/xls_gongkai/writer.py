@@ -44,7 +44,17 @@ from xls_gongkai.layout import GUIDE_SHEET, META_SHEET, TEXT_SHEET, Layout, Pos,
 from xls_gongkai.report import CellKey, Report, Unit
 from xls_gongkai.rules import Check, computed_cells, evaluate, expand
 from xls_gongkai.sample import with_totals
-from xls_gongkai.spec import SPEC_VERSION, CellKind, Each, Format, RuleKind, Severity, format_for_year, get_format
+from xls_gongkai.spec import (
+    SPEC_VERSION,
+    CellKind,
+    Each,
+    Format,
+    RuleKind,
+    Severity,
+    Table,
+    format_for_year,
+    get_format,
+)
 
 #: The keys of the ``_meta`` sheet, one per row from row 2, in this order (a contract with the reader).
 META_KEYS = (
@@ -253,6 +263,24 @@ def validation_options(kind: CellKind, prompt: str = "") -> dict[str, Any]:
     return opts
 
 
+def _fit(text: str, limit: int) -> str:
+    # Excel counts UTF-16 code units; the labels are BMP characters, one unit each.
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def cell_validation(table: Table, row: str, column: str, kind: CellKind) -> dict[str, Any]:
+    """:func:`validation_options` with a prompt naming the cell's row and column."""
+    rnode, cnode = table.row_nodes[row], table.column_nodes[column]
+    col_short = cnode.label if rnode.label or len(cnode.path) < 2 else "·".join(p for p in cnode.path[-2:] if p)
+    # The column part is short; the row label gives way when the two do not fit.
+    title = f"{_fit(rnode.label, max(8, 31 - len(col_short)))}｜{col_short}" if rnode.label else col_short
+    where = "；".join(p for p in (rnode.path_text, cnode.path_text) if p)
+    opts = validation_options(kind)
+    opts["input_title"] = _fit(title, 32)
+    opts["input_message"] = _fit(f"{where}。{opts['input_message']}", 255)
+    return opts
+
+
 # --------------------------------------------------------------------------- per-format plan
 
 
@@ -426,12 +454,18 @@ def _data_sheet_plan(fmt: Format, lay: Layout, sheet: str) -> _SheetPlan:
                         "cf_bad_value",
                     )
                 )
-    for kind, rects in rects_by_kind.items():
-        r0, c0, r1, c1 = rects[0]
-        opts = validation_options(kind)
-        if len(rects) > 1:
-            opts["multi_range"] = _range_text(rects)
-        validations.append((r0, c0, r1, c1, opts))
+    # One validation per input cell, so that its prompt names the cell: in 表三's grid of
+    # 28 rows and 7 columns the clerk sees which row and column the cursor is in. (The rule is
+    # the same for every cell of a kind; only the prompt differs.)
+    del rects_by_kind
+    computed = computed_cells(fmt)
+    for tl in tables:
+        t = tl.table
+        for rid, cid in t.cells():
+            if (t.id, rid, cid) in computed:
+                continue
+            row, col = tl.rows[rid], tl.cols[cid]
+            validations.append((row, col, row, col, cell_validation(t, rid, cid, t.cell_kind(rid, cid))))
 
     # Green ✔ / red ✘ on every check cell of the sheet.
     check_rects = _ranges((p.row, p.col) for tl in tables for p in tl.checks.values())
@@ -1279,6 +1313,7 @@ __all__ = [
     "PROMPTS",
     "ProtectedWorkbook",
     "WriteOptions",
+    "cell_validation",
     "check_text",
     "generate_templates",
     "meta_values",
