@@ -225,6 +225,8 @@ def test_docx_structure_fonts_and_merges(tmp_path: Path) -> None:
     assert normal.get(qn("w:eastAsia")) == "宋体"
     assert doc.styles["Normal"].element.rPr.find(qn("w:lang")).get(qn("w:eastAsia")) == "zh-CN"
     assert doc.core_properties.title == document_title(report)
+    footer = doc.sections[0].footer.paragraphs[0]._p
+    assert [f.get(qn("w:instr")).strip() for f in footer.iter(qn("w:fldSimple"))] == ["PAGE"]
     # 表二's five blocks are one table, as in the official attachment; then 表三 and 表四
     assert len(doc.tables) == 3
     t2 = doc.tables[0]

@@ -544,6 +544,7 @@ def _docx_document(report: Report) -> DocxDocument:
     import docx
     from docx.enum.section import WD_ORIENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
+    from docx.oxml import parse_xml
     from docx.oxml.ns import qn
     from docx.shared import Cm, Pt, RGBColor
 
@@ -554,6 +555,15 @@ def _docx_document(report: Report) -> DocxDocument:
     sec.page_width, sec.page_height = Cm(21), Cm(29.7)
     sec.left_margin = sec.right_margin = Cm(2.6)
     sec.top_margin, sec.bottom_margin = Cm(3.7), Cm(3.5)
+    # Page numbers centred in the footer ("— 1 —" as in government documents), a PAGE field
+    # that Word, WPS and LibreOffice all update.
+    footer = sec.footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    footer.add_run("— ")
+    footer._p.append(
+        parse_xml(f'<w:fldSimple xmlns:w="{_W_NS}" w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple>')
+    )
+    footer.add_run(" —")
     normal = doc.styles["Normal"]
     normal.font.size = Pt(12)
     _east_asian(normal, _FONT)
