@@ -370,7 +370,9 @@ def test_summary_workbook_sheets_detail_and_charts(tmp_path: Path) -> None:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
     assert len(charts) == 2
     texts = [[c.value for c in r] for r in wb["文字材料"].iter_rows()]
-    assert texts[1][2] == "第3乡镇总体情况"
+    assert texts[0][-2:] == ["文件", "计入汇总"]
+    assert texts[1][:3] == [roster[0].code, roster[0].name, "第3乡镇总体情况"]
+    assert texts[1][-2:] == ["3.json", "是"]
 
 
 def test_formula_injection_stays_text(tmp_path: Path) -> None:

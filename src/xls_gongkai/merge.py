@@ -1344,17 +1344,24 @@ class _Sheets:
         sections = m.report.format.text_sections
         ws = self.wb.add_worksheet("文字材料")
         _print_setup(ws, fit_width=True)
-        head = ["单位代码", "单位名称", *(s.label for s in sections)]
+        # 文件 and 计入汇总 last: a unit that sent two files appears twice and must be told apart.
+        head = ["单位代码", "单位名称", *(s.label for s in sections), "文件", "计入汇总"]
         for c, h in enumerate(head):
             ws.write_string(0, c, h, self.head)
+        base = _common_folder([s.file for s in m.submissions])
+        after = 2 + len(sections)
         for i, s in enumerate(m.submissions, start=1):
             self._s(ws, i, 0, s.unit.code)
             self._s(ws, i, 1, s.unit.name)
             for j, sec in enumerate(sections):
                 self._s(ws, i, 2 + j, s.report.texts.get(sec.id, ""), self.wrap)
+            self._s(ws, i, after, os.path.relpath(s.file, base) if base else s.file, self.wrap)
+            self._s(ws, i, after + 1, "是" if s.included else "否")
         ws.set_column(0, 0, 14)
         ws.set_column(1, 1, 24)
         ws.set_column(2, 1 + len(sections), 60)
+        ws.set_column(after, after, 30)
+        ws.set_column(after + 1, after + 1, 9)
         ws.freeze_panes(1, 2)
 
     # 图表 -------------------------------------------------------------------
