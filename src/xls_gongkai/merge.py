@@ -864,15 +864,16 @@ def merge(
     paths = collect_inputs(inputs, exclude=exclude)
     if not paths:
         raise UsageError("没有找到可汇总的文件（.xlsx、.xls、.ods、.json）。请检查输入的文件或文件夹。")
-    results = load_reports(paths, jobs=jobs, progress=progress)
     prev_results: list[Result] = []
     prev_list = list(previous)
     if prev_list:
+        # Last year's files first: a wrong --previous is reported before the long read.
         prev_paths = collect_inputs(prev_list)
         prev_results = load_reports(prev_paths, jobs=jobs)
         bad = [r.source for r in prev_results if r.report is None]
         if bad:
             raise UsageError(f"上年数据无法读取：{'、'.join(bad)}。请检查 --previous 给出的文件。")
+    results = load_reports(paths, jobs=jobs, progress=progress)
     return merge_results(
         results,
         unit=unit,
