@@ -110,15 +110,17 @@ def merge_cmd(
         if out.suffix.lower() != ".xlsx":
             raise UsageError(f"--out 应是 .xlsx 文件，而不是 {out}。")
         units = load_roster(roster).units if roster is not None else None
+        if parquet_out is not None and parquet_out.suffix.lower() != ".parquet":
+            parquet_out = parquet_out.with_suffix(parquet_out.suffix + ".parquet")
         outputs = [p for p in (out, csv_out, parquet_out) if p is not None]
         merged = _run(inputs, units, name, code, on_error, prefer, previous or [], outputs, jobs)
-        write_summary(merged, out, password=password or None)
-        if csv_out is not None:
-            write_tidy(merged, csv_out)
-        if parquet_out is not None:
-            if parquet_out.suffix.lower() != ".parquet":
-                parquet_out = parquet_out.with_suffix(parquet_out.suffix + ".parquet")
-            write_tidy(merged, parquet_out)
+        # Writing 10,000 units' 明细 takes seconds: say so rather than look stuck.
+        with Console(stderr=True).status("正在写出汇总表……"):
+            write_summary(merged, out, password=password or None)
+            if csv_out is not None:
+                write_tidy(merged, csv_out)
+            if parquet_out is not None:
+                write_tidy(merged, parquet_out)
     except XlsGongkaiError as exc:
         raise fail(exc) from exc
     _print(merged, out, [p for p in (csv_out, parquet_out) if p is not None])
