@@ -439,10 +439,8 @@ def _data_sheet_plan(fmt: Format, lay: Layout, sheet: str) -> _SheetPlan:
 
     validations: list[tuple[int, int, int, int, Mapping[str, Any]]] = []
     conds: list[_Cond] = []
-    rects_by_kind: dict[CellKind, list[tuple[int, int, int, int]]] = {}
     for tl in tables:
         for kind, r0, c0, r1, c1 in excel.input_rectangles(tl.table, lay):
-            rects_by_kind.setdefault(kind, []).append((r0, c0, r1, c1))
             if kind is not CellKind.TEXT:
                 conds.append(
                     _Cond(
@@ -457,7 +455,6 @@ def _data_sheet_plan(fmt: Format, lay: Layout, sheet: str) -> _SheetPlan:
     # One validation per input cell, so that its prompt names the cell: in 表三's grid of
     # 28 rows and 7 columns the clerk sees which row and column the cursor is in. (The rule is
     # the same for every cell of a kind; only the prompt differs.)
-    del rects_by_kind
     computed = computed_cells(fmt)
     for tl in tables:
         t = tl.table
