@@ -787,3 +787,11 @@ def test_unwritable_output_is_a_usage_error_and_leaves_nothing(tmp_path: Path) -
     (tmp_path / "file").write_text("x")
     with pytest.raises(UsageError, match="无法"):
         write_tidy(m, tmp_path / "file" / "tidy.csv")
+
+
+def test_merge_does_not_depend_on_the_order_of_its_inputs(tmp_path: Path) -> None:
+    paths = [_save(_report(i), tmp_path / f"{'zyx'[i]}.json", 1_700_000_000 + i) for i in range(3)]
+    forward = merge(paths, unit=COUNTY)
+    backward = merge(list(reversed(paths)), unit=COUNTY)
+    assert forward == backward
+    assert [s.unit for s in forward.submissions] == sorted(s.unit for s in forward.submissions)
