@@ -368,3 +368,17 @@ def test_corpus_batch_gives_each_documented_result(tmp_path: Path) -> None:
     assert cli.exit_code == 2
     assert "Traceback" not in cli.output
     assert cli.exception is None or isinstance(cli.exception, SystemExit)
+
+
+def test_large_sheet_of_other_text_is_a_mismatch(tmp_path: Path) -> None:
+    """The label search looks at a bounded area and matches fully only rows that look like a header."""
+    p = tmp_path / "台账.xlsx"
+    rnd = random.Random(5)
+    wb = xlsxwriter.Workbook(str(p))
+    ws = wb.add_worksheet("台账")
+    for r in range(1500):
+        ws.write_row(r, 0, [f"事项{rnd.randint(0, 10**6)}办理情况说明" for _ in range(20)])
+    wb.close()
+    with pytest.raises(TemplateMismatchError) as err:
+        read_workbook(p)
+    one_line(err.value, p.name)

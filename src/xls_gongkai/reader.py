@@ -28,7 +28,7 @@ from typing import Any
 
 from xls_gongkai.errors import TemplateMismatchError, UnreadableWorkbookError, UsageError, WorkbookError
 from xls_gongkai.issues import Code, Issue, Result
-from xls_gongkai.labels import TableMatcher, match_all, normalise
+from xls_gongkai.labels import TableMatcher, match_all, normalise, strip_number
 from xls_gongkai.layout import FIRST_TABLE_ROW, GUIDE_SHEET, META_SHEET, TEXT_SHEET, Layout, a1, layout_for
 from xls_gongkai.report import CellKey, Report, Unit, Value
 from xls_gongkai.rules import check_report, computed_cells, format_number
@@ -37,7 +37,7 @@ from xls_gongkai.sample import with_totals
 from xls_gongkai.spec import CellKind, Format, Node, Severity, Table, builtin_formats, format_for_year, get_format
 from xls_gongkai.values import cell_text, is_blank, parse_cell
 
-__all__ = ["META_MARK", "Grid", "read_many", "read_workbook"]
+__all__ = ["META_MARK", "Grid", "TemplateCells", "read_many", "read_workbook"]
 
 META_MARK = "xls_gongkai_meta"
 Grid = list[list[Any]]
@@ -185,25 +185,67 @@ def _text(v: Any) -> str:
     return v.strip() if isinstance(v, str) else ""
 
 
+#: How much of a sheet the label search looks at: the official tables fit in far less, and a
+#: large sheet of something else must not take minutes.
+SCAN_ROWS = 1000
+SCAN_COLS = 60
+
+
+@cache
+def _anchors(table: Table) -> tuple[re.Pattern[str], str]:
+    """The table's column labels (normalised, without item numbers): a pattern finding any of
+    them inside a text, and all of them joined (to find a text inside one of them)."""
+    labels = sorted({a for n in table.column_nodes.values() if len(a := strip_number(n.label)) >= 2}, key=len)
+    return re.compile("|".join(re.escape(a) for a in reversed(labels)) or "(?!)"), "\x00".join(labels)
+
+
+_PREPARED: dict[int, tuple[Grid, list[tuple[bool, list[tuple[str, str]]]]]] = {}
+
+
+def _prepared(grid: Grid) -> list[tuple[bool, list[tuple[str, str]]]]:
+    """Per row of the scanned area: whether it holds a number, and its texts (raw, normalised).
+
+    Worked out once per sheet, however many tables and formats are then looked for in it.
+    """
+    got = _PREPARED.get(id(grid))
+    if got is not None and got[0] is grid:
+        return got[1]
+    rows: list[tuple[bool, list[tuple[str, str]]]] = []
+    for full in grid[:SCAN_ROWS]:
+        row = full[:SCAN_COLS]
+        has_number = any(_is_numberish(v) for v in row)
+        texts = [] if has_number else [(t, normalise(t)) for t in (_text(v) for v in row) if t and len(t) <= 60]
+        rows.append((has_number, texts))
+    if len(_PREPARED) >= 16:
+        _PREPARED.clear()  # the sheets of the workbook being read; older ones are done with
+    _PREPARED[id(grid)] = (grid, rows)
+    return rows
+
+
 def _header_blocks(grid: Grid, matcher: TableMatcher, table: Table) -> list[tuple[int, int, dict[str, int]]]:
     """Runs of rows holding column labels of ``table``: (first row, last row, leaf id → column)."""
     leaf_ids = {n.id for n in table.leaf_columns}
     need = min(2, len(leaf_ids))
     columns = list(table.column_nodes.values())
+    anchors = _anchors(table)
     matched_rows: dict[int, set[str]] = {}
     strong: set[int] = set()
-    for r, row in enumerate(grid):
+    pattern, joined = anchors
+    for r, (has_number, texts) in enumerate(_prepared(grid)):
         hits: set[str] = set()
         # A header row holds no numbers; a data row's stub ("（七）总计", "3.其他") may look like
         # a column label and must not start a new header.
-        if any(_is_numberish(v) for v in row):
+        if has_number:
             continue
-        for v in row:
-            t = _text(v)
-            if t and len(t) <= 60:
-                # Ambiguous is fine here ("结果维持" under three groups): it is still a header.
-                for node in match_all(t, columns):
-                    hits.add(node.id)
+        # The full matcher (with its similarity ratio) is slow; a header row has at least one
+        # label written nearly as printed, so only rows with such an anchor are matched fully.
+        # (A 3,000-row sheet of other text took 143 s without this.)
+        if not any(pattern.search(norm) or (len(norm) >= 2 and norm in joined) for _t, norm in texts):
+            continue
+        for t, _norm in texts:
+            # Ambiguous is fine here ("结果维持" under three groups): it is still a header.
+            for node in match_all(t, columns):
+                hits.add(node.id)
         if hits:
             matched_rows[r] = hits
             if len(hits & leaf_ids) >= need or len(hits) >= 2:
@@ -261,12 +303,16 @@ def _locate_by_labels(grid: Grid, sheet: str, table: Table) -> _Located | None:
     single_unlabelled = len(table.leaf_rows) == 1 and not table.leaf_rows[0].label
     for n, (first, last, cols) in enumerate(blocks):
         value_left = min(cols.values())
-        stop = blocks[n + 1][0] if n + 1 < len(blocks) else len(grid)
+        # The data rows follow the header closely; rows far below belong to something else.
+        stop = min(
+            blocks[n + 1][0] if n + 1 < len(blocks) else len(grid),
+            last + 1 + 2 * len(table.row_nodes) + 20,
+        )
         rows: dict[str, int] = {}
         empty_run = 0
         r = last + 1
         while r < stop:
-            line = grid[r]
+            line = grid[r][:SCAN_COLS]
             stub = [_text(v) for v in line[:value_left] if _text(v)]
             if not stub and not any(not is_blank(v) for v in line):
                 empty_run += 1
