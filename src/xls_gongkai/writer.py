@@ -4,7 +4,15 @@ Everything about where a cell sits comes from :func:`xls_gongkai.layout.layout_f
 from :mod:`xls_gongkai.excel`, and every cached formula result from the Python rule engine, so a
 workbook, its formulas and the Python checks cannot drift apart. The work that depends only on
 the format (labels, formulas, validation and conditional-format ranges, column widths) is done
-once per format and cached; writing one unit's workbook is then just writing cells.
+once per format and cached; writing one unit's workbook is then just writing cells, and a blank
+template for one more unit is the first one's package with the unit's strings replaced (see
+``_skeleton``; byte-identical to writing it afresh).
+
+Public: :func:`write_workbook`, :class:`WriteOptions`, :func:`generate_templates`,
+:func:`template_filename`, :data:`META_KEYS`, :func:`meta_values`, :func:`check_text` (a check
+cell's cached text), :func:`validation_options` / :func:`cell_validation` (Excel data
+validation with Chinese prompts), :class:`ProtectedWorkbook` (xlsxwriter + workbook structure
+protection).
 
 Example::
 
