@@ -423,3 +423,16 @@ def test_renamed_sheet_is_found_by_labels(tmp_path: Path) -> None:
     r1_cells = {v for k, v in result.extra["cells"].items() if k.startswith("t3|")}
     assert all(v.startswith("表3!") for v in r1_cells)
     assert result.extra["unrecognised"] == []  # the renamed sheet is a data sheet, not extra content
+
+
+def test_many_unrecognised_cells_are_counted_not_listed(tmp_path: Path) -> None:
+    from xls_gongkai.reader import MAX_UNRECOGNISED_ISSUES
+
+    fmt = get_format(2021)
+    grids = grids_of(write_workbook(tmp_path / "a.xlsx", sample(fmt)))
+    grids["草稿"] = [[f"草稿{r}-{c}" for c in range(10)] for r in range(20)]
+    result = read_workbook(write_grids(tmp_path / "b.xlsx", grids))
+    listed = [i for i in result.issues if i.code == Code.UNRECOGNISED]
+    assert len(listed) == MAX_UNRECOGNISED_ISSUES + 1
+    assert listed[-1].found == str(200 - MAX_UNRECOGNISED_ISSUES)
+    assert len(result.extra["unrecognised"]) == 200  # every one kept with its address

@@ -40,6 +40,10 @@ from xls_gongkai.values import cell_text, is_blank, parse_cell
 __all__ = ["META_MARK", "Grid", "TemplateCells", "read_many", "read_workbook"]
 
 META_MARK = "xls_gongkai_meta"
+#: Unrecognised cells named one issue each per sheet; beyond that one issue counts the rest.
+MAX_UNRECOGNISED_ISSUES = 50
+#: Unrecognised cells kept (with address and text) in ``Result.extra["unrecognised"]``.
+MAX_UNRECOGNISED_KEPT = 5000
 Grid = list[list[Any]]
 _YEAR = re.compile(r"(20\d{2})\s*年")
 _CHECK_MARKS = ("✔", "✘")
@@ -642,7 +646,11 @@ def _finish(
         replace(i, file=str(reading.path)) for i in rule_issues
     ]
     unrecognised = _unrecognised(reading, lay, positions)
+    per_sheet: dict[str, int] = {}
     for item in unrecognised:
+        n = per_sheet[item["sheet"]] = per_sheet.get(item["sheet"], 0) + 1
+        if n > MAX_UNRECOGNISED_ISSUES:
+            continue
         issues.append(
             Issue(
                 code=Code.UNRECOGNISED,
@@ -657,6 +665,25 @@ def _finish(
                 found=item["text"],
             )
         )
+    for sheet, n in per_sheet.items():
+        if n > MAX_UNRECOGNISED_ISSUES:
+            # A sheet full of other content: the first ones named, the rest counted (all are
+            # kept in extra["unrecognised"], up to MAX_UNRECOGNISED_KEPT).
+            issues.append(
+                Issue(
+                    code=Code.UNRECOGNISED,
+                    severity=Severity.WARNING,
+                    message=f"未识别的内容：工作表“{sheet}”中另有 {n - MAX_UNRECOGNISED_ISSUES} 个单元格填有内容，"
+                    "不在任何填报单元格内，未读入（上面只列出前 "
+                    f"{MAX_UNRECOGNISED_ISSUES} 个）。请确认是否填错了位置",
+                    unit_code=report_unit.code,
+                    unit_name=report_unit.name,
+                    file=str(reading.path),
+                    sheet=sheet,
+                    found=str(n - MAX_UNRECOGNISED_ISSUES),
+                )
+            )
+    unrecognised = unrecognised[:MAX_UNRECOGNISED_KEPT]
     extra: dict[str, Any] = {
         "format": fmt.id,
         "container": kind,
