@@ -508,6 +508,23 @@ def test_render_then_import_gives_the_same_report(
     assert result.errors == []
 
 
+@pytest.mark.parametrize("to", ["md", "html", "docx"])
+@pytest.mark.parametrize("fmt", builtin_formats(), ids=lambda f: f.id)
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10**6), blank=st.floats(0.05, 0.9))
+def test_render_then_import_keeps_blank_cells_blank(fmt, to: str, seed: int, blank: float, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    """Cells left blank (any of them, totals too) print blank and read back as missing, in place."""
+    rnd = random.Random(seed)
+    full = random_report(fmt, Unit("甲镇", "甲镇"), fmt.year_from, rnd, texts={"s6": "本年度未收取信息处理费。"})
+    report = Report(
+        full.unit, full.year, full.format_id, {k: v for k, v in full.values.items() if rnd.random() > blank}, full.texts
+    )
+    path = tmp_path_factory.mktemp("rtb") / f"report.{to}"
+    render(report, to, path)  # type: ignore[arg-type]
+    result = import_document(path)
+    assert result.report == report
+
+
 def test_render_then_import_keeps_an_unsplit_six(tmp_path: Path) -> None:
     fmt = get_format(2021)
     base = random_report(fmt, Unit("甲", "甲"), 2022, random.Random(7))

@@ -701,6 +701,7 @@ class _Importer:
         return _TableState(self.fmt.table(table_id)) if table_id in self.fmt.table_map else None
 
     def t2_title(self, text: str) -> None:
+        self.flush_pending()  # a label waiting for numbers belongs to the block before
         key = normalise(_T2_TITLE.search(unicodedata.normalize("NFKC", text)).group(0))  # type: ignore[union-attr]
         for t in self.fmt.tables:
             if normalise(t.title) == key:
@@ -763,6 +764,7 @@ class _Importer:
         self.data(cells)
 
     def header(self, table_id: str, cells: tuple[str, ...]) -> None:
+        self.flush_pending()
         st = self.state
         if st is None or st.table.id != table_id or st.data_started:
             st = self._state(table_id)
