@@ -795,3 +795,50 @@ def test_merge_does_not_depend_on_the_order_of_its_inputs(tmp_path: Path) -> Non
     backward = merge(list(reversed(paths)), unit=COUNTY)
     assert forward == backward
     assert [s.unit for s in forward.submissions] == sorted(s.unit for s in forward.submissions)
+
+
+@settings(max_examples=40)
+@given(
+    st.lists(st.sampled_from(["missing", "once", "twice", "error"]), min_size=1, max_size=12),
+    st.integers(0, 3),
+    st.sampled_from(["include", "exclude"]),
+    st.booleans(),
+)
+def test_status_counts_add_up_for_any_roster(states: list[str], unknown: int, on_error: str, newest: bool) -> None:
+    from xls_gongkai.issues import Result
+    from xls_gongkai.merge import merge_results
+
+    base = _report(0)
+    bad = broken(base, ("t3", "new", "natural"), 1)
+    roster = [Unit(f"R{i:03d}", f"单位{i}") for i in range(len(states))]
+    results: list[Result] = []
+    for u, state in zip(roster, states, strict=True):
+        copies = {"missing": 0, "once": 1, "twice": 2, "error": 1}[state]
+        for k in range(copies):
+            report = replace(bad if state == "error" else base, unit=u)
+            results.append(Result(report, check_report(report), f"{u.code}-{k}.json"))
+    for j in range(unknown):
+        results.append(Result(replace(base, unit=Unit(f"X{j}", f"外单位{j}")), [], f"X{j}.json"))
+    if not results:
+        with pytest.raises(UsageError, match="没有可汇总的报告"):
+            merge_results(results, roster=roster)
+        return
+    mtimes = {r.source: float(i) for i, r in enumerate(results)}
+    m = merge_results(
+        results,
+        roster=roster,
+        on_error=on_error,
+        prefer="newest" if newest else None,
+        mtimes=mtimes,  # type: ignore[arg-type]
+    )
+    counts = m.counts()
+    assert counts[Status.MISSING] == states.count("missing")
+    assert counts[Status.SUBMITTED] == states.count("once")
+    assert counts[Status.DUPLICATE] == states.count("twice")
+    assert counts[Status.ERRORS] == states.count("error")
+    assert counts[Status.UNKNOWN] == unknown
+    assert [e.unit for e in m.entries[: len(roster)]] == roster
+    summed = states.count("once") + (states.count("twice") if newest else 0)
+    summed += states.count("error") if on_error == "include" else 0
+    assert m.report.units == summed == len(m.included)
+    assert m.report == sum_reports([s.report for s in m.included], m.report.unit, 2024, format_id=F2021.id)

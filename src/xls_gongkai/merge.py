@@ -633,6 +633,8 @@ def merge_results(
 
     year = results_year(results)
     fid = next((r.report.format_id for r in results if r.report is not None), None)
+    if fid is None and not unreadable:
+        raise UsageError("没有可汇总的报告：输入中没有任何单位的报表。")
     if fid is None:
         names = "；".join(i.message for r in unreadable[:3] for i in r.issues[:1])
         more = f"（共 {len(unreadable)} 个文件）" if len(unreadable) > 3 else ""
