@@ -233,3 +233,19 @@ def test_nothing_readable_exit_2_naming_the_files(tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert "坏文件.xlsx" in res.output
     assert not (tmp_path / "s.xlsx").exists()
+
+
+def test_default_name_comes_from_the_rosters_parent(tmp_path: Path) -> None:
+    folder = _write(tmp_path, _reports(2))
+    roster = tmp_path / "名册.csv"
+    roster.write_text(
+        "代码,名称,上级\n" + "".join(f"{_unit(i).code},{_unit(i).name},河洛县\n" for i in (1, 2)), encoding="utf-8"
+    )
+    out = tmp_path / "s.xlsx"
+    res = runner.invoke(app, ["merge", str(folder), "-r", str(roster), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    meta = {r[0]: r[1] for r in openpyxl.load_workbook(out, read_only=True)["_meta"].iter_rows(values_only=True)}
+    assert meta["unit_name"] == "河洛县汇总"
+    res = runner.invoke(app, ["merge", str(folder), "-o", str(out)])
+    meta = {r[0]: r[1] for r in openpyxl.load_workbook(out, read_only=True)["_meta"].iter_rows(values_only=True)}
+    assert meta["unit_name"] == "汇总"

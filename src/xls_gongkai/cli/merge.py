@@ -45,7 +45,14 @@ def merge_cmd(
             show_default=False,
         ),
     ] = None,
-    name: Annotated[str, typer.Option("--name", help="汇总单位名称，如“某某县汇总”。")] = "汇总",
+    name: Annotated[
+        str,
+        typer.Option(
+            "--name",
+            help="汇总单位名称，如“某某县汇总”。默认：名册“上级”列共同的单位名加“汇总”（如“河洛县汇总”），否则“汇总”。",
+            show_default=False,
+        ),
+    ] = "",
     code: Annotated[str, typer.Option("--code", help="汇总单位代码（向上级再汇总时用来识别本级）。")] = "",
     on_error: Annotated[
         OnErrorChoice,
@@ -110,6 +117,7 @@ def merge_cmd(
         if out.suffix.lower() != ".xlsx":
             raise UsageError(f"--out 应是 .xlsx 文件，而不是 {out}。")
         units = load_roster(roster).units if roster is not None else None
+        name = name.strip() or _default_name(units)
         if parquet_out is not None and parquet_out.suffix.lower() != ".parquet":
             parquet_out = parquet_out.with_suffix(parquet_out.suffix + ".parquet")
         outputs = [p for p in (out, csv_out, parquet_out) if p is not None]
@@ -126,6 +134,14 @@ def merge_cmd(
     _print(merged, out, [p for p in (csv_out, parquet_out) if p is not None])
     if not merged.complete or any(i.is_error for i in merged.issues):
         raise typer.Exit(1)
+
+
+def _default_name(units: tuple[Unit, ...] | None) -> str:
+    # Counties that all kept the default name could not be told apart one level up.
+    parents = {u.parent.strip() for u in units or ()}
+    if len(parents) == 1 and (parent := parents.pop()):
+        return parent if parent.endswith("汇总") else f"{parent}汇总"
+    return "汇总"
 
 
 def _run(
