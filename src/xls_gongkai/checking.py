@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,7 +77,6 @@ class Batch:
     #: Roster units for which no file was read (only when a roster was given).
     missing: tuple[Unit, ...] = ()
     roster_source: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def issues(self) -> list[Issue]:
