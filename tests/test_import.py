@@ -1031,3 +1031,17 @@ def test_a_spanned_value_next_to_a_blank_cell() -> None:
     result = import_text(page, kind="html")
     assert result.report is not None
     assert result.report.values == {("t2_9", "procurement", "amount"): Decimal("28.7175")}
+
+
+def test_page_numbers_of_a_pdf_text_are_dropped() -> None:
+    text = (
+        _as_pdf_text(HUAIAN_TEXT)
+        .replace("\n第二十条第（五）项", "\n                 —2—\n\f第二十条第（五）项")
+        .replace("\n五、存在的主要问题", "\n第 3 页 共 4 页\n五、存在的主要问题")
+    )
+    text += "\n\n                 —4—\n"
+    result = import_text(text)
+    assert result.report is not None
+    assert dict(result.report.values) == expected_values(HUAIAN_T2, HUAIAN_T3, HUAIAN_T4)
+    assert result.issues == []
+    assert not result.report.texts["s6"].endswith("—")

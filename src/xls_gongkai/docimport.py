@@ -108,6 +108,10 @@ Item = Para | Row
 _MD_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
 
 
+# Page numbers a PDF's text carries: "—3—", "- 3 -", "第3页", "第 3 页 共 10 页", "3/10".
+_PAGE_NUMBER = re.compile(
+    r"^(?:[-—–－]+\s*\d{1,4}\s*[-—–－]+|第\s*\d{1,4}\s*页(?:\s*[，,]?\s*共\s*\d{1,4}\s*页)?|\d{1,4}\s*/\s*\d{1,4})$"
+)
 _SENTENCE_END = tuple("。！？；：.!?;:”」）)")
 
 
@@ -146,9 +150,9 @@ def _text_items(text: str, *, wrapped: bool = False) -> list[Item]:
     """
     items: list[Item] = []
     for raw in text.splitlines():
-        line = raw.rstrip("\r\n")
+        line = raw.rstrip("\r\n").replace("\f", "")
         stripped = line.strip()
-        if not stripped:
+        if not stripped or (wrapped and _PAGE_NUMBER.match(stripped)):
             continue
         if stripped.startswith("|") and stripped.count("|") >= 2:
             if _MD_SEPARATOR.match(stripped):
