@@ -57,7 +57,7 @@ def import_cmd(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="只列错误，不列警告。")] = False,
 ) -> None:
-    """导入已发布的政府信息公开工作年度报告，读出表格数据并按全部勾稽关系校验。
+    """导入已发布的政府信息公开工作年度报告（文本、网页、Word、PDF），读出表格数据并按全部勾稽关系校验。
 
     自动判断格式（2019 试行 / 2021 修订）和年度；容忍标签错字、空白单元格、单元格中的文字和单位
     （“251000元”按万元换算）、未拆分的（六）、重新编号的章节；并核对“一、总体情况”中复述的数字
@@ -69,11 +69,11 @@ def import_cmd(
 
       xls-gongkai import 2024年报.txt
 
-      xls-gongkai import 2023年报.docx --json 2023.json        # 作为 merge --previous 的上年数据
+      xls-gongkai import 2023年报.pdf --json 2023.json   # 留作上年数据
 
       xls-gongkai import 报告/*.html --csv 数据.csv --report 问题清单.xlsx
 
-      xls-gongkai import 2024年报.docx --previous 2023.json   # 同时核对上年结转等跨年度关系
+      xls-gongkai import 2024年报.docx --previous 2023.json   # 核对跨年度关系
     """
     from xls_gongkai.cli import fail
     from xls_gongkai.docimport import import_document, import_many
