@@ -1192,7 +1192,7 @@ class _Sheets:
             self._s(ws, r, 2, e.unit.name)
             self._s(ws, r, 3, e.unit.parent)
             self._s(ws, r, 4, e.status.value, self.state[e.status])
-            self._s(ws, r, 5, "\n".join(os.path.relpath(f, base) if base else f for f in e.files), self.wrap)
+            self._s(ws, r, 5, "\n".join(_relative(f, base) for f in e.files), self.wrap)
             if len(e.files) > 1:
                 ws.set_row(r, 15 * len(e.files))
             self._s(ws, r, 6, "\n".join(_time_text(t) for t in e.mtimes), self.wrap)
@@ -1319,11 +1319,13 @@ class _Sheets:
         for c, h in enumerate(head):
             ws.write_string(0, c, h, self.head)
         issues = m.issues
+        # Files relative to the folder holding every input, as in 报送情况.
+        base = _common_folder([f for e in m.entries for f in e.files])
         for i, issue in enumerate(issues, start=1):
             values = (
                 issue.unit_code,
                 issue.unit_name,
-                issue.file,
+                _relative(issue.file, base),
                 issue.severity.label,
                 issue.code,
                 issue.sheet,
@@ -1358,7 +1360,7 @@ class _Sheets:
             self._s(ws, i, 1, s.unit.name)
             for j, sec in enumerate(sections):
                 self._s(ws, i, 2 + j, s.report.texts.get(sec.id, ""), self.wrap)
-            self._s(ws, i, after, os.path.relpath(s.file, base) if base else s.file, self.wrap)
+            self._s(ws, i, after, _relative(s.file, base), self.wrap)
             self._s(ws, i, after + 1, "是" if s.included else "否")
         ws.set_column(0, 0, 14)
         ws.set_column(1, 1, 24)
@@ -1444,6 +1446,17 @@ def _common_folder(files: Sequence[str]) -> str:
         return os.path.commonpath([os.path.dirname(os.path.abspath(f)) for f in files])
     except ValueError:
         return ""
+
+
+def _relative(path: str, base: str) -> str:
+    """``path`` relative to ``base`` when it lies inside it, else as given."""
+    if not base or not path:
+        return path
+    try:
+        rel = os.path.relpath(path, base)
+    except ValueError:  # another drive (Windows)
+        return path
+    return path if rel.startswith("..") else rel
 
 
 def _print_setup(ws: Worksheet, *, fit_width: bool) -> None:
