@@ -151,10 +151,13 @@ class Outcome:
 
 def evaluate(check: Check, report: Report, previous: Report | None = None) -> Outcome:
     if check.rule.kind is RuleKind.CELLS:
+        # Only the cells a clerk types: a computed total that goes negative because an input is
+        # negative is the same mistake, reported once, as the sheet's R5 formula counts it.
+        computed = computed_cells(report.format)
         bad: list[tuple[CellKey, str]] = []
         for r, c in check.table.cells():
             v = report.get(check.table.id, r, c)
-            if v is None:
+            if v is None or (check.table.id, r, c) in computed:
                 continue
             problem = cell_problem(check.table.cell_kind(r, c), v)
             if problem:

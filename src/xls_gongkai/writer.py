@@ -1039,19 +1039,8 @@ Results = tuple[Report, Mapping[tuple[str, str, str, int], str], int]
 
 
 def check_text(check: Check, report: Report) -> str:
-    """What the check cell shows for ``report`` (its cached result): ✔, or ✘ and the difference.
-
-    The in-sheet R5 formula counts the input cells only (a computed total is a formula, not
-    something the clerk typed), whereas the Python engine also looks at the totals' values; a
-    total that is negative because an input is negative would otherwise be counted twice here
-    and the cached "✘ 2处" would disagree with the "✘ 1处" every spreadsheet program computes.
-    """
-    outcome = evaluate(check, report)
-    if check.rule.kind is RuleKind.CELLS and not outcome.passed:
-        computed = computed_cells(report.format)
-        typed = tuple(bad for bad in outcome.bad_cells if bad[0] not in computed)
-        outcome = replace(outcome, passed=not typed, bad_cells=typed)
-    return excel.check_display(outcome)
+    """What the check cell shows for ``report`` (its cached result): ✔, or ✘ and the difference."""
+    return excel.check_display(evaluate(check, report))
 
 
 def _results(report: Report) -> Results:
