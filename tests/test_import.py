@@ -1045,3 +1045,22 @@ def test_page_numbers_of_a_pdf_text_are_dropped() -> None:
     assert dict(result.report.values) == expected_values(HUAIAN_T2, HUAIAN_T3, HUAIAN_T4)
     assert result.issues == []
     assert not result.report.texts["s6"].endswith("—")
+
+
+def test_docx_with_the_tables_typed_as_tab_separated_text(tmp_path: Path) -> None:
+    """A Word file into which the report's text was pasted: tables are tab-separated lines."""
+    import docx
+
+    doc = docx.Document()
+    for line in HUAIAN_TEXT.splitlines():
+        doc.add_paragraph(line)  # python-docx turns "\t" into <w:tab/>
+    para = doc.paragraphs[-1]
+    para.add_run().add_break()  # a line break inside a paragraph: two lines
+    para.add_run("特此报告。")
+    path = tmp_path / "typed.docx"
+    doc.save(str(path))
+    result = import_document(path)
+    assert result.report is not None
+    assert dict(result.report.values) == expected_values(HUAIAN_T2, HUAIAN_T3, HUAIAN_T4)
+    assert result.report.unit.name == "淮安市人民政府"
+    assert result.report.texts["s6"].endswith("3940 元。\n特此报告。")

@@ -366,9 +366,14 @@ def _docx_items(path: Path) -> list[Item]:
     n = 0
     for element in document.element.body.iterchildren():
         if element.tag == qn("w:p"):
-            text = "".join(t.text or "" for t in element.iter(qn("w:t")))
-            for line in text.split("\n"):
-                if line.strip():
+            # Line breaks and tabs typed into a paragraph (a table typed as text) are kept.
+            parts = []
+            for node in element.iter(qn("w:t"), qn("w:br"), qn("w:cr"), qn("w:tab")):
+                parts.append(node.text or "" if node.tag == qn("w:t") else "\t" if node.tag == qn("w:tab") else "\n")
+            for line in "".join(parts).split("\n"):
+                if "\t" in line and line.strip():
+                    items.append(Row(tuple(c.strip() for c in line.split("\t"))))
+                elif line.strip():
                     items.append(Para(line.strip()))
         elif element.tag == qn("w:tbl"):
             n += 1
