@@ -226,6 +226,15 @@ def test_restated_numbers_of_huaian() -> None:
     assert facts["结转下年度"] == 103
     assert facts["行政复议"] == 351
     assert facts["行政诉讼"] == 46
+    # "…行政复议 351件，其中结果维持 72 件，结果纠正 64 件，其他结果 178 件，尚未审结 37 件；"
+    assert [facts[f"行政复议{w}"] for w in ("结果维持", "结果纠正", "其他结果", "尚未审结")] == [72, 64, 178, 37]
+    assert [facts[f"行政诉讼{w}"] for w in ("结果维持", "结果纠正", "其他结果", "尚未审结")] == [25, 5, 9, 7]
+
+
+def test_r9_outcomes_of_litigation_against_both_kinds_of_suit() -> None:
+    text = HUAIAN_TEXT.replace("其他结果 9 件", "其他结果 19 件")
+    [issue] = import_text(text).issues
+    assert (issue.code, issue.column, issue.found, issue.expected) == ("R9", "direct_other", "19", "9")
 
 
 # --------------------------------------------------------------------------- variants (FORMATS.md §6)

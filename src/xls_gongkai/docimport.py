@@ -1153,6 +1153,25 @@ def restated_numbers(text: str) -> list[Restated]:
             start = max(0, m.start() - 6)
             number = next(g for g in m.groups() if g is not None)
             out.append(Restated(name, int(number), flat[start : m.end()], cells))
+            if name in _OUTCOME_PREFIX:
+                out.extend(_outcomes(name, flat, m.end()))
+    return out
+
+
+# "行政复议351件，其中结果维持72件，结果纠正64件，其他结果178件，尚未审结37件；": the outcome
+# counts that follow in the same clause, against 表四's columns of that kind.
+_OUTCOME_PREFIX = {"行政复议": ("review",), "行政诉讼": ("direct", "after")}
+_OUTCOMES = (("结果维持", "upheld"), ("结果纠正", "corrected"), ("其他结果", "other"), ("尚未审结", "pending"))
+
+
+def _outcomes(name: str, flat: str, end: int) -> list[Restated]:
+    clause = re.split(r"[；;。]", flat[end:], maxsplit=1)[0]
+    out: list[Restated] = []
+    for word, suffix in _OUTCOMES:
+        m = re.search(rf"{word}(\d+)件", clause)
+        if m:
+            cells = tuple(("t4", "cases", f"{prefix}_{suffix}") for prefix in _OUTCOME_PREFIX[name])
+            out.append(Restated(f"{name}{word}", int(m.group(1)), f"{name}…{m.group(0)}", cells))
     return out
 
 
