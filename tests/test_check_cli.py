@@ -257,3 +257,11 @@ def test_previous_year_checks_each_unit(tmp_path: Path) -> None:
     without = runner.invoke(app, ["check", str(this), "--report", str(out)])
     assert without.exit_code == result.exit_code
     assert not [i for i in json.loads(out.read_text(encoding="utf-8"))["files"][0]["issues"] if i["code"] == "R6"]
+
+
+@pytest.mark.parametrize("command", ["read", "check"])
+def test_unknown_format_is_one_usage_error(batch: Path, command: str) -> None:
+    result = runner.invoke(app, [command, str(batch), "--format", "gongkai-1999"])
+    assert result.exit_code == 2
+    assert result.stderr.count("错误") == 1
+    assert "Traceback" not in result.output

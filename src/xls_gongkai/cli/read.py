@@ -76,7 +76,9 @@ def read(
         if year is not None:
             kw["year"] = year
         if format_name:
-            kw["fmt"] = format_name
+            from xls_gongkai.spec import get_format
+
+            kw["fmt"] = get_format(format_name)  # an unknown format is one usage error, not one per file
         who = unit_option(unit, code)
         if who is not None:
             kw["unit"] = who
