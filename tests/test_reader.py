@@ -279,7 +279,14 @@ def test_hand_made_with_label_variants(tmp_path: Path) -> None:
     path = hand_made(fmt, report, tmp_path)
     grids = grids_of(path)
     rows = grids["Sheet1"]
-    swaps = {"（一）予以公开": "(一) 予以公开", "行政规范性文件": "规范性文件", "1.属于国家秘密": "1、属于国家秘密"}
+    swaps = {
+        "（一）予以公开": "(一) 予以公开",  # ASCII brackets and a space
+        "行政规范性文件": "规范性文件",  # the 2019 label in a 2021 table
+        "1.属于国家秘密": "1、属于国家秘密",  # "、" for "."
+        "2.其他法律行政法规禁止公开": "2.其他法律行政法规禁止公",  # a missing character
+        "商业企业": "商业企业 ",  # trailing space
+        "1.本机关不掌握相关政府信息": "１．本机关不掌握相关政府信息",  # full-width digit and dot
+    }
     for line in rows:
         for i, v in enumerate(line):
             if isinstance(v, str) and v in swaps:
@@ -436,3 +443,19 @@ def test_many_unrecognised_cells_are_counted_not_listed(tmp_path: Path) -> None:
     assert len(listed) == MAX_UNRECOGNISED_ISSUES + 1
     assert listed[-1].found == str(200 - MAX_UNRECOGNISED_ISSUES)
     assert len(result.extra["unrecognised"]) == 200  # every one kept with its address
+
+
+def test_template_of_another_tool_version(tmp_path: Path) -> None:
+    """A _meta fingerprint that differs from this version's layout: labels are checked, and it says so."""
+    fmt = get_format(2021)
+    report = sample(fmt)
+    grids = grids_of(write_workbook(tmp_path / "a.xlsx", report))
+    meta = grids[META_SHEET]
+    row = next(i for i, line in enumerate(meta) if line and line[0] == "fingerprint")
+    meta[row][1] = "0000000000000000"
+    result = read_workbook(write_grids(tmp_path / "b.xlsx", grids))
+    assert result.report is not None
+    assert dict(result.report.values) == dict(report.values)
+    [issue] = [i for i in result.issues if i.code == Code.STRUCTURE_CHANGED]
+    assert "版本" in issue.message
+    assert not result.errors
