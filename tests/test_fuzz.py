@@ -334,7 +334,7 @@ def test_a_parser_that_aborts_the_process_only_kills_the_probe(tmp_path: Path, m
 
     monkeypatch.setattr(safety, "_probe_child", abort)
     path = _fake_xls(tmp_path / "abort.xls")
-    with pytest.raises(UnreadableWorkbookError, match=r"abort\.xls.*崩溃"):
+    with pytest.raises(UnreadableWorkbookError, match=r"abort\.xls.*中止"):
         read_workbook(path)
     results = read_many([path, path], jobs=1)
     assert [i.code for r in results for i in r.issues] == [Code.FILE_UNREADABLE] * 2
@@ -382,3 +382,24 @@ def test_a_sheet_without_dimension_is_read_after_a_probe(tmp_path: Path) -> None
     result = read_workbook(path)
     assert result.report is not None
     assert not result.errors
+
+
+@pytest.mark.soffice
+@requires_soffice
+def test_an_ods_with_a_far_cell_is_refused_in_bounded_time(tmp_path: Path) -> None:
+    # LibreOffice writes the empty cells before a far value as one repeated cell; python-calamine
+    # expanded a value at row 200,001, column 301 into 60 million cells for minutes. The bounded
+    # child probe refuses it instead.
+    import xlsxwriter
+
+    from tests.lo import convert
+
+    src = tmp_path / "far.xlsx"
+    wb = xlsxwriter.Workbook(str(src))
+    ws = wb.add_worksheet("表三")
+    ws.write(0, 0, "一、本年新收政府信息公开申请数量")
+    ws.write(200000, 300, "多余")
+    wb.close()
+    (ods,) = convert([src], "ods", tmp_path / "ods")
+    with pytest.raises(UnreadableWorkbookError, match=r"far\.ods"):
+        read_workbook(ods)

@@ -29,8 +29,9 @@ __all__ = ["Container", "Limits", "explain_failure", "inspect_file"]
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
-#: Record-based formats whose parser can abort the whole process on a damaged file.
-BINARY_KINDS = ("xls", "xlsb")
+#: Formats parsed once in a bounded child first: record-based ones (a damaged record can abort
+#: the process) and .ods, whose repeated-cell attributes let one far cell cost minutes.
+BINARY_KINDS = ("xls", "xlsb", "ods")
 
 
 @dataclass(frozen=True)
@@ -333,13 +334,23 @@ def _probe(p: Path, limits: Limits) -> None:
         time.sleep(0.002)
     if os.WIFEXITED(status) and os.WEXITSTATUS(status) in (0, 3):
         return  # parsed, or failed with an ordinary error that the reader reports itself
-    raise _fail(p, "文件已损坏（读取时表格解析程序崩溃）", RESAVE)
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 5:
+        raise _fail(
+            p,
+            "读取所需内存超出限制：工作表的使用范围异常大，通常是在很远的单元格误填了内容或设置了格式",
+            "请在 Excel 或 WPS 中删除表格以外多余的行和列，另存为 .xlsx 后再提交",
+        )
+    raise _fail(p, "文件已损坏，或工作表的使用范围异常大（读取时表格解析程序中止）", RESAVE)
 
 
 def _probe_child(path: str, extra_memory: int) -> None:  # pragma: no cover - child process
     code = 4
     try:
-        # Rust prints its panic and abort messages on stderr: keep the parent's output clean.
+        # Rust prints its panic and abort messages on stderr, and an enabled faulthandler (pytest,
+        # PYTHONFAULTHANDLER) would dump this child's abort: keep the parent's output clean.
+        import faulthandler
+
+        faulthandler.disable()
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)
         try:
@@ -358,6 +369,8 @@ def _probe_child(path: str, extra_memory: int) -> None:  # pragma: no cover - ch
             for name in book.sheet_names:
                 book.get_sheet_by_name(name).to_python(skip_empty_area=False)
             code = 0
+        except MemoryError:
+            code = 5  # the bounded address space ran out: far too big to read
         except BaseException:
             code = 3
     finally:
