@@ -182,3 +182,33 @@ def test_check_annotate_end_to_end(tmp_path: Path) -> None:
     comment = copy["表三"][natural.a1].comment
     assert comment is not None
     assert "R1" in comment.text
+
+
+@pytest.mark.parametrize("format_id", ["gongkai-2019", "gongkai-2021"])
+def test_hand_made_workbook_gets_a_template_copy(tmp_path: Path, format_id: str) -> None:
+    """A workbook without our metadata (copied tables, shifted two columns right) is read by
+    its labels; the copy is a real template of its format with the issue at the template cell."""
+    fmt = get_format(format_id)
+    bad = broken(
+        random_report(fmt, Unit("003", "西城街道"), fmt.year_from + 1, random.Random(6), TEXTS),
+        ("t3", "new", "natural"),
+        4,
+    )
+    grids = grids_of(write_workbook(tmp_path / "src.xlsx", bad))
+    del grids[META_SHEET]
+    for sheet in ("表二", "表三", "表四"):
+        grids[sheet] = [[None, None, *row] for row in grids[sheet]]
+    hand = write_grids(tmp_path / "手工.xlsx", grids)
+    result = read_workbook(hand, unit=Unit("003", "西城街道"))
+    assert result.report is not None
+    assert result.report.format_id == format_id
+    natural = layout_for(fmt).pos("t3", "new", "natural")
+    moved = [i for i in relocate(result) if i.code == "R1" and natural.a1 in i.cells]
+    assert moved
+    out = annotate(result, tmp_path / "out")
+    assert out is not None
+    copy = openpyxl.load_workbook(out)
+    comment = copy["表三"][moved[0].cell].comment
+    assert comment is not None
+    assert "R1" in comment.text
+    assert read_workbook(out).report.values == result.report.values  # type: ignore[union-attr]
