@@ -1073,3 +1073,23 @@ def test_docx_with_the_tables_typed_as_tab_separated_text(tmp_path: Path) -> Non
     assert dict(result.report.values) == expected_values(HUAIAN_T2, HUAIAN_T3, HUAIAN_T4)
     assert result.report.unit.name == "淮安市人民政府"
     assert result.report.texts["s6"].endswith("3940 元。\n特此报告。")
+
+
+def test_t3_without_its_total_column() -> None:
+    """Some reports leave out 表三's 总计 column: the other columns read by their headers."""
+    lines = HUAIAN_TEXT.splitlines()
+    start, end = (
+        lines.index("三、收到和处理政府信息公开申请情况"),
+        lines.index("四、政府信息公开行政复议、行政诉讼情况"),
+    )
+    for i in range(start + 1, end):
+        cells = lines[i].split("\t")
+        if not lines[i].startswith("（本列") and (cells[-1] == "总计" or cells[-1].isdigit()):
+            lines[i] = "\t".join(cells[:-1])
+    result = import_text("\n".join(lines))
+    assert result.report is not None
+    expected = expected_values(HUAIAN_T2, HUAIAN_T3, HUAIAN_T4)
+    assert dict(result.report.values) == {k: v for k, v in expected.items() if not (k[0] == "t3" and k[2] == "total")}
+    assert result.errors == []
+    [missing] = [i for i in result.issues if i.code == Code.LABEL_NOT_FOUND]
+    assert "总计" in missing.message

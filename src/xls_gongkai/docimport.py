@@ -942,7 +942,10 @@ class _Importer:
         end = len(cells)
         while end > label_end and not cells[end - 1]:
             end -= 1
-        if end - label_end == len(leaves) or not cols:
+        positions = sorted(set(cols) | st.spans)
+        shift = _alignment(cells, label_end, positions)
+        fits = bool(cols) and all(i - shift in positions for i in range(label_end, end) if cells[i])
+        if not fits and (end - label_end == len(leaves) or not cols):
             start = label_end if end - label_end == len(leaves) else max(label_end, end - len(leaves))
             return {start + i: c for i, c in enumerate(leaves)}, 0
         if not st.warned:
@@ -955,7 +958,7 @@ class _Importer:
                 table=table.id,
                 sheet=table.sheet,
             )
-        return cols, _alignment(cells, label_end, sorted(set(cols) | st.spans))
+        return cols, shift
 
     def store(self, st: _TableState, node: Node, cells: tuple[str, ...], label_end: int) -> None:
         table = st.table
