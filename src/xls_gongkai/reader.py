@@ -1038,6 +1038,14 @@ def _value_issue(
     )
 
 
+def _where_text(table: Table, rnode: Node, cnode: Node) -> str:
+    """“行”“列” in words; the column by its path where its label repeats (表四's three 总计)."""
+    same = sum(1 for c in table.leaf_columns if c.label == cnode.label)
+    column = cnode.path_text if same > 1 else cnode.label
+    row = f"“{rnode.path_text}”行" if rnode.path_text else ""
+    return f"{row}“{column}”列"
+
+
 def _total_issue(
     reading: _Reading, fmt: Format, key: CellKey, recomputed: Value, raw_text: str, sheet: str, cell: str
 ) -> None:
@@ -1047,7 +1055,7 @@ def _total_issue(
         reading,
         Code.TOTAL_OVERWRITTEN,
         Severity.ERROR,
-        f"{_table_title(table)}“{rnode.path_text or '数据'}”行“{cnode.label}”列（{cell}）是合计，"
+        f"{_table_title(table)}{_where_text(table, rnode, cnode)}（{cell}）是合计，"
         f"按明细应为 {format_number(recomputed)}，表中填的是 {raw_text}。"
         "合计由公式自动计算，请核对明细数字，不要手工改写合计",
         sheet=sheet,
@@ -1204,26 +1212,7 @@ def _read_values(reading: _Reading, strict: bool) -> tuple[dict[CellKey, Value],
     for key, (typed, raw_text, sheet, cell) in typed_totals.items():
         recomputed = values.get(key, 0)
         if typed != recomputed:
-            table = fmt.table(key[0])
-            rnode, cnode = table.row_nodes[key[1]], table.column_nodes[key[2]]
-            _add(
-                reading,
-                Code.TOTAL_OVERWRITTEN,
-                Severity.ERROR,
-                f"{_table_title(table)}“{rnode.path_text or '数据'}”行“{cnode.label}”列（{cell}）是合计，"
-                f"按明细应为 {format_number(recomputed)}，表中填的是 {raw_text}。"
-                "合计由公式自动计算，请核对明细数字，不要手工改写合计",
-                sheet=sheet,
-                cell=cell,
-                cells=(cell,),
-                table=key[0],
-                row=key[1],
-                column=key[2],
-                row_label=rnode.path_text,
-                column_label=cnode.path_text,
-                expected=format_number(recomputed),
-                found=raw_text,
-            )
+            _total_issue(reading, fmt, key, recomputed, raw_text, sheet, cell)
     for table, node in group_rows:
         _add(
             reading,
