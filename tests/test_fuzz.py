@@ -403,3 +403,34 @@ def test_an_ods_with_a_far_cell_is_refused_in_bounded_time(tmp_path: Path) -> No
     (ods,) = convert([src], "ods", tmp_path / "ods")
     with pytest.raises(UnreadableWorkbookError, match=r"far\.ods"):
         read_workbook(ods)
+
+
+def test_a_far_cell_under_a_small_declared_area_goes_to_the_probe(tmp_path: Path) -> None:
+    # A crafted part declaring <dimension ref="A1:B2"/> but holding a cell at XFD1048576 made
+    # python-calamine abort the process; the cell references themselves are looked at.
+    import re
+
+    import xlsxwriter
+
+    src = tmp_path / "src.xlsx"
+    wb = xlsxwriter.Workbook(str(src))
+    ws = wb.add_worksheet("表三")
+    ws.write(0, 0, "一、本年新收政府信息公开申请数量")
+    ws.write(1048575, 16383, "多余")
+    wb.close()
+    parts = _parts(src.read_bytes())
+    for name in [n for n in parts if n.startswith("xl/worksheets/sheet")]:
+        parts[name] = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:B2"/>', parts[name])
+    path = tmp_path / "lying.xlsx"
+    path.write_bytes(_repack(parts))
+    with pytest.raises(UnreadableWorkbookError, match=r"lying\.xlsx"):
+        read_workbook(path)
+    # and in a batch on all cores the other files are still read
+    good = tmp_path / "good.xlsx"
+    good.write_bytes(valid())
+    copies = [good] + [tmp_path / f"good{i}.xlsx" for i in range(4)]
+    for c in copies[1:]:
+        c.write_bytes(valid())
+    results = read_many([path, *copies], jobs=2)
+    assert results[0].report is None
+    assert all(r.report is not None for r in results[1:])

@@ -51,6 +51,8 @@ class Limits:
     probe_memory: int = 1024 * 1024 * 1024  # address space the child may add to its parent's
     #: Cells a worksheet's used area (<dimension>) may span; the template uses about 2,000.
     max_cells: int = 2_000_000
+    #: Look at every cell reference of each worksheet, not only its declared <dimension>.
+    scan_cells: bool = True
 
 
 DEFAULT_LIMITS = Limits()
@@ -436,8 +438,37 @@ def _check_extent(p: Path, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], li
                 "通常是在很远的单元格误填了内容或设置了格式",
                 "请在 Excel 或 WPS 中删除表格以外多余的行和列（或把表格复制到新工作簿），另存为 .xlsx 后再提交",
             )
+        if limits.scan_cells and not unknown:
+            # <dimension> is only what the writer claims: a crafted part with a small one and a
+            # cell at XFD1048576 aborted the process all the same. Any cell beyond row 9,999 or
+            # column ZZ sends the file to the bounded probe.
+            try:
+                body = _inflate_all(data, info, zf, limits.max_entry_bytes)
+            except Exception as exc:
+                raise _fail(p, f"文件已损坏（其中的“{name}”无法解开，可能下载或传送中断）", "请重新获取原文件") from exc
+            if _FAR_CELL.search(body):
+                unknown = True
     if unknown and limits.probe_binary:
         _probe(p, limits)
+
+
+#: A cell reference beyond column ZZ or row 9,999 (``<c r="AAA1"``, ``<c r="A10000"``).
+_FAR_CELL = re.compile(rb'\sr="(?:[A-Z]{3}|[A-Z]{1,2}\d{5})')
+
+
+def _inflate_all(data: bytes, info: zipfile.ZipInfo, zf: zipfile.ZipFile, most: int) -> bytes:
+    """A whole part, inflated straight from the file's bytes (at most ``most`` bytes)."""
+    at = info.header_offset
+    if data[at : at + 4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+    start = (
+        at + 30 + int.from_bytes(data[at + 26 : at + 28], "little") + int.from_bytes(data[at + 28 : at + 30], "little")
+    )
+    if info.compress_type == zipfile.ZIP_STORED:
+        return data[start : start + min(info.file_size, most)]
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        return _head(zf, info.filename, most)
+    return zlib.decompressobj(-15).decompress(data[start : start + info.compress_size], most)
 
 
 def _inflate_until(
