@@ -29,6 +29,7 @@ from typing import Any
 from xls_gongkai.errors import TemplateMismatchError, UnreadableWorkbookError, UsageError, WorkbookError
 from xls_gongkai.issues import Code, Issue, Result
 from xls_gongkai.labels import TableMatcher, match_all, normalise, strip_number
+from xls_gongkai.labels import matcher as shared_matcher
 from xls_gongkai.layout import FIRST_TABLE_ROW, GUIDE_SHEET, META_SHEET, TEXT_SHEET, Layout, a1, layout_for
 from xls_gongkai.report import CellKey, Report, Unit, Value
 from xls_gongkai.rules import check_report, computed_cells, format_number
@@ -300,7 +301,7 @@ def _header_columns(grid: Grid, first: int, last: int, matcher: TableMatcher, le
 
 
 def _locate_by_labels(grid: Grid, sheet: str, table: Table) -> _Located | None:
-    matcher = TableMatcher(table)
+    matcher = shared_matcher(table)
     blocks = _header_blocks(grid, matcher, table)
     best: _Located | None = None
     best_score = 0
