@@ -22,13 +22,11 @@ flag only numbers that the document actually contradicts.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -39,6 +37,7 @@ from typing import Any
 from xls_gongkai.errors import UnreadableWorkbookError, UsageError, XlsGongkaiError
 from xls_gongkai.issues import Code, Issue, Result
 from xls_gongkai.labels import matcher, normalise, strip_number
+from xls_gongkai.parallel import map_files
 from xls_gongkai.report import CellKey, Report, Unit, Value
 from xls_gongkai.rules import check_report, computed_cells, format_number, side_value
 from xls_gongkai.spec import (
@@ -1521,11 +1520,6 @@ def _import_safely(path: str, kw: dict[str, Any]) -> Result:
         )
 
 
-def _import_chunk(args: tuple[list[str], dict[str, Any]]) -> list[Result]:
-    paths, kw = args
-    return [_import_safely(p, kw) for p in paths]
-
-
 def import_many(
     paths: Iterable[str | Path],
     *,
@@ -1540,21 +1534,6 @@ def import_many(
     ``progress(done, total)`` is called as files finish. Other keywords go to
     :func:`import_document`.
     """
-    items = [str(p) for p in paths]
-    total = len(items)
-    workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    results: list[Result] = []
-    if workers <= 1 or total < PARALLEL_FROM:
-        for p in items:
-            results.append(_import_safely(p, kw))
-            if progress:
-                progress(len(results), total)
-        return results
-    size = max(1, min(32, total // (workers * 4) or 1))
-    chunks = [(items[i : i + size], kw) for i in range(0, total, size)]
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
-        for chunk in pool.map(_import_chunk, chunks):
-            results.extend(chunk)
-            if progress:
-                progress(len(results), total)
-    return results
+    return map_files(
+        _import_safely, [str(p) for p in paths], dict(kw), jobs=jobs, progress=progress, parallel_from=PARALLEL_FROM
+    )

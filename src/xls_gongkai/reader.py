@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -31,6 +30,7 @@ from xls_gongkai.issues import Code, Issue, Result
 from xls_gongkai.labels import TableMatcher, match_all, normalise, strip_number
 from xls_gongkai.labels import matcher as shared_matcher
 from xls_gongkai.layout import FIRST_TABLE_ROW, GUIDE_SHEET, META_SHEET, TEXT_SHEET, Layout, a1, layout_for
+from xls_gongkai.parallel import map_files
 from xls_gongkai.report import CellKey, Report, Unit, Value
 from xls_gongkai.rules import check_report, computed_cells, format_number
 from xls_gongkai.safety import explain_failure, inspect_file
@@ -1380,11 +1380,6 @@ def _unreadable(path: str, message: str) -> Result:
     )
 
 
-def _read_chunk(args: tuple[list[str], dict[str, Any]]) -> list[Result]:
-    paths, kwargs = args
-    return [_read_safely(p, kwargs) for p in paths]
-
-
 def read_many(
     paths: Iterable[str | os.PathLike[str]],
     *,
@@ -1399,23 +1394,4 @@ def read_many(
     ``progress(done, total)`` is called as files finish. Other keywords go to
     :func:`read_workbook`.
     """
-    items = [str(p) for p in paths]
-    total = len(items)
-    workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    results: list[Result] = []
-    if workers <= 1 or total < 4:
-        for p in items:
-            results.append(_read_safely(p, kw))
-            if progress:
-                progress(len(results), total)
-        return results
-    # Chunks amortise the cost of sending results between processes; small enough that the
-    # progress bar moves and the cores stay busy to the end.
-    size = max(1, min(32, total // (workers * 4) or 1))
-    chunks = [(items[i : i + size], kw) for i in range(0, total, size)]
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
-        for chunk in pool.map(_read_chunk, chunks):
-            results.extend(chunk)
-            if progress:
-                progress(len(results), total)
-    return results
+    return map_files(_read_safely, [str(p) for p in paths], dict(kw), jobs=jobs, progress=progress)
