@@ -1015,7 +1015,7 @@ def _value_issue(
         "row_label": rnode.path_text,
         "column_label": cnode.path_text,
     }
-    where_text = f"{_table_title(table)}“{rnode.path_text or '数据'}”行“{cnode.label}”列（{cell}）"
+    where_text = f"{_table_title(table)}{_where_text(table, rnode, cnode)}（{cell}）"
     if parsed.code == Code.MISSING:
         _add(
             reading,
@@ -1114,7 +1114,6 @@ def _read_values(reading: _Reading, strict: bool) -> tuple[dict[CellKey, Value],
     inputs: dict[CellKey, Value] = {}
     typed_totals: dict[CellKey, tuple[Value | None, str, str, str]] = {}
     positions: dict[CellKey, tuple[str, str]] = {}
-    blank_severity = Severity.ERROR if strict else Severity.WARNING
     group_rows: list[tuple[Table, Node]] = []
     for table in fmt.tables:
         loc = reading.located.get(table.id)
@@ -1170,44 +1169,14 @@ def _read_values(reading: _Reading, strict: bool) -> tuple[dict[CellKey, Value],
                 raw = _at(grid, r, c)
                 unit = table.unit(rnode.leaves()[0].id, cnode.id)
                 parsed = parse_cell(raw, kind, unit)
-                common = {
-                    "sheet": loc.sheet,
-                    "cell": cell,
-                    "cells": (cell,),
-                    "table": table.id,
-                    "row": rid,
-                    "column": cnode.id,
-                    "row_label": rnode.path_text,
-                    "column_label": cnode.path_text,
-                }
-                where_text = f"{_table_title(table)}“{rnode.path_text or '数据'}”行“{cnode.label}”列（{cell}）"
                 if key in computed:
                     if not parsed.blank:
                         typed_totals[key] = (parsed.value, cell_text(raw), loc.sheet, cell)
                     continue
                 if parsed.value is not None:
                     inputs[key] = parsed.value
-                if parsed.code == Code.MISSING:
-                    _add(
-                        reading,
-                        Code.MISSING,
-                        blank_severity,
-                        f"{where_text}未填写。没有发生的请填 0",
-                        expected=kind.label,
-                        **common,
-                    )
-                elif parsed.code:
-                    severity = parsed.severity or Severity.WARNING
-                    tail = "，请改为只填数字" if severity is Severity.WARNING else ""
-                    _add(
-                        reading,
-                        parsed.code,
-                        severity,
-                        f"{where_text}：{parsed.note}{tail}",
-                        expected=kind.label,
-                        found=cell_text(raw),
-                        **common,
-                    )
+                if parsed.code:
+                    _value_issue(reading, strict, table, rid, cnode, loc.sheet, cell, kind, raw, parsed)
     values = _totals_with_groups(fmt, inputs, group_rows) if group_rows else with_totals(fmt, inputs)
     # Totals that depend on cells we could not read at all stay unknown rather than wrong.
     for key, (typed, raw_text, sheet, cell) in typed_totals.items():
