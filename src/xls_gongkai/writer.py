@@ -749,6 +749,31 @@ def _footer_text(text: str) -> str:
     return text.replace("&", "&&")[:80]
 
 
+def fold_group_values(report: Report) -> Report:
+    """The report with every value stored on a group row moved onto that group's leaves.
+
+    A 2021 report that printed （六）其他处理 as one row (an imported document, or a summary of
+    units some of which did) stores the group's value, but the workbook has cells only for the
+    three sub-rows. The part of the group's value its sub-rows do not account for is written
+    into the group's last sub-row (3.其他), so that （七）总计 and the checks in the sheet stay
+    right; otherwise the sheet would silently drop it and show a false ✘.
+    """
+    fmt = report.format
+    stored = [k for k in report.values if not fmt.table(k[0]).row_nodes[k[1]].is_leaf]
+    if not stored:
+        return report
+    values = dict(report.values)
+    for key in stored:
+        table = fmt.table(key[0])
+        group = values.pop(key)
+        leaves = table.row_nodes[key[1]].leaves()
+        known = sum((values.get((key[0], leaf.id, key[2]), 0) for leaf in leaves), start=0)
+        if group != known:
+            last = (key[0], leaves[-1].id, key[2])
+            values[last] = values.get(last, 0) + group - known
+    return replace(report, values=values)
+
+
 def write_workbook(
     path: str | Path,
     report: Report,
@@ -767,6 +792,7 @@ def write_workbook(
     """
     path = Path(path)
     _check_password(options.password)
+    report = fold_group_values(report)
     personal = _personal(report, options)
     fast = not (report.values or report.texts or issues or extra is not None) and _fast_ok(personal)
     # Written next to the target and renamed: an interrupted run leaves no half-written workbook
