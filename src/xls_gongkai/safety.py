@@ -452,8 +452,10 @@ def _check_extent(p: Path, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], li
         _probe(p, limits)
 
 
-#: A cell reference beyond column ZZ or row 9,999 (``<c r="AAA1"``, ``<c r="A10000"``).
-_FAR_CELL = re.compile(rb'\sr="(?:[A-Z]{3}|[A-Z]{1,2}\d{5})')
+#: A cell reference beyond column ZZ or row 9,999 (``<c r="AAA1"``, ``<c r="A10000"``). The
+#: literal start keeps the search at ~45 µs for the five sheets of a template (a leading ``\s``
+#: made it 210 µs); another attribute ending in "r" can only cause a needless probe.
+_FAR_CELL = re.compile(rb'r="(?:[A-Z]{3}|[A-Z]{1,2}\d{5})')
 
 
 def _inflate_all(data: bytes, info: zipfile.ZipInfo, zf: zipfile.ZipFile, most: int) -> bytes:
