@@ -379,6 +379,9 @@ def test_a_sheet_without_dimension_is_read_after_a_probe(tmp_path: Path) -> None
         parts[name] = re.sub(rb"<dimension[^>]*/>", b"", parts[name])
     path = tmp_path / "nodim.xlsx"
     path.write_bytes(_repack(parts))
+    from xls_gongkai.safety import Limits, inspect_file
+
+    assert inspect_file(path, Limits(probe_spawn=True)).kind == "xlsx"
     result = read_workbook(path)
     assert result.report is not None
     assert not result.errors
@@ -425,6 +428,11 @@ def test_a_far_cell_under_a_small_declared_area_goes_to_the_probe(tmp_path: Path
     path.write_bytes(_repack(parts))
     with pytest.raises(UnreadableWorkbookError, match=r"lying\.xlsx"):
         read_workbook(path)
+    # the same with a fresh interpreter as the probe (what Windows, without fork, uses)
+    from xls_gongkai.safety import Limits, inspect_file
+
+    with pytest.raises(UnreadableWorkbookError, match=r"lying\.xlsx"):
+        inspect_file(path, Limits(probe_spawn=True))
     # and in a batch on all cores the other files are still read
     good = tmp_path / "good.xlsx"
     good.write_bytes(valid())

@@ -16,6 +16,8 @@ import io
 import os
 import re
 import signal
+import subprocess
+import sys
 import time
 import zipfile
 import zlib
@@ -48,6 +50,7 @@ class Limits:
     #: Parse binary workbooks (.xls, .xlsb) once in a throw-away child process first (see _probe).
     probe_binary: bool = True
     probe_seconds: float = 60.0
+    probe_spawn: bool = False  # a fresh interpreter instead of fork (always so where there is no fork)
     probe_memory: int = 1024 * 1024 * 1024  # address space the child may add to its parent's
     #: Cells a worksheet's used area (<dimension>) may span; the template uses about 2,000.
     max_cells: int = 2_000_000
@@ -318,9 +321,31 @@ def explain_failure(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMIT
 # bounded memory and time; only if the child survives does the reader parse it for real.
 
 
+#: Exit codes of the probe child (0: parsed). Not 1-3: Python and the C runtime use those.
+PROBE_ERROR = 10  # an ordinary parse error, which the reader reports itself
+PROBE_MEMORY = 11  # the bounded address space ran out
+
+
 def _probe(p: Path, limits: Limits) -> None:
-    if not hasattr(os, "fork"):  # pragma: no cover - Windows: no cheap isolation, parse directly
+    # Windows has no fork: a fresh interpreter costs ~0.2 s, paid only by the rare .xls/.ods
+    # file or a sheet with far cells.
+    fork = hasattr(os, "fork") and not limits.probe_spawn
+    code = _probe_forked(p, limits) if fork else _probe_spawned(p, limits)
+    if code in (0, PROBE_ERROR):
         return
+    if code == PROBE_MEMORY:
+        raise _fail(
+            p,
+            "读取所需内存超出限制：工作表的使用范围异常大，通常是在很远的单元格误填了内容或设置了格式",
+            "请在 Excel 或 WPS 中删除表格以外多余的行和列，另存为 .xlsx 后再提交",
+        )
+    if code is None:
+        raise _fail(p, "文件已损坏（读取超时）", RESAVE)
+    raise _fail(p, "文件已损坏，或工作表的使用范围异常大（读取时表格解析程序中止）", RESAVE)
+
+
+def _probe_forked(p: Path, limits: Limits) -> int | None:
+    """The forked child's exit code; negative when a signal ended it; None on timeout."""
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child, which never returns
         _probe_child(str(p), limits.probe_memory)
@@ -332,21 +357,31 @@ def _probe(p: Path, limits: Limits) -> None:
         if time.monotonic() > deadline:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-            raise _fail(p, "文件已损坏（读取超时）", RESAVE)
+            return None
         time.sleep(0.002)
-    if os.WIFEXITED(status) and os.WEXITSTATUS(status) in (0, 3):
-        return  # parsed, or failed with an ordinary error that the reader reports itself
-    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 5:
-        raise _fail(
-            p,
-            "读取所需内存超出限制：工作表的使用范围异常大，通常是在很远的单元格误填了内容或设置了格式",
-            "请在 Excel 或 WPS 中删除表格以外多余的行和列，另存为 .xlsx 后再提交",
+    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+
+
+def _probe_spawned(p: Path, limits: Limits) -> int | None:
+    code = "import sys; from xls_gongkai.safety import _probe_child; _probe_child(sys.argv[1], int(sys.argv[2]))"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(p), str(limits.probe_memory)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=limits.probe_seconds,
+            check=False,
         )
-    raise _fail(p, "文件已损坏，或工作表的使用范围异常大（读取时表格解析程序中止）", RESAVE)
+    except subprocess.TimeoutExpired:
+        return None
+    except OSError:  # pragma: no cover - cannot start a process at all: parse directly
+        return 0
+    return done.returncode
 
 
 def _probe_child(path: str, extra_memory: int) -> None:  # pragma: no cover - child process
-    code = 4
+    code = 12
     try:
         # Rust prints its panic and abort messages on stderr, and an enabled faulthandler (pytest,
         # PYTHONFAULTHANDLER) would dump this child's abort: keep the parent's output clean.
@@ -372,9 +407,9 @@ def _probe_child(path: str, extra_memory: int) -> None:  # pragma: no cover - ch
                 book.get_sheet_by_name(name).to_python(skip_empty_area=False)
             code = 0
         except MemoryError:
-            code = 5  # the bounded address space ran out: far too big to read
+            code = PROBE_MEMORY
         except BaseException:
-            code = 3
+            code = PROBE_ERROR
     finally:
         os._exit(code)
 
