@@ -8,6 +8,12 @@ writes one; an entity bomb needs one). OLE compound files are told apart: an enc
 (password-protected) OOXML workbook is an OLE file holding ``EncryptionInfo``; an old .xls holds
 ``Workbook``; a Word document ``WordDocument``. Everything else is refused with a Chinese line
 naming the file and saying what to do.
+
+python-calamine can also take down the whole process: a damaged .xls record, or a cell far
+away (XFD1048576) in any format, made it ask for hundreds of gigabytes and abort, or build tens
+of millions of empty cells for minutes. So each worksheet's used area and cell references are
+looked at, and .xls/.xlsb/.ods files (and sheets with far cells) are parsed once in a child
+process with bounded memory and time before the reader parses them for real.
 """
 
 from __future__ import annotations
