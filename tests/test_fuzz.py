@@ -442,3 +442,19 @@ def test_a_far_cell_under_a_small_declared_area_goes_to_the_probe(tmp_path: Path
     results = read_many([path, *copies], jobs=2)
     assert results[0].report is None
     assert all(r.report is not None for r in results[1:])
+
+
+def test_regression_a_part_claiming_more_bytes_than_the_file_has(tmp_path: Path) -> None:
+    # Found by fuzzing: a part whose directory entry claims more compressed bytes than the file
+    # holds, and which shows no element, made the DTD scan loop forever on empty reads.
+    from xls_gongkai.safety import inspect_file
+
+    parts = _parts(valid())
+    parts["xl/notes.xml"] = b" " * 10
+    data = bytearray(_repack(parts))
+    at = data.rindex(b"PK\x01\x02")  # the central directory entry of the last part, xl/notes.xml
+    assert data[at + 46 : at + 46 + len(b"xl/notes.xml")] == b"xl/notes.xml"
+    data[at + 20 : at + 24] = (0x00FFFFFF).to_bytes(4, "little")  # compressed size: 16 MB
+    path = tmp_path / "claim.xlsx"
+    path.write_bytes(bytes(data))
+    assert inspect_file(path).kind == "xlsx"  # returns (it used to hang)

@@ -244,6 +244,8 @@ def _prolog(data: bytes, info: zipfile.ZipInfo, zf: zipfile.ZipFile, limits: Lim
         step = 96
         while pos < end and len(out) < limits.head_bytes:
             chunk = data[pos : min(pos + step, end)]
+            if not chunk:
+                break  # the directory claims more bytes than the file has (looped forever: fuzzing)
             pos += len(chunk)
             out += inflater.decompress(chunk, limits.head_bytes - len(out))
             step = 512
@@ -533,7 +535,7 @@ def _inflate_until(
     pos = start
     end = start + info.compress_size
     # Inflate half a kilobyte at a time: the used area stands within the first few hundred bytes.
-    while len(out) < most:
+    while len(out) < most and not inflater.eof:
         if inflater.unconsumed_tail:
             chunk = inflater.unconsumed_tail
         elif pos < end:
@@ -541,7 +543,10 @@ def _inflate_until(
             pos += len(chunk)
         else:
             break
-        out += inflater.decompress(chunk, min(512, most - len(out)))
+        got = inflater.decompress(chunk, min(512, most - len(out)))
+        if not got and inflater.unconsumed_tail == chunk:
+            break  # a damaged stream that neither yields nor consumes (it looped forever: fuzzing)
+        out += got
         if stop.search(out):
             break
     return out
