@@ -37,7 +37,7 @@ from typing import Any
 from xls_gongkai.errors import UnreadableWorkbookError, UsageError, XlsGongkaiError
 from xls_gongkai.issues import Code, Issue, Result
 from xls_gongkai.labels import matcher, normalise, strip_number
-from xls_gongkai.parallel import map_files
+from xls_gongkai.parallel import crashed, map_files
 from xls_gongkai.report import CellKey, Report, Unit, Value
 from xls_gongkai.rules import check_report, computed_cells, format_number, side_value
 from xls_gongkai.spec import (
@@ -1535,5 +1535,11 @@ def import_many(
     :func:`import_document`.
     """
     return map_files(
-        _import_safely, [str(p) for p in paths], dict(kw), jobs=jobs, progress=progress, parallel_from=PARALLEL_FROM
+        _import_safely,
+        [str(p) for p in paths],
+        dict(kw),
+        on_crash=crashed,
+        jobs=jobs,
+        progress=progress,
+        parallel_from=PARALLEL_FROM,
     )

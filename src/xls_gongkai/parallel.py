@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from typing import Any, TypeVar
+
+from xls_gongkai.issues import Code, Issue, Result
+from xls_gongkai.spec import Severity
 
 T = TypeVar("T")
 
@@ -15,11 +19,33 @@ def _chunk(func: Callable[[str, dict[str, Any]], T], kw: dict[str, Any], paths: 
     return [func(p, kw) for p in paths]
 
 
+def crashed(path: str) -> Result:
+    """The result for a file whose reading killed the worker process (a crash inside a parser)."""
+    message = (
+        f"文件 {path} 无法读取：读取时程序异常退出，文件可能已损坏或被改动。"
+        "请让填报单位用 Excel、WPS 或 LibreOffice 重新另存为 .xlsx 后再发送。"
+    )
+    return Result(report=None, issues=[Issue(Code.FILE_UNREADABLE, Severity.ERROR, message, file=path)], source=path)
+
+
+def _isolated(
+    func: Callable[[str, dict[str, Any]], T], kw: dict[str, Any], path: str, on_crash: Callable[[str], T]
+) -> T:
+    # After a crash the pool is gone; each remaining file gets a process of its own, so that
+    # one file that kills its process is reported and the rest are still read.
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        try:
+            return pool.submit(func, path, kw).result()
+        except BrokenProcessPool:
+            return on_crash(path)
+
+
 def map_files(
     func: Callable[[str, dict[str, Any]], T],
     items: Sequence[str],
     kw: dict[str, Any],
     *,
+    on_crash: Callable[[str], T],
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     parallel_from: int = 4,
@@ -27,9 +53,10 @@ def map_files(
     """``[func(path, kw) for path in items]``, in worker processes when there are enough files.
 
     ``func`` must be a module-level function (it is pickled) that never raises for one bad
-    file. ``jobs`` is the number of processes (default: all cores; 1 runs in this process);
-    below ``parallel_from`` files starting processes costs more than it saves.
-    ``progress(done, total)`` is called as files finish.
+    file; ``on_crash(path)`` gives the result for a file whose worker process died (a parser
+    that aborts the process cannot be caught by ``func``). ``jobs`` is the number of processes
+    (default: all cores; 1 runs in this process); below ``parallel_from`` files starting
+    processes costs more than it saves. ``progress(done, total)`` is called as files finish.
     """
     total = len(items)
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
@@ -45,8 +72,12 @@ def map_files(
     size = max(1, min(32, total // (workers * 4) or 1))
     chunks = [list(items[i : i + size]) for i in range(0, total, size)]
     with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
-        for chunk in pool.map(partial(_chunk, func, kw), chunks):
-            results.extend(chunk)
+        futures = [pool.submit(partial(_chunk, func, kw), chunk) for chunk in chunks]
+        for chunk, future in zip(chunks, futures, strict=True):
+            try:
+                results.extend(future.result())
+            except BrokenProcessPool:
+                results.extend(_isolated(func, kw, p, on_crash) for p in chunk)
             if progress:
                 progress(len(results), total)
     return results

@@ -30,7 +30,7 @@ from xls_gongkai.issues import Code, Issue, Result
 from xls_gongkai.labels import TableMatcher, match_all, normalise, strip_number
 from xls_gongkai.labels import matcher as shared_matcher
 from xls_gongkai.layout import FIRST_TABLE_ROW, GUIDE_SHEET, META_SHEET, TEXT_SHEET, Layout, a1, layout_for
-from xls_gongkai.parallel import map_files
+from xls_gongkai.parallel import crashed, map_files
 from xls_gongkai.report import CellKey, Report, Unit, Value
 from xls_gongkai.rules import check_report, computed_cells, format_number
 from xls_gongkai.safety import explain_failure, inspect_file
@@ -1363,4 +1363,4 @@ def read_many(
     ``progress(done, total)`` is called as files finish. Other keywords go to
     :func:`read_workbook`.
     """
-    return map_files(_read_safely, [str(p) for p in paths], dict(kw), jobs=jobs, progress=progress)
+    return map_files(_read_safely, [str(p) for p in paths], dict(kw), on_crash=crashed, jobs=jobs, progress=progress)
