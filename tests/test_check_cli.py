@@ -265,3 +265,16 @@ def test_unknown_format_is_one_usage_error(batch: Path, command: str) -> None:
     assert result.exit_code == 2
     assert result.stderr.count("错误") == 1
     assert "Traceback" not in result.output
+
+
+def test_a_year_without_format_is_one_usage_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from xls_gongkai.cli import app
+
+    (tmp_path / "a.xlsx").write_bytes(b"not a workbook")
+    for command in ("check", "read"):
+        result = CliRunner().invoke(app, [command, str(tmp_path), "--year", "1990"])
+        assert result.exit_code == 2
+        assert "没有适用于 1990 年度报告的格式" in result.output
+        assert "a.xlsx" not in result.output

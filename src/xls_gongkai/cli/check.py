@@ -169,6 +169,10 @@ def check(
             from xls_gongkai.spec import get_format
 
             fmt = get_format(format_name)
+        if year is not None:
+            from xls_gongkai.spec import format_for_year
+
+            format_for_year(year)  # a year no format covers is one usage error, not N unreadable files
         with progress_bar(len(paths), "读取校验") as step:
             batch = check_files(
                 paths,

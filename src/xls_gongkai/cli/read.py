@@ -74,6 +74,9 @@ def read(
         paths = collect_files(files)
         kw: dict[str, object] = {"strict": strict}
         if year is not None:
+            from xls_gongkai.spec import format_for_year
+
+            format_for_year(year)  # a year no format covers is one usage error, not N unreadable files
             kw["year"] = year
         if format_name:
             from xls_gongkai.spec import get_format
