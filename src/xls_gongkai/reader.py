@@ -706,15 +706,21 @@ def _guess_year(sheets: _Sheets, lay: Layout) -> int | None:
             if v is not None and 2000 <= v <= 2100:
                 return v
     # A title such as "城关镇2024年政府信息公开工作年度报告" in the first rows of any sheet.
+    m = _title_match(sheets, _YEAR)
+    return int(m.group(1)) if m else None
+
+
+def _title_match(sheets: _Sheets, pattern: re.Pattern[str]) -> re.Match[str] | None:
+    """The first match of ``pattern`` in the text of the first rows of any visible sheet."""
     for name in sheets.names:
         if name == META_SHEET:
             continue
         for row in sheets.grid(name)[:6]:
             for v in row:
                 if isinstance(v, str):
-                    m = _YEAR.search(v)
+                    m = pattern.search(v)
                     if m:
-                        return int(m.group(1))
+                        return m
     return None
 
 
@@ -723,16 +729,8 @@ _UNIT_IN_TITLE = re.compile(r"^\s*(\S{2,40}?)\s*(?:20\d\d)\s*年(?:度)?\s*政�
 
 def _unit_from_title(sheets: _Sheets) -> str:
     """``城关镇`` from a hand-made workbook's title ``城关镇2024年政府信息公开工作年度报告``."""
-    for name in sheets.names:
-        if name == META_SHEET:
-            continue
-        for row in sheets.grid(name)[:6]:
-            for v in row:
-                if isinstance(v, str):
-                    m = _UNIT_IN_TITLE.search(v)
-                    if m:
-                        return m.group(1)
-    return ""
+    m = _title_match(sheets, _UNIT_IN_TITLE)
+    return m.group(1) if m else ""
 
 
 def _file_unit(meta: Mapping[str, str], sheets: _Sheets, lay: Layout) -> Unit:
