@@ -227,12 +227,7 @@ def _raw(p: Path) -> bytes:
 
 def _prolog(data: bytes, info: zipfile.ZipInfo, zf: zipfile.ZipFile, limits: Limits) -> bytes:
     """The first bytes of a part, up to its first element (at most ``limits.head_bytes``)."""
-    at = info.header_offset
-    if data[at : at + 4] != b"PK\x03\x04":
-        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
-    start = (
-        at + 30 + int.from_bytes(data[at + 26 : at + 28], "little") + int.from_bytes(data[at + 28 : at + 30], "little")
-    )
+    start = _data_start(data, info)
     if info.compress_type == zipfile.ZIP_STORED:
         return data[start : start + min(info.file_size, limits.head_bytes)]
     if info.compress_type == zipfile.ZIP_DEFLATED:
@@ -501,14 +496,19 @@ def _check_extent(p: Path, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], li
 _FAR_CELL = re.compile(rb'r="(?:[A-Z]{3}|[A-Z]{1,2}\d{5})')
 
 
-def _inflate_all(data: bytes, info: zipfile.ZipInfo, zf: zipfile.ZipFile, most: int) -> bytes:
-    """A whole part, inflated straight from the file's bytes (at most ``most`` bytes)."""
+def _data_start(data: bytes, info: zipfile.ZipInfo) -> int:
+    """Where a part's compressed bytes begin: after its local header, name and extra field."""
     at = info.header_offset
     if data[at : at + 4] != b"PK\x03\x04":
         raise zipfile.BadZipFile(f"bad local header for {info.filename}")
-    start = (
+    return (
         at + 30 + int.from_bytes(data[at + 26 : at + 28], "little") + int.from_bytes(data[at + 28 : at + 30], "little")
     )
+
+
+def _inflate_all(data: bytes, info: zipfile.ZipInfo, zf: zipfile.ZipFile, most: int) -> bytes:
+    """A whole part, inflated straight from the file's bytes (at most ``most`` bytes)."""
+    start = _data_start(data, info)
     if info.compress_type == zipfile.ZIP_STORED:
         return data[start : start + min(info.file_size, most)]
     if info.compress_type != zipfile.ZIP_DEFLATED:
@@ -520,12 +520,7 @@ def _inflate_until(
     data: bytes, info: zipfile.ZipInfo, zf: zipfile.ZipFile, stop: re.Pattern[bytes], most: int
 ) -> bytes:
     """The first bytes of a part, inflated until ``stop`` shows (at most ``most`` bytes)."""
-    at = info.header_offset
-    if data[at : at + 4] != b"PK\x03\x04":
-        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
-    start = (
-        at + 30 + int.from_bytes(data[at + 26 : at + 28], "little") + int.from_bytes(data[at + 28 : at + 30], "little")
-    )
+    start = _data_start(data, info)
     if info.compress_type == zipfile.ZIP_STORED:
         return data[start : start + min(info.file_size, most)]
     if info.compress_type != zipfile.ZIP_DEFLATED:
