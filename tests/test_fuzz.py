@@ -371,7 +371,78 @@ def test_a_value_typed_far_away_is_refused_before_parsing(tmp_path: Path) -> Non
             read_workbook(path)
 
 
-def test_a_sheet_without_dimension_is_read_after_a_probe(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "cells",
+    [
+        # a far row given only on the row element, its cell without a reference (calamine counts
+        # it on from the row): 900,000 rows × 702 columns asked for 20 GB
+        '<row r="1"><c r="ZZ1"><v>1</v></c></row><row r="900000"><c><v>2</v></c></row>',
+        # a cell without a reference as its first attribute
+        '<row r="1"><c r="ZZ1"><v>1</v></c></row><row r="900000"><c t="n"><v>2</v></c></row>',
+        # a far row on the row element alone
+        '<row r="1"><c r="A1"><v>1</v></c></row><row r="2000000"><c r="ZZ2000000"><v>2</v></c></row>',
+    ],
+)
+def test_far_cells_without_far_cell_references_go_to_the_probe(tmp_path: Path, cells: str) -> None:
+    # Crafted parts that declare a one-cell used area and never write a far cell reference
+    # (no "AAA1", no "A10000" after r="): calamine placed the cells far all the same and
+    # aborted the process. The probe child takes the hit; the reader refuses the file.
+    import re
+
+    parts = _parts(valid())
+    name = "xl/worksheets/sheet3.xml"
+    parts[name] = re.sub(
+        rb"<sheetData>.*</sheetData>", f"<sheetData>{cells}</sheetData>".encode(), parts[name], flags=re.S
+    )
+    parts[name] = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1"/>', parts[name])
+    path = tmp_path / "crafted.xlsx"
+    path.write_bytes(_repack(parts))
+    with pytest.raises(UnreadableWorkbookError, match=r"crafted\.xlsx"):
+        read_workbook(path)
+
+
+@pytest.mark.parametrize("writer", ["xlsxwriter", "openpyxl"])
+def test_the_parser_reads_the_same_values_from_the_unpacked_copy(tmp_path: Path, writer: str) -> None:
+    # The reader hands python-calamine the workbook with each worksheet's cells already inflated
+    # and cut after <sheetData>: every sheet must read exactly as from the file itself, for our
+    # template and for the same workbook re-saved by openpyxl (other XML, other part order).
+    import openpyxl
+    import python_calamine
+
+    from xls_gongkai.safety import inspect_file
+
+    path = tmp_path / "valid.xlsx"
+    path.write_bytes(valid())
+    if writer == "openpyxl":
+        openpyxl.load_workbook(path).save(path)
+    unpacked = inspect_file(path).unpacked
+    assert unpacked is not None
+    assert len(unpacked) > path.stat().st_size
+    original = python_calamine.CalamineWorkbook.from_path(str(path))
+    copy = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(unpacked))
+    assert copy.sheet_names == original.sheet_names
+    for sheet in original.sheet_names:
+        grid = copy.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        assert grid == original.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        assert any(v != "" for row in grid for v in row)
+
+
+def test_a_part_inflating_to_more_than_declared_is_refused(tmp_path: Path) -> None:
+    # The zip-bomb limits are checked against the directory's sizes; a part whose stream
+    # inflates to more than its directory entry declares is not inflated past the declaration.
+    data = bytearray(valid())
+    name = b"xl/worksheets/sheet3.xml"
+    at = data.index(name, data.index(b"PK\x01\x02")) - 46  # its central directory entry
+    assert data[at : at + 4] == b"PK\x01\x02"
+    data[at + 24 : at + 28] = (1000).to_bytes(4, "little")  # uncompressed size: 1,000 bytes
+    path = tmp_path / "liar.xlsx"
+    path.write_bytes(bytes(data))
+    assert outcome(path) == "UnreadableWorkbookError"
+
+
+def test_a_sheet_without_dimension_is_read(tmp_path: Path) -> None:
+    # No declared used area (no program we know omits it): the cell references themselves are
+    # looked at, and the file reads as usual (in-process, and with a fresh-interpreter probe).
     import re
 
     parts = _parts(valid())

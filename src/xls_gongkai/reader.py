@@ -17,11 +17,13 @@ issue. Every rule of the format then runs with the cells' real positions. Unusab
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -90,11 +92,15 @@ def _at(grid: Grid, row: int, col: int) -> Any:
     return None
 
 
-def _open(path: Path) -> _Sheets:
+def _open(path: Path, unpacked: bytes | None = None) -> _Sheets:
     import python_calamine
 
     try:
-        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        if unpacked is not None:
+            # The copy the safety scan inflated (see safety._unpack): calamine need not inflate again.
+            book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(unpacked))
+        else:
+            book = python_calamine.CalamineWorkbook.from_path(str(path))
         names = list(book.sheet_names)
     except python_calamine.PasswordError as exc:
         raise UnreadableWorkbookError(
@@ -430,7 +436,7 @@ def read_workbook(
     """
     p = Path(path)
     container = inspect_file(p, scan_xml=False)
-    sheets = _open(p)
+    sheets = _open(p, container.unpacked)
     if not sheets.names:
         raise UnreadableWorkbookError(f"{p.name}：工作簿中没有任何工作表。请重新获取原文件")
     wanted = _wanted_format(fmt)
@@ -1252,6 +1258,46 @@ def _known(lay: Layout) -> tuple[dict[str, set[tuple[int, int]]], frozenset[str]
     return got
 
 
+class _RowProbe:
+    """Some cells of one sheet row compared with what they should hold, in one step (C speed).
+
+    Measured: for a handful of cells a plain loop is as fast; for a row of a dozen it is not.
+    """
+
+    __slots__ = ("_get", "_last", "expected")
+
+    def __init__(self, cols: Sequence[int], expected: Sequence[Any]) -> None:
+        self.expected = tuple(expected)
+        self._last = max(cols)
+        get = itemgetter(*cols)
+        # itemgetter of one index returns the value itself, not a 1-tuple
+        self._get: Callable[[Sequence[Any]], Any] = get if len(cols) > 1 else (lambda line: (get(line),))
+
+    def matches(self, line: Sequence[Any]) -> bool:
+        return len(line) > self._last and self._get(line) == self.expected
+
+
+_NO_PROBE = _RowProbe((0,), ())
+
+
+@cache
+def _blank_probes(lay: Layout, sheet: str, first: int) -> tuple[int, dict[int, _RowProbe | None]]:
+    """For the template's rows of ``sheet``: a probe of the cells that should be blank.
+
+    Returns the template's width there and, per row from ``first`` on, a probe that matches
+    when every unknown cell left of that width is empty (None: the row has no unknown cells).
+    """
+    known = _known(lay)[0].get(sheet, set())
+    if not known:
+        return 0, {}
+    width = max(c for _r, c in known) + 1
+    out: dict[int, _RowProbe | None] = {}
+    for r in range(first, max(r for r, _c in known) + 1):
+        unknown = [c for c in range(width) if (r, c) not in known]
+        out[r] = _RowProbe(unknown, [""] * len(unknown)) if unknown else None
+    return width, out
+
+
 def _unrecognised(reading: _Reading, lay: Layout, positions: Mapping[CellKey, tuple[str, str]]) -> list[dict[str, str]]:
     """Non-empty cells outside every known cell (kept, reported as 未识别的内容)."""
     known, label_texts = _known(lay)
@@ -1269,8 +1315,19 @@ def _unrecognised(reading: _Reading, lay: Layout, positions: Mapping[CellKey, tu
                 value_cells = set(positions.values())
             cells = known.get(sheet, set())
             first = top.get(sheet, FIRST_TABLE_ROW)
+            width, blanks = _blank_probes(lay, sheet, first) if not moved else (0, {})
             for r in range(first, len(grid)):
-                for c, v in enumerate(grid[r]):
+                line = grid[r]
+                probe = blanks.get(r, _NO_PROBE)
+                # The common case: nothing outside the known cells of this row (one comparison
+                # for the row instead of a test per cell).
+                if (
+                    probe is not _NO_PROBE
+                    and (len(line) <= width or line.count("") == len(line) - width)
+                    and (probe is None or probe.matches(line))
+                ):
+                    continue
+                for c, v in enumerate(line):
                     # Tight loop over every cell of every sheet: the cheap tests come first.
                     if v == "" or v is None or (not moved and (r, c) in cells) or is_blank(v):
                         continue
