@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import sys
 import tempfile
 import zipfile
 from functools import cache
@@ -371,6 +372,20 @@ def test_a_value_typed_far_away_is_refused_before_parsing(tmp_path: Path) -> Non
             read_workbook(path)
 
 
+def _crafted(path: Path, cells: str) -> Path:
+    """The valid workbook with 表三's cells replaced by ``cells`` under a one-cell declared area."""
+    import re
+
+    parts = _parts(valid())
+    name = "xl/worksheets/sheet3.xml"
+    parts[name] = re.sub(
+        rb"<sheetData>.*</sheetData>", f"<sheetData>{cells}</sheetData>".encode(), parts[name], flags=re.S
+    )
+    parts[name] = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1"/>', parts[name])
+    path.write_bytes(_repack(parts))
+    return path
+
+
 @pytest.mark.parametrize(
     "cells",
     [
@@ -387,16 +402,7 @@ def test_far_cells_without_far_cell_references_go_to_the_probe(tmp_path: Path, c
     # Crafted parts that declare a one-cell used area and never write a far cell reference
     # (no "AAA1", no "A10000" after r="): calamine placed the cells far all the same and
     # aborted the process. The probe child takes the hit; the reader refuses the file.
-    import re
-
-    parts = _parts(valid())
-    name = "xl/worksheets/sheet3.xml"
-    parts[name] = re.sub(
-        rb"<sheetData>.*</sheetData>", f"<sheetData>{cells}</sheetData>".encode(), parts[name], flags=re.S
-    )
-    parts[name] = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1"/>', parts[name])
-    path = tmp_path / "crafted.xlsx"
-    path.write_bytes(_repack(parts))
+    path = _crafted(tmp_path / "crafted.xlsx", cells)
     with pytest.raises(UnreadableWorkbookError, match=r"crafted\.xlsx"):
         read_workbook(path)
 
@@ -529,3 +535,44 @@ def test_regression_a_part_claiming_more_bytes_than_the_file_has(tmp_path: Path)
     path = tmp_path / "claim.xlsx"
     path.write_bytes(bytes(data))
     assert inspect_file(path).kind == "xlsx"  # returns (it used to hang)
+
+
+def _confined_limits() -> tuple[bool, bool, int]:
+    import resource
+
+    from xls_gongkai import safety
+
+    confined = safety.confine()
+    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    return confined, safety.default_limits().scan_cells, soft
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is enforced on Linux only")
+def test_a_confined_worker_has_bounded_memory_and_skips_the_reference_scan() -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from xls_gongkai import safety
+
+    assert safety.default_limits().scan_cells  # this process: every reference is looked at
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        confined, scan, bound = pool.submit(_confined_limits).result()
+    assert confined
+    assert not scan
+    assert 0 < bound < 64 * 1024**3  # far below what the crafted files asked for
+
+
+def test_a_batch_survives_a_crafted_far_cell_in_a_confined_worker(tmp_path: Path) -> None:
+    # In a batch the workers are confined and do not scan references: the crafted file makes
+    # python-calamine abort its worker (bounded memory: at once, not after filling the
+    # machine), that file is reported and the others are read, also with jobs=1.
+    cells = '<row r="1"><c r="ZZ1"><v>1</v></c></row><row r="900000"><c><v>2</v></c></row>'
+    crafted = _crafted(tmp_path / "crafted.xlsx", cells)
+    good = [tmp_path / f"good{i}.xlsx" for i in range(3)]
+    for g in good:
+        g.write_bytes(valid())
+    for jobs in (1, 2):
+        results = read_many([good[0], crafted, *good[1:]], jobs=jobs)
+        assert [r.source for r in results] == [str(p) for p in (good[0], crafted, *good[1:])]
+        assert [i.code for i in results[1].issues] == [Code.FILE_UNREADABLE]
+        assert "crafted.xlsx" in results[1].issues[0].message
+        assert all(r.report is not None for i, r in enumerate(results) if i != 1)

@@ -35,3 +35,29 @@ def test_order_is_kept_and_progress_reaches_the_total() -> None:
     )
     assert [r.source for r in results] == items
     assert seen[-1] == (40, 40)
+
+
+def _pid(path: str, kw: dict[str, Any]) -> Result:
+    return Result(report=None, source=f"{path}:{os.getpid()}")
+
+
+def _started() -> None:
+    os.environ["XLS_GONGKAI_TEST_STARTED"] = "1"
+
+
+def _sandboxed(path: str, kw: dict[str, Any]) -> Result:
+    return Result(report=None, source=os.environ.get("XLS_GONGKAI_TEST_STARTED", "no"))
+
+
+def test_with_a_sandbox_even_one_file_is_handled_in_a_worker() -> None:
+    # jobs=1 and a single file would run in this process; with a sandbox they never do.
+    (plain,) = map_files(_pid, ["a"], {}, on_crash=crashed, jobs=1)
+    assert plain.source == f"a:{os.getpid()}"
+    (boxed,) = map_files(_sandboxed, ["a"], {}, on_crash=crashed, jobs=1, sandbox=_started)
+    assert boxed.source == "1"
+    assert "XLS_GONGKAI_TEST_STARTED" not in os.environ
+    # and a worker that dies is replaced by a sandboxed one for each of its files
+    items = ["a", "x.bomb", "b"]
+    results = map_files(_work, items, {"suffix": ""}, on_crash=crashed, jobs=1, sandbox=_started)
+    assert [r.source for r in results] == ["a", "x.bomb", "b"]
+    assert [i.code for i in results[1].issues] == [Code.FILE_UNREADABLE]

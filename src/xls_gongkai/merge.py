@@ -231,37 +231,17 @@ def load_reports(paths: Sequence[Path], *, jobs: int | None = None, progress: Pr
 def _read_books(paths: list[str], jobs: int | None, done: int, total: int, progress: Progress | None) -> list[Result]:
     """The workbooks read by :func:`reader.read_many` in worker processes, slimmed there.
 
-    Each worker runs ``read_many`` (one process each) on a chunk and keeps of each result only
-    what a merge uses (:func:`_slim`): half the bytes sent back, and a 10,000-unit merge holds
-    a third of the memory. Results come back in order, with ``progress`` as chunks finish.
+    Each worker keeps of each result only what a merge uses (:func:`_slim`): half the bytes
+    sent back, and a 10,000-unit merge holds a third of the memory. Results come back in
+    order, with ``progress`` as files finish.
     """
-    from concurrent.futures import ProcessPoolExecutor
-
     from xls_gongkai.reader import read_many
 
-    workers = max(1, min(jobs if jobs is not None else (os.cpu_count() or 1), len(paths)))
-    if workers == 1 or len(paths) < 8:
+    def step(n: int, *_rest: object) -> None:
+        if progress:
+            progress(done + n, total)
 
-        def step(n: int, *_rest: object) -> None:
-            if progress:
-                progress(done + n, total)
-
-        return [_slim(r) for r in read_many(paths, jobs=1, progress=step)]
-    size = max(1, min(32, len(paths) // (workers * 4)))
-    chunks = [paths[k : k + size] for k in range(0, len(paths), size)]
-    out: list[Result] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for part in pool.map(_read_slim, chunks):
-            out.extend(part)
-            if progress:
-                progress(done + len(out), total)
-    return out
-
-
-def _read_slim(paths: list[str]) -> list[Result]:
-    from xls_gongkai.reader import read_many
-
-    return [_slim(r) for r in read_many(paths, jobs=1)]
+    return read_many(paths, jobs=jobs, progress=step, keep=_slim)
 
 
 def _slim(res: Result) -> Result:

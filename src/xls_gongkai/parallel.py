@@ -29,11 +29,15 @@ def crashed(path: str) -> Result:
 
 
 def _isolated(
-    func: Callable[[str, dict[str, Any]], T], kw: dict[str, Any], path: str, on_crash: Callable[[str], T]
+    func: Callable[[str, dict[str, Any]], T],
+    kw: dict[str, Any],
+    path: str,
+    on_crash: Callable[[str], T],
+    sandbox: Callable[[], object] | None,
 ) -> T:
     # After a crash the pool is gone; each remaining file gets a process of its own, so that
     # one file that kills its process is reported and the rest are still read.
-    with ProcessPoolExecutor(max_workers=1) as pool:
+    with ProcessPoolExecutor(max_workers=1, initializer=sandbox) as pool:
         try:
             return pool.submit(func, path, kw).result()
         except BrokenProcessPool:
@@ -49,6 +53,7 @@ def map_files(
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     parallel_from: int = 4,
+    sandbox: Callable[[], object] | None = None,
 ) -> list[T]:
     """``[func(path, kw) for path in items]``, in worker processes when there are enough files.
 
@@ -57,11 +62,13 @@ def map_files(
     that aborts the process cannot be caught by ``func``). ``jobs`` is the number of processes
     (default: all cores; 1 runs in this process); below ``parallel_from`` files starting
     processes costs more than it saves. ``progress(done, total)`` is called as files finish.
+    With ``sandbox`` (run first in every worker, e.g. to bound its memory) the files are only
+    ever handled in worker processes, however few: even one file, even with ``jobs`` 1.
     """
     total = len(items)
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     results: list[T] = []
-    if workers <= 1 or total < parallel_from:
+    if sandbox is None and (workers <= 1 or total < parallel_from):
         for p in items:
             results.append(func(p, kw))
             if progress:
@@ -69,15 +76,18 @@ def map_files(
         return results
     # Chunks amortise the cost of sending results between processes; small enough that the
     # progress bar moves and the cores stay busy to the end.
+    if total == 0:
+        return results
+    workers = max(1, workers)
     size = max(1, min(32, total // (workers * 4) or 1))
     chunks = [list(items[i : i + size]) for i in range(0, total, size)]
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), initializer=sandbox) as pool:
         futures = [pool.submit(partial(_chunk, func, kw), chunk) for chunk in chunks]
         for chunk, future in zip(chunks, futures, strict=True):
             try:
                 results.extend(future.result())
             except BrokenProcessPool:
-                results.extend(_isolated(func, kw, p, on_crash) for p in chunk)
+                results.extend(_isolated(func, kw, p, on_crash, sandbox) for p in chunk)
             if progress:
                 progress(len(results), total)
     return results

@@ -22,7 +22,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, partial
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from xls_gongkai.layout import FIRST_TABLE_ROW, GUIDE_SHEET, META_SHEET, TEXT_SH
 from xls_gongkai.parallel import crashed, map_files
 from xls_gongkai.report import CellKey, Report, Unit, Value
 from xls_gongkai.rules import check_report, computed_cells, format_number
-from xls_gongkai.safety import explain_failure, inspect_file
+from xls_gongkai.safety import confinable, confine, explain_failure, inspect_file
 from xls_gongkai.sample import with_totals
 from xls_gongkai.spec import CellKind, Format, Node, Severity, Table, builtin_formats, format_for_year, get_format
 from xls_gongkai.values import cell_text, is_blank, parse_cell
@@ -1404,18 +1404,45 @@ def _unreadable(path: str, message: str) -> Result:
     )
 
 
+def _worker_start() -> None:
+    """The start of a batch's worker process: bounded memory (:func:`confine`), quiet stderr.
+
+    A parser that aborts prints its panic and a fault handler its dump on stderr; the batch
+    reports that file in Chinese instead (:func:`xls_gongkai.parallel.crashed`).
+    """
+    confine()
+    import faulthandler
+
+    faulthandler.disable()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
+def _read_kept(keep: Callable[[Result], Result], path: str, kwargs: Mapping[str, Any]) -> Result:
+    return keep(_read_safely(path, kwargs))
+
+
 def read_many(
     paths: Iterable[str | os.PathLike[str]],
     *,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    keep: Callable[[Result], Result] | None = None,
     **kw: Any,
 ) -> list[Result]:
     """Read many workbooks, in parallel on all cores, results in the order of ``paths``.
 
     Never raises for one bad file: it becomes ``Result(report=None, issues=[file-unreadable])``.
-    ``jobs`` is the number of worker processes (default: all cores; 1 reads in this process).
-    ``progress(done, total)`` is called as files finish. Other keywords go to
-    :func:`read_workbook`.
+    ``jobs`` is the number of worker processes (default: all cores). Where the system can bound
+    a process's memory (Linux), the files are always read in worker processes so bounded, even
+    with ``jobs`` 1 (see :func:`xls_gongkai.safety.confine`): a file that crashes the parser
+    costs one worker and is reported; elsewhere ``jobs`` 1 reads in this process.
+    ``progress(done, total)`` is called as files finish. ``keep`` (a module-level function) is
+    applied to each result in the worker, to send back only what the caller needs. Other
+    keywords go to :func:`read_workbook`.
     """
-    return map_files(_read_safely, [str(p) for p in paths], dict(kw), on_crash=crashed, jobs=jobs, progress=progress)
+    func = _read_safely if keep is None else partial(_read_kept, keep)
+    sandbox = _worker_start if confinable() else None
+    items = [str(p) for p in paths]
+    return map_files(func, items, dict(kw), on_crash=crashed, jobs=jobs, progress=progress, sandbox=sandbox)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -72,7 +72,7 @@ def read(
         if len(outs) > 1:
             raise UsageError("--json、--csv、--parquet 一次只能选一个")
         paths = collect_files(files)
-        kw: dict[str, object] = {"strict": strict}
+        kw: dict[str, Any] = {"strict": strict}
         if year is not None:
             from xls_gongkai.spec import format_for_year
 
