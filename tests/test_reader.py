@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 import xlsxwriter
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from tests.conftest import consistent_reports
@@ -137,6 +138,40 @@ def test_broken_values_are_located(fmt: Format, tmp_path: Path) -> None:
     assert issue.message
     assert issue.expected
     assert issue.found
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.id)
+def test_rule_issues_of_a_template_are_the_rules_engines(
+    fmt: Format, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    # The reader finds the failing checks of an untouched template from its own flat terms
+    # (reader._failing_checks); they must be exactly the issues check_report gives, in order.
+    from xls_gongkai.rules import check_report, computed_cells
+
+    rnd = random.Random(data.draw(st.integers(0, 10**6)))
+    report = random_report(fmt, Unit("001", "城关镇"), fmt.year_from, rnd, TEXTS)
+    inputs = sorted(k for k in fmt.cells() if k not in computed_cells(fmt) and fmt.table(k[0]).cell_kind(*k[1:]).label)
+    ruled = [k for k in inputs if k[0] in ("t3", "t4")]  # every cell there is in an equation
+    keys = [data.draw(st.sampled_from(ruled)), *data.draw(st.lists(st.sampled_from(inputs), max_size=2))]
+    for key in keys:
+        report = broken(report, key, data.draw(st.sampled_from([-500, -1, 1, 7])))
+    path = write_workbook(tmp_path_factory.mktemp("rules") / "b.xlsx", report)
+    result = read_workbook(path)
+    assert result.report is not None
+    lay = layout_for(fmt)
+
+    def locate(key: tuple[str, str, str]) -> tuple[str, str]:
+        pos = lay.pos(*key)
+        return pos.sheet, pos.a1
+
+    expected = check_report(result.report, locate=locate)
+    assume(expected)  # something is broken (two changes can cancel out)
+    got = [i for i in result.issues if i.code.startswith("R")]
+    assert [(i.code, i.cell, i.cells, i.message, i.expected, i.found) for i in got] == [
+        (i.code, i.cell, i.cells, i.message, i.expected, i.found) for i in expected
+    ]
 
 
 # --------------------------------------------------------------------------- values typed oddly

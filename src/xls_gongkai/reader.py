@@ -34,7 +34,16 @@ from xls_gongkai.labels import matcher as shared_matcher
 from xls_gongkai.layout import FIRST_TABLE_ROW, GUIDE_SHEET, META_SHEET, TEXT_SHEET, Layout, a1, layout_for
 from xls_gongkai.parallel import crashed, map_files
 from xls_gongkai.report import CellKey, Report, Unit, Value
-from xls_gongkai.rules import check_report, computed_cells, format_number
+from xls_gongkai.rules import (
+    Check,
+    Locator,
+    Outcome,
+    check_report,
+    computed_cells,
+    evaluate,
+    format_number,
+    outcome_issues,
+)
 from xls_gongkai.safety import confinable, confine, explain_failure, inspect_file
 from xls_gongkai.sample import with_totals
 from xls_gongkai.spec import CellKind, Format, Node, Severity, Table, builtin_formats, format_for_year, get_format
@@ -645,8 +654,10 @@ def _finish(
         loc = reading.located.get(key[0])
         return (loc.sheet if loc else fmt.table(key[0]).sheet, "")
 
-    if plan is None or previous is not None or not cells_ok or not plan.holds(values):
+    if plan is None or previous is not None:
         rule_issues = check_report(report, previous=previous, locate=locate)
+    elif not cells_ok or not plan.holds(values):
+        rule_issues = _failing_checks(plan, report, values, cells_ok, locate)
     else:
         rule_issues = []
     issues = [replace(i, unit_code=report_unit.code, unit_name=report_unit.name) for i in reading.issues] + [
@@ -775,6 +786,9 @@ class _Plan:
     holds: Callable[[Mapping[CellKey, Value]], bool]
     #: per sheet, the total cells to compare with what the file shows: (row, column, key)
     shown_totals: tuple[tuple[str, tuple[tuple[int, int, CellKey], ...]], ...]
+    #: the checks that can fail within one report, in check order: an equation with its
+    #: one-level terms, or an R5 cell check (None, None); totals' own checks always hold here
+    checks: tuple[tuple[Check, tuple[Term, ...] | None, tuple[Term, ...] | None], ...]
 
 
 def _compile(
@@ -905,6 +919,11 @@ def _plan(fmt: Format) -> _Plan:
         if ch.rule.kind is RuleKind.EQUATION and not ch.rule.computes
     )
     sums, holds = _compile(totals, equations)
+    checks = tuple(
+        (ch, None, None) if ch.rule.kind is RuleKind.CELLS else (ch, _flat(fmt, ch.lhs), _flat(fmt, ch.rhs))
+        for ch in expand(fmt)
+        if ch.rule.kind is RuleKind.CELLS or (ch.rule.kind is RuleKind.EQUATION and not ch.rule.computes)
+    )
     shown: dict[str, list[tuple[int, int, CellKey]]] = {}
     for key, t_sheet, t_row, t_col, _terms in totals:
         shown.setdefault(t_sheet, []).append((t_row, t_col, key))
@@ -921,7 +940,40 @@ def _plan(fmt: Format) -> _Plan:
         sums,
         holds,
         tuple((sheet, tuple(cells)) for sheet, cells in shown.items()),
+        checks,
     )
+
+
+def _failing_checks(
+    plan: _Plan, report: Report, values: Mapping[CellKey, Value], cells_ok: bool, locate: Locator
+) -> list[Issue]:
+    """The rule issues of a workbook read at the template's positions, without the rules engine.
+
+    What :func:`check_report` gives (same issues, same order), from the plan's flat terms:
+    only the failing checks are turned into issues. One workbook in ten of a real batch has
+    some; the engine took 0.4 ms on each.
+    """
+    get = values.get
+    out: list[Issue] = []
+    for check, lhs, rhs in plan.checks:
+        if lhs is None or rhs is None:
+            if cells_ok:
+                continue
+            outcome = evaluate(check, report)
+            if outcome.passed:
+                continue
+        else:
+            left: Value = 0
+            for sign, k in lhs:
+                left += sign * get(k, 0)
+            right: Value = 0
+            for sign, k in rhs:
+                right += sign * get(k, 0)
+            if left == right:
+                continue
+            outcome = Outcome(check, False, left, right)
+        out.extend(outcome_issues(outcome, report, locate))
+    return out
 
 
 def _cell_ok(kind: CellKind, v: Value) -> bool:

@@ -201,11 +201,12 @@ def check_report(report: Report, previous: Report | None = None, locate: Locator
     issues: list[Issue] = []
     for outcome in outcomes(report, previous):
         if not outcome.passed:
-            issues.extend(_issues(outcome, report, locate))
+            issues.extend(outcome_issues(outcome, report, locate))
     return issues
 
 
-def _issues(o: Outcome, report: Report, locate: Locator) -> Iterator[Issue]:
+def outcome_issues(o: Outcome, report: Report, locate: Locator) -> Iterator[Issue]:
+    """The issues of one failed check: one for an equation, one per bad cell for R5."""
     check, rule, table = o.check, o.check.rule, o.check.table
     if rule.kind is RuleKind.CELLS:
         for key, problem in o.bad_cells:
@@ -288,5 +289,6 @@ __all__ = [
     "expand",
     "failing_in_sheet",
     "format_number",
+    "outcome_issues",
     "outcomes",
 ]
