@@ -608,6 +608,9 @@ _PREFIXED_SHEET_DATA = re.compile(rb"<\w+:sheetData[\s/>]")
 _FAR_OR_UNPLACED = re.compile(rb'<(?:c|row)(?! r="(?![A-Z]{3}|[A-Z]{0,2}\d{5}))[\s>/]')
 _TARGET = re.compile(rb'Target="([^"]+)"')
 _RELS = "xl/_rels/workbook.xml.rels"
+#: Parts python-calamine never reads from an .xlsx (it needs [Content_Types].xml to tell the
+#: kind of a file it is handed as bytes, so that one stays).
+_NOT_READ = ("docProps/", "xl/theme/", "xl/printerSettings/", "xl/media/", "customXml/")
 _LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
 _CENTRAL_HEADER = struct.Struct("<4sHHHHHHIIIHHHHHII")
 _END_RECORD = struct.Struct("<4sHHHHIIH")
@@ -637,7 +640,9 @@ def _unpack(p: Path, zf: zipfile.ZipFile | None, infos: Sequence[_Part], limits:
     """Check every worksheet's used area; the workbook with its worksheets' cells stored (``unpack``)."""
     by_name = {i.filename: i for i in infos}
     names = set(by_name)
-    rels = _inflate_part(p, data, by_name[_RELS], zf, limits, "")[0] if _RELS in by_name else b""
+    # A worksheet may stand anywhere the workbook points to; only the scan must find them all
+    # (without it, one elsewhere is inflated by calamine itself, in a confined process).
+    rels = _inflate_part(p, data, by_name[_RELS], zf, limits, "")[0] if limits.scan_cells and _RELS in by_name else b""
     stored: dict[str, tuple[bytes, int]] = {}
     unknown = False
     # Without the scan or the stored copy only the declared area is needed: it stands first.
@@ -673,7 +678,8 @@ def _unpack(p: Path, zf: zipfile.ZipFile | None, infos: Sequence[_Part], limits:
 
 def _check_declared(p: Path, part: bytes, begin: int, limits: Limits) -> None:
     """Refuse a worksheet whose declared used area (<dimension>) is absurdly large."""
-    m = _DIMENSION.search(part, 0, begin)
+    at = part.find(b"<dimension ", 0, begin)  # the usual spelling: a plain search finds it
+    m = _DIMENSION.match(part, at, begin) if at >= 0 else _DIMENSION.search(part, 0, begin)
     if m is None:
         return
     c0, r0 = _column_number(m.group(1)), int(m.group(2))
@@ -737,11 +743,17 @@ def _inflate_part(
 
 
 def _stored_copy(infos: Sequence[_Part], stored: dict[str, tuple[bytes, int]], data: bytes) -> bytes:
-    """The zip again, with the ``stored`` parts (body, CRC) uncompressed and every other part as it is."""
+    """The zip again, with the ``stored`` parts (body, CRC) uncompressed and every other part as it is.
+
+    Parts python-calamine never reads (properties, theme, printer settings, pictures) are left
+    out: less to copy, and a picture can be megabytes.
+    """
     chunks: list[bytes] = []
     central: list[bytes] = []
     offset = 0
     for info in infos:
+        if info.filename.startswith(_NOT_READ):
+            continue
         if info.filename in stored:
             payload, crc = stored[info.filename]
             method, size = zipfile.ZIP_STORED, len(payload)
