@@ -568,15 +568,17 @@ def _builtin_dir() -> Path:
 
 
 _BUILTIN: dict[str, Format] = {}
+_BUILTIN_ORDER: list[tuple[Format, ...]] = []
 
 
 def builtin_formats() -> tuple[Format, ...]:
-    """The formats shipped with the package, oldest first."""
-    if not _BUILTIN:
+    """The formats shipped with the package, oldest first (loaded once)."""
+    if not _BUILTIN_ORDER:
         for path in sorted(_builtin_dir().glob("*.yaml")):
             fmt = load_format(path)
             _BUILTIN[fmt.id] = fmt
-    return tuple(sorted(_BUILTIN.values(), key=lambda f: f.year_from))
+        _BUILTIN_ORDER.append(tuple(sorted(_BUILTIN.values(), key=lambda f: f.year_from)))
+    return _BUILTIN_ORDER[0]
 
 
 def format_for_year(year: int) -> Format:
@@ -588,6 +590,8 @@ def format_for_year(year: int) -> Format:
 
 def get_format(name: str | int) -> Format:
     """A format by id (``gongkai-2021``), report year (``2024``) or path to a YAML file."""
+    if isinstance(name, str) and name in _BUILTIN:  # the reader asks once a file
+        return _BUILTIN[name]
     if isinstance(name, int) or (isinstance(name, str) and name.isdigit()):
         return format_for_year(int(name))
     for fmt in builtin_formats():
