@@ -576,3 +576,14 @@ def test_a_batch_survives_a_crafted_far_cell_in_a_confined_worker(tmp_path: Path
         assert [i.code for i in results[1].issues] == [Code.FILE_UNREADABLE]
         assert "crafted.xlsx" in results[1].issues[0].message
         assert all(r.report is not None for i, r in enumerate(results) if i != 1)
+
+
+def test_regression_a_byte_inserted_into_the_first_part(tmp_path: Path) -> None:
+    # Found by this fuzz test: one byte inserted inside [Content_Types].xml shifts every later
+    # part; zipfile corrects the directory's offsets for that, which leaves the first part's
+    # local header where none is. Copying that part for the parser raised a raw BadZipFile.
+    data = bytearray(valid())
+    data.insert(int(0.015625 * len(data)), 0)
+    path = tmp_path / "shifted.xlsx"
+    path.write_bytes(bytes(data))
+    assert outcome(path) == "UnreadableWorkbookError"

@@ -673,7 +673,12 @@ def _unpack(p: Path, zf: zipfile.ZipFile | None, infos: Sequence[_Part], limits:
             stored[name] = (cut, zlib.crc32(cut))
     if unknown and limits.probe_binary:
         _probe(p, limits)
-    return _stored_copy(infos, stored, data) if limits.unpack else None
+    if not limits.unpack:
+        return None
+    try:
+        return _stored_copy(infos, stored, data)
+    except zipfile.BadZipFile as exc:  # a part's local header is not where the directory says
+        raise _fail(p, "文件已损坏或不完整（压缩包结构无法读取，可能下载或传送中断）", "请重新获取原文件") from exc
 
 
 def _check_declared(p: Path, part: bytes, begin: int, limits: Limits) -> None:
