@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from xls_gongkai.errors import RosterError
 from xls_gongkai.report import Unit
-from xls_gongkai.roster import load_roster, parse_roster
+from xls_gongkai.roster import RosterIndex, load_roster, parse_roster
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "roster.csv"
 
@@ -117,3 +117,58 @@ def test_missing_header_names_the_row_it_looked_at(tmp_path: Path) -> None:
     path.write_text("\n\n名称,上级\n城关镇,河洛县\n", encoding="utf-8")
     with pytest.raises(RosterError, match="第 3 行"):
         load_roster(path)
+
+
+# --------------------------------------------------------------------------- matching
+
+
+ROSTER = (Unit("001", "城关镇"), Unit("002", "南山镇（街道）"), Unit("003", "北岭乡"))
+
+
+@pytest.mark.parametrize(
+    ("unit", "expected", "by", "differs"),
+    [
+        (Unit("001", "城关镇"), "001", "code", ""),
+        (Unit("001", "城关"), "001", "code", "城关镇"),  # the name on the roster is pointed out
+        (Unit("", "南山镇(街道)"), "002", "name", ""),  # half-width brackets
+        (Unit("", " 南 山 镇（街道）"), "002", "name", ""),  # spaces typed in
+        (Unit("020", "南山镇（街道）"), "002", "name", "002"),  # a code typed wrong
+        (Unit("999", "外来乡"), None, "", ""),
+        (Unit("", ""), None, "", ""),
+    ],
+)
+def test_roster_index_matches_by_code_then_by_normalised_name(
+    unit: Unit, expected: str | None, by: str, differs: str
+) -> None:
+    m = RosterIndex(ROSTER).match(unit)
+    assert (m.unit.code if m.unit else None, m.by, m.differs) == (expected, by, differs)
+
+
+def test_check_and_merge_agree_on_who_is_on_the_roster(tmp_path: Path) -> None:
+    # check --roster and merge --roster match units the same way: a name typed with other
+    # brackets and spaces is on the roster for both, the same unit is missing for both.
+    import random
+
+    from xls_gongkai.checking import check_files
+    from xls_gongkai.issues import Code
+    from xls_gongkai.merge import Status, merge
+    from xls_gongkai.roster import Roster
+    from xls_gongkai.sample import random_report
+    from xls_gongkai.spec import get_format
+    from xls_gongkai.writer import write_workbook
+
+    fmt = get_format(2024)
+    files = []
+    for i, unit in enumerate([Unit("001", "城关镇"), Unit("", " 南山镇(街道)"), Unit("999", "外来乡")]):
+        report = random_report(fmt, unit, 2024, random.Random(i), {"s1": "总体情况"})
+        files.append(write_workbook(tmp_path / f"{i}.xlsx", report))
+    batch = check_files(files, roster=Roster(ROSTER, "名册.csv"), jobs=1)
+    assert [u.code for u in batch.missing] == ["003"]
+    outsiders = {i.file for r in batch.results for i in r.issues if i.code == Code.NOT_IN_ROSTER}
+    assert outsiders == {str(files[2])}
+    merged = merge(files, roster=ROSTER, jobs=1)
+    status = {e.unit.code or e.unit.name: e.status for e in merged.entries}
+    assert status["003"] is Status.MISSING
+    assert status["002"] is not Status.MISSING  # the hand-typed name found the roster's 南山镇
+    assert status["999"] is Status.UNKNOWN
+    assert [e.unit.code for e in merged.entries if e.status is Status.MISSING] == ["003"]

@@ -127,15 +127,12 @@ def check_files(
     if unit is not None:
         kw["unit"] = unit
     results = read_many([str(p) for p in paths], jobs=jobs, progress=progress, **kw)
-    results = _roster_checks(results, roster) if roster is not None else results
+    missing: tuple[Unit, ...] = ()
+    if roster is not None:
+        results, missing = _roster_checks(results, roster)
     results = _duplicates(results)
     if previous:
         results = _cross_year(results, _read_previous(previous, jobs), year)
-    missing: tuple[Unit, ...] = ()
-    if roster is not None:
-        seen = {r.report.unit.code for r in results if r.report is not None and r.report.unit.code}
-        seen_names = {normalise(r.report.unit.name) for r in results if r.report is not None}
-        missing = tuple(u for u in roster.units if u.code not in seen and normalise(u.name) not in seen_names)
     return Batch(tuple(results), missing, roster.source if roster is not None else "")
 
 
@@ -200,19 +197,21 @@ def _with(result: Result, *issues: Issue) -> Result:
     return replace(result, issues=[*result.issues, *issues])
 
 
-def _roster_checks(results: Sequence[Result], roster: Roster) -> list[Result]:
-    by_code = {u.code: u for u in roster.units if u.code}
-    by_name = {normalise(u.name): u for u in roster.units}
+def _roster_checks(results: Sequence[Result], roster: Roster) -> tuple[list[Result], tuple[Unit, ...]]:
+    """Each result's unit against the roster; and the roster's units no file was found for."""
+    from xls_gongkai.roster import RosterIndex
+
+    index = RosterIndex(roster.units)
+    found: set[Unit] = set()
     out: list[Result] = []
     for res in results:
         if res.report is None:
             out.append(res)
             continue
         u = res.report.unit
-        listed = by_code.get(u.code) if u.code else None
-        named = by_name.get(normalise(u.name)) if u.name else None
+        m = index.match(u)
         base: dict[str, Any] = {"unit_code": u.code, "unit_name": u.name, "file": res.source}
-        if listed is None and named is None:
+        if m.unit is None:
             out.append(
                 _with(
                     res,
@@ -227,41 +226,42 @@ def _roster_checks(results: Sequence[Result], roster: Roster) -> list[Result]:
                 )
             )
             continue
-        if listed is not None and u.name and normalise(listed.name) != normalise(u.name):
+        found.add(m.unit)
+        if m.differs and m.by == "code":
             out.append(
                 _with(
                     res,
                     Issue(
                         code=Code.UNIT_MISMATCH,
                         severity=Severity.WARNING,
-                        message=f"单位代码 {u.code} 在名册中是“{listed.name}”，文件中写的是“{u.name}”。请核对",
-                        expected=listed.name,
+                        message=f"单位代码 {u.code} 在名册中是“{m.differs}”，文件中写的是“{u.name}”。请核对",
+                        expected=m.differs,
                         found=u.name,
                         **base,
                     ),
                 )
             )
             continue
-        if listed is None and named is not None and u.code and named.code and named.code != u.code:
+        if m.differs:
             out.append(
                 _with(
                     res,
                     Issue(
                         code=Code.UNIT_MISMATCH,
                         severity=Severity.WARNING,
-                        message=f"“{u.name}”在名册中的代码是 {named.code}，文件中写的是 {u.code}。请核对",
-                        expected=named.code,
+                        message=f"“{u.name}”在名册中的代码是 {m.differs}，文件中写的是 {u.code}。请核对",
+                        expected=m.differs,
                         found=u.code,
                         **base,
                     ),
                 )
             )
             continue
-        if not u.code and named is not None:
+        if not u.code:
             # A hand-made workbook names its unit but has no code: the roster supplies it.
-            res = replace(res, report=replace(res.report, unit=named))
+            res = replace(res, report=replace(res.report, unit=m.unit))
         out.append(res)
-    return out
+    return out, tuple(u for u in roster.units if u not in found)
 
 
 def _duplicates(results: Sequence[Result]) -> list[Result]:

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from xls_gongkai.errors import UsageError, XlsGongkaiError
 from xls_gongkai.issues import Code, Issue, Result
 from xls_gongkai.report import TIDY_COLUMNS, CellKey, Report, Unit, Value, coerce_value
+from xls_gongkai.roster import RosterIndex
 from xls_gongkai.rules import check_report, expand
 from xls_gongkai.spec import CellKind, RuleKind, Severity, get_format
 
@@ -426,11 +427,8 @@ def merge_results(
     _refuse_mixed(results)
     mtimes = dict(mtimes or {})
     roster_t = tuple(roster) if roster is not None else None
-    by_key: dict[str, Unit] = {}
-    by_name: dict[str, Unit] = {}
-    for u in roster_t or ():
-        by_key.setdefault(_key(u), u)
-        by_name.setdefault(u.name, u)
+    index = RosterIndex(roster_t or ())
+    by_key = {_key(u) for u in roster_t or ()}
 
     subs: list[Submission] = []
     unreadable: list[Result] = []
@@ -440,25 +438,25 @@ def merge_results(
             continue
         own = res.report.unit
         issues = _with_rule_issues(res, res.report)
-        matched = by_key.get(_key(own))
-        if matched is None and own.name in by_name:
-            # No code, or a code the roster does not know: the name decides (and a code that
-            # differs is pointed out, it is likely a typing slip in the roster or the file).
-            matched = by_name[own.name]
-            if own.code and matched.code and own.code != matched.code:
-                issues += (
-                    Issue(
-                        code=Code.UNIT_MISMATCH,
-                        severity=Severity.WARNING,
-                        message=f"文件中“{own.name}”的单位代码是 {own.code}，名单中是 {matched.code}；已按名称对应。"
-                        "请核对代码。",
-                        unit_code=matched.code,
-                        unit_name=matched.name,
-                        file=res.source,
-                        expected=matched.code,
-                        found=own.code,
-                    ),
-                )
+        # By code, else by name — the same matching as check --roster (roster.RosterIndex).
+        m = index.match(own)
+        matched = m.unit
+        if matched is not None and m.by == "name" and m.differs:
+            # A code the roster does not know, and the name on the roster: it is likely a
+            # typing slip in the roster or the file.
+            issues += (
+                Issue(
+                    code=Code.UNIT_MISMATCH,
+                    severity=Severity.WARNING,
+                    message=f"文件中“{own.name}”的单位代码是 {own.code}，名单中是 {matched.code}；已按名称对应。"
+                    "请核对代码。",
+                    unit_code=matched.code,
+                    unit_name=matched.name,
+                    file=res.source,
+                    expected=matched.code,
+                    found=own.code,
+                ),
+            )
         subs.append(
             Submission(
                 unit=matched or own,

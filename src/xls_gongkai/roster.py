@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from xls_gongkai.errors import RosterError
+from xls_gongkai.labels import normalise
 from xls_gongkai.report import Unit
 
 #: Accepted header spellings (compared after stripping spaces, case-insensitive).
@@ -41,6 +42,49 @@ class Roster:
 
     def by_code(self, code: str) -> Unit | None:
         return next((u for u in self.units if u.code == code), None)
+
+
+@dataclass(frozen=True)
+class Match:
+    """How a file's unit stands against a roster.
+
+    ``unit`` is the roster's unit (None: not on the roster), found ``by`` its code or its
+    name; ``differs`` is what the file writes differently — the roster's name when found by
+    code, its code when found by name ("" when they agree).
+    """
+
+    unit: Unit | None
+    by: str = ""
+    differs: str = ""
+
+
+class RosterIndex:
+    """A file's unit looked up in the roster: by code first, else by name (spelling normalised).
+
+    ``check --roster`` and ``merge --roster`` both match through this, so a unit that one of
+    them finds on the roster the other finds too.
+    """
+
+    def __init__(self, units: Iterable[Unit]) -> None:
+        self._normalise = normalise
+        self._by_code: dict[str, Unit] = {}
+        self._by_name: dict[str, Unit] = {}
+        for u in units:
+            if u.code:
+                self._by_code.setdefault(u.code, u)
+            self._by_name.setdefault(normalise(u.name), u)
+
+    def match(self, unit: Unit) -> Match:
+        norm = self._normalise
+        listed = self._by_code.get(unit.code) if unit.code else None
+        if listed is not None:
+            differs = bool(unit.name) and norm(listed.name) != norm(unit.name)
+            return Match(listed, "code", listed.name if differs else "")
+        named = self._by_name.get(norm(unit.name)) if unit.name else None
+        if named is not None:
+            differs = bool(unit.code) and bool(named.code) and named.code != unit.code
+            return Match(named, "name", named.code if differs else "")
+        return Match(None)
 
 
 def _decode(data: bytes, source: str) -> str:
