@@ -246,6 +246,33 @@ def test_xlsm_extension(tmp_path: Path) -> None:
     assert not result.errors
 
 
+@pytest.mark.parametrize("keep_meta", [True, False], ids=["with-meta", "labels-only"])
+def test_xlsb_binary_workbook(tmp_path: Path, keep_meta: bool) -> None:
+    # An .xlsb (Excel's binary format; LibreOffice cannot write one): every sheet of a filled
+    # template, as values, written by pyxlsbwriter. With its hidden _meta sheet the template is
+    # recognised as such; without it, by its labels. Either way every value comes back.
+    import python_calamine
+    from pyxlsbwriter import XlsbWriter
+
+    report = random_report(FMT, Unit("001", "城关镇"), 2022, random.Random(5), TEXTS)
+    src = write_workbook(tmp_path / "src.xlsx", report)
+    book = python_calamine.CalamineWorkbook.from_path(str(src))
+    path = tmp_path / "城关镇.xlsb"
+    with XlsbWriter(str(path)) as writer:
+        for name in book.sheet_names:
+            if name == "_meta" and not keep_meta:
+                continue
+            writer.add_sheet(name, hidden=name == "_meta")
+            writer.write_sheet(book.get_sheet_by_name(name).to_python(skip_empty_area=False))
+    assert inspect_file(path).kind == "xlsb"
+    result = read_workbook(path, year=2022)
+    assert result.report is not None
+    assert dict(result.report.values) == dict(report.values)
+    assert not result.errors, [i.message for i in result.errors]
+    assert result.extra["container"] == "xlsb"
+    assert result.extra["located_by"] == ("template" if keep_meta else "labels")
+
+
 @pytest.mark.soffice
 @requires_soffice
 def test_libreoffice_xls_and_ods(tmp_path: Path) -> None:
