@@ -281,6 +281,32 @@ def test_typed_outside_cells_is_unrecognised(tmp_path: Path) -> None:
     assert codes(result)[Code.UNRECOGNISED] == 4
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_anything_typed_outside_the_known_cells_is_found(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    # The reader compares a whole row of a template sheet at once (reader._rows_to_scan);
+    # whatever cell a value lands in — inside the table's width, right of it, below it — it
+    # is reported unless it is one of the template's own cells.
+    from xls_gongkai.layout import FIRST_TABLE_ROW, a1
+    from xls_gongkai.reader import _known
+
+    fmt = get_format(2021)
+    lay = layout_for(fmt)
+    folder = tmp_path_factory.mktemp("typed")
+    grids = grids_of(write_workbook(folder / "a.xlsx", sample(fmt)))
+    sheet = data.draw(st.sampled_from(sorted(lay.data_sheets)))
+    known = _known(lay)[0][sheet]
+    free = st.tuples(st.integers(FIRST_TABLE_ROW, 70), st.integers(0, 30)).filter(lambda rc: rc not in known)
+    spots = data.draw(st.lists(free, min_size=1, max_size=3, unique=True))
+    for r, c in spots:
+        set_cell(grids, sheet, a1(r, c), "多填的字")
+    result = read_workbook(write_grids(folder / "b.xlsx", grids))
+    got = {(u["sheet"], u["cell"]) for u in result.extra["unrecognised"]}
+    assert got == {(sheet, a1(r, c)) for r, c in spots}
+
+
 def hand_made(fmt: Format, report: Report, tmp_path: Path, name: str = "hand.xlsx") -> Path:
     """All tables copied onto one sheet by hand: no _meta, no formulas, no check cells."""
     grids = grids_of(write_workbook(tmp_path / "src.xlsx", report))

@@ -179,7 +179,20 @@ def _label_cells(lay: Layout, table_id: str) -> tuple[tuple[int, int, str, str],
     )
 
 
+@cache
+def _label_texts(lay: Layout, table_id: str) -> tuple[tuple[tuple[int, int], ...], list[str]]:
+    cells = _label_cells(lay, table_id)
+    return tuple((row, col) for row, col, _t, _n in cells), [text for _r, _c, text, _n in cells]
+
+
 def _labels_in_place(grid: Grid, lay: Layout, table: Table) -> bool:
+    where, texts = _label_texts(lay, table.id)
+    try:
+        # The template untouched: every label exactly as written (one list comparison).
+        if [grid[r][c] for r, c in where] == texts:
+            return True
+    except IndexError:
+        pass
     height = len(grid)
     for row, col, text, norm in _label_cells(lay, table.id):
         line = grid[row] if row < height else ()
@@ -1333,44 +1346,39 @@ def _known(lay: Layout) -> tuple[dict[str, set[tuple[int, int]]], frozenset[str]
     return got
 
 
-class _RowProbe:
-    """Some cells of one sheet row compared with what they should hold, in one step (C speed).
-
-    Measured: for a handful of cells a plain loop is as fast; for a row of a dozen it is not.
-    """
-
-    __slots__ = ("_get", "_last", "expected")
-
-    def __init__(self, cols: Sequence[int], expected: Sequence[Any]) -> None:
-        self.expected = tuple(expected)
-        self._last = max(cols)
-        get = itemgetter(*cols)
-        # itemgetter of one index returns the value itself, not a 1-tuple
-        self._get: Callable[[Sequence[Any]], Any] = get if len(cols) > 1 else (lambda line: (get(line),))
-
-    def matches(self, line: Sequence[Any]) -> bool:
-        return len(line) > self._last and self._get(line) == self.expected
-
-
-_NO_PROBE = _RowProbe((0,), ())
-
-
 @cache
-def _blank_probes(lay: Layout, sheet: str, first: int) -> tuple[int, dict[int, _RowProbe | None]]:
-    """For the template's rows of ``sheet``: a probe of the cells that should be blank.
+def _blank_rows(lay: Layout, sheet: str, first: int) -> tuple[int, tuple[tuple[int, Any, Any], ...]]:
+    """For the template's rows of ``sheet`` from ``first`` on: what should be blank in each.
 
-    Returns the template's width there and, per row from ``first`` on, a probe that matches
-    when every unknown cell left of that width is empty (None: the row has no unknown cells).
+    Returns the template's width there and, per row, a getter of the row's unknown cells left
+    of that width with the value it gives when they are all empty (no getter: the row has no
+    unknown cells). One getter call compares a whole row at C speed.
     """
     known = _known(lay)[0].get(sheet, set())
     if not known:
-        return 0, {}
+        return 0, ()
     width = max(c for _r, c in known) + 1
-    out: dict[int, _RowProbe | None] = {}
+    out: list[tuple[int, Any, Any]] = []
     for r in range(first, max(r for r, _c in known) + 1):
         unknown = [c for c in range(width) if (r, c) not in known]
-        out[r] = _RowProbe(unknown, [""] * len(unknown)) if unknown else None
-    return width, out
+        # itemgetter of one index gives the value itself, of several a tuple
+        blank = ("",) * len(unknown) if len(unknown) > 1 else ""
+        out.append((r, itemgetter(*unknown) if unknown else None, blank))
+    return width, tuple(out)
+
+
+def _rows_to_scan(grid: Grid, lay: Layout, sheet: str, first: int) -> Iterable[int]:
+    """The rows of a template sheet (rows not moved) that may hold something unrecognised."""
+    width, spec = _blank_rows(lay, sheet, first)
+    height = len(grid)
+    full = len(grid[0]) if grid else 0
+    if not spec or full < width or spec[-1][0] >= height:
+        return range(first, height)  # not the template's shape: every row, cell by cell
+    rows = [r for r, get, blank in spec if get is not None and get(grid[r]) != blank]
+    after = spec[-1][0] + 1
+    if full > width:  # columns right of the template
+        rows += [r for r in range(first, after) if grid[r][width:].count("") != full - width]
+    return sorted({*rows, *range(after, height)})
 
 
 def _unrecognised(reading: _Reading, lay: Layout, positions: Mapping[CellKey, tuple[str, str]]) -> list[dict[str, str]]:
@@ -1390,18 +1398,11 @@ def _unrecognised(reading: _Reading, lay: Layout, positions: Mapping[CellKey, tu
                 value_cells = set(positions.values())
             cells = known.get(sheet, set())
             first = top.get(sheet, FIRST_TABLE_ROW)
-            width, blanks = _blank_probes(lay, sheet, first) if not moved else (0, {})
-            for r in range(first, len(grid)):
+            # The common case, nothing outside the known cells: one comparison a row finds the
+            # rows worth a look cell by cell.
+            scan = range(first, len(grid)) if moved else _rows_to_scan(grid, lay, sheet, first)
+            for r in scan:
                 line = grid[r]
-                probe = blanks.get(r, _NO_PROBE)
-                # The common case: nothing outside the known cells of this row (one comparison
-                # for the row instead of a test per cell).
-                if (
-                    probe is not _NO_PROBE
-                    and (len(line) <= width or line.count("") == len(line) - width)
-                    and (probe is None or probe.matches(line))
-                ):
-                    continue
                 for c, v in enumerate(line):
                     # Tight loop over every cell of every sheet: the cheap tests come first.
                     if v == "" or v is None or (not moved and (r, c) in cells) or is_blank(v):
