@@ -307,6 +307,34 @@ def test_anything_typed_outside_the_known_cells_is_found(
     assert got == {(sheet, a1(r, c)) for r, c in spots}
 
 
+def test_the_guide_sheet_is_read_too(tmp_path: Path) -> None:
+    # 填报说明 is locked; a clerk who lifts the protection and types over the unit or the year,
+    # or writes beside the instructions, is told so — nothing in that sheet goes unseen.
+    fmt = get_format(2021)
+    report = sample(fmt)
+    grids = grids_of(write_workbook(tmp_path / "a.xlsx", report))
+    lay = layout_for(fmt)
+    name, year = lay.guide_unit_cells["name"], lay.guide_unit_cells["year"]
+    set_cell(grids, "填报说明", name.a1, "城关镇人民政府办公室")
+    set_cell(grids, "填报说明", year.a1, "2023")
+    set_cell(grids, "填报说明", "D3", "联系电话 12345")
+    result = read_workbook(write_grids(tmp_path / "b.xlsx", grids))
+    assert result.report is not None
+    assert result.report.unit == report.unit  # the template's record is read
+    edited = {i.cell: i for i in result.issues if i.sheet == "填报说明" and i.code != Code.UNRECOGNISED}
+    assert set(edited) == {name.a1, year.a1}
+    assert edited[name.a1].code == Code.UNIT_MISMATCH
+    assert (edited[name.a1].expected, edited[name.a1].found) == (report.unit.name, "城关镇人民政府办公室")
+    assert edited[year.a1].code == Code.YEAR_MISMATCH
+    assert all(not i.is_error for i in edited.values())
+    assert ("填报说明", "D3", "联系电话 12345") in {
+        (u["sheet"], u["cell"], u["text"]) for u in result.extra["unrecognised"]
+    }
+    # untouched, the sheet says nothing
+    clean = read_workbook(write_workbook(tmp_path / "c.xlsx", report))
+    assert not [i for i in clean.issues if i.sheet == "填报说明"]
+
+
 def hand_made(fmt: Format, report: Report, tmp_path: Path, name: str = "hand.xlsx") -> Path:
     """All tables copied onto one sheet by hand: no _meta, no formulas, no check cells."""
     grids = grids_of(write_workbook(tmp_path / "src.xlsx", report))

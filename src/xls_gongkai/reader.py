@@ -618,6 +618,7 @@ def _finish(
         )
     # ---- unit
     file_unit = _file_unit(meta, sheets, lay)
+    _check_guide(reading, lay, file_unit, file_year)
     report_unit = file_unit
     if unit is not None:
         if file_unit.code and unit.code and file_unit.code != unit.code:
@@ -766,6 +767,38 @@ def _unit_from_title(sheets: _Sheets) -> str:
     """``城关镇`` from a hand-made workbook's title ``城关镇2024年政府信息公开工作年度报告``."""
     m = _title_match(sheets, _UNIT_IN_TITLE)
     return m.group(1) if m else ""
+
+
+def _check_guide(reading: _Reading, lay: Layout, unit: Unit, year: int | None) -> None:
+    """填报说明 shows the unit and year the template was made for, locked. A clerk who lifted the
+    protection and typed over them leaves a workbook that says two things: the template's own
+    record (_meta) is read, and the difference is named."""
+    if reading.by_labels or not reading.meta or GUIDE_SHEET not in reading.sheets.names:
+        return
+    grid = reading.sheets.grid(GUIDE_SHEET)
+    recorded = {"name": unit.name, "code": unit.code, "year": str(year) if year is not None else ""}
+    for key, label, code in (
+        ("name", "填报单位", Code.UNIT_MISMATCH),
+        ("code", "单位代码", Code.UNIT_MISMATCH),
+        ("year", "报告年度", Code.YEAR_MISMATCH),
+    ):
+        pos = lay.guide_unit_cells.get(key)
+        if pos is None:
+            continue
+        shown = cell_text(_at(grid, pos.row, pos.col)).strip()
+        if shown and recorded[key] and normalise(shown) != normalise(recorded[key]):
+            _add(
+                reading,
+                code,
+                Severity.WARNING,
+                f"“{GUIDE_SHEET}”中的{label}被改成了“{shown}”，模板记录的是“{recorded[key]}”，已按模板记录读取。"
+                "请核对；确需更改的，请向发放模板的单位索取新模板",
+                sheet=GUIDE_SHEET,
+                cell=pos.a1,
+                cells=(pos.a1,),
+                expected=recorded[key],
+                found=shown,
+            )
 
 
 def _file_unit(meta: Mapping[str, str], sheets: _Sheets, lay: Layout) -> Unit:
@@ -1381,6 +1414,10 @@ def _rows_to_scan(grid: Grid, lay: Layout, sheet: str, first: int) -> Iterable[i
     return sorted({*rows, *range(after, height)})
 
 
+#: Columns of 填报说明 that generate writes (labels in A, values and text in B).
+_GUIDE_WIDTH = 2
+
+
 def _unrecognised(reading: _Reading, lay: Layout, positions: Mapping[CellKey, tuple[str, str]]) -> list[dict[str, str]]:
     """Non-empty cells outside every known cell (kept, reported as 未识别的内容)."""
     known, label_texts = _known(lay)
@@ -1417,6 +1454,15 @@ def _unrecognised(reading: _Reading, lay: Layout, positions: Mapping[CellKey, tu
                     ):
                         continue
                     out.append({"sheet": sheet, "cell": ref, "text": cell_text(v)})
+        # 填报说明 holds what generate wrote, in columns A and B; anything right of them was
+        # typed by someone.
+        if GUIDE_SHEET in reading.sheets.names:
+            for r, line in enumerate(reading.sheets.grid(GUIDE_SHEET)):
+                if len(line) <= _GUIDE_WIDTH or line.count("") == len(line) - _GUIDE_WIDTH:
+                    continue
+                for c in range(_GUIDE_WIDTH, len(line)):
+                    if not is_blank(line[c]):
+                        out.append({"sheet": GUIDE_SHEET, "cell": a1(r, c), "text": cell_text(line[c])})
         # Any other sheet the clerk added is content too (not the ones our own annotated copies
         # and summaries carry: the issue list, merge's detail sheets).
         ours = reading.meta.get("kind", "template") != "template"
