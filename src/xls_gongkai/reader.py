@@ -786,7 +786,8 @@ def _check_guide(reading: _Reading, lay: Layout, unit: Unit, year: int | None) -
         if pos is None:
             continue
         shown = cell_text(_at(grid, pos.row, pos.col)).strip()
-        if shown and recorded[key] and normalise(shown) != normalise(recorded[key]):
+        # (the same text is the common case: normalising costs a few regex passes)
+        if shown and recorded[key] and shown != recorded[key] and normalise(shown) != normalise(recorded[key]):
             _add(
                 reading,
                 code,
