@@ -25,6 +25,30 @@ def test_json_round_trip(fmt, data) -> None:  # type: ignore[no-untyped-def]
         assert type(back.values[key]) is type(value)
 
 
+@pytest.mark.parametrize("fmt", FORMATS, ids=["2019", "2021"])
+@given(data=st.data())
+def test_pickle_round_trip(fmt, data) -> None:  # type: ignore[no-untyped-def]
+    # Reports cross from batch workers by pickle; one holding every cell of its format in
+    # layout order goes by position (Report.__reduce__), any other with its keys.
+    import pickle
+
+    from xls_gongkai.report import cell_order
+
+    report = data.draw(consistent_reports(fmt))
+    keys = cell_order(fmt.id)
+    assert keys is not None
+    full = Report(report.unit, report.year, fmt.id, {k: report.values.get(k, 0) for k in keys}, report.texts)
+    shuffled = Report(full.unit, full.year, fmt.id, dict(reversed(list(full.values.items()))), full.texts)
+    dropped = data.draw(st.sampled_from(keys))
+    partial = Report(full.unit, full.year, fmt.id, {k: v for k, v in full.values.items() if k != dropped})
+    for r in (report, full, shuffled, partial):
+        back = pickle.loads(pickle.dumps(r))
+        assert back == r
+        assert list(back.values.items()) == list(r.values.items()) or r is shuffled
+        assert all(type(back.values[k]) is type(v) for k, v in r.values.items())
+    assert len(pickle.dumps(full)) < len(pickle.dumps(partial)) / 2  # by position, without keys
+
+
 def test_tidy_frame_has_the_documented_columns_and_paths() -> None:
     fmt = get_format(2024)
     report = Report(Unit("410102001", "城关镇"), 2024, fmt.id, {("t3", "withheld_secret", "natural"): 4})

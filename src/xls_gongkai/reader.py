@@ -33,7 +33,7 @@ from xls_gongkai.labels import TableMatcher, match_all, normalise, strip_number
 from xls_gongkai.labels import matcher as shared_matcher
 from xls_gongkai.layout import FIRST_TABLE_ROW, GUIDE_SHEET, META_SHEET, TEXT_SHEET, Layout, a1, layout_for
 from xls_gongkai.parallel import crashed, map_files
-from xls_gongkai.report import CellKey, Report, Unit, Value
+from xls_gongkai.report import CellKey, Report, Unit, Value, cell_order
 from xls_gongkai.rules import (
     Check,
     Locator,
@@ -904,14 +904,19 @@ class TemplateCells(Mapping[str, str]):
 
     def __reduce__(self) -> tuple[Any, tuple[str]]:
         # A built-in format travels by id; a local variant by the path of its YAML file.
-        try:
-            builtin = get_format(self._fmt.id) is self._fmt
-        except Exception:
-            builtin = False
+        builtin = _builtin(self._fmt)
         return (_template_cells, (self._fmt.id if builtin or not self._fmt.source else self._fmt.source,))
 
     def __repr__(self) -> str:
         return f"TemplateCells({self._fmt.id!r})"
+
+
+def _builtin(fmt: Format) -> bool:
+    """Whether ``fmt`` is the built-in format of its id (not a local variant of it)."""
+    try:
+        return get_format(fmt.id) is fmt
+    except Exception:
+        return False
 
 
 def _template_cells(name: str) -> TemplateCells:
@@ -950,7 +955,9 @@ def _plan(fmt: Format) -> _Plan:
 
     for key in computed:
         visit(key)
-    keys = tuple(fmt.cells())
+    # The built-in format's shared key tuple: a Report read in full then pickles by position.
+    shared = cell_order(fmt.id) if _builtin(fmt) else None
+    keys = shared if shared is not None else tuple(fmt.cells())
     index = {k: i for i, k in enumerate(keys)}
     by_sheet: dict[str, dict[int, list[tuple[int, int, int]]]] = {}
     inputs: dict[CellKey, tuple[str, int, int, CellKind, str]] = {}

@@ -37,6 +37,28 @@ TIDY_COLUMNS = (
 )
 
 
+_CELL_ORDER: dict[str, tuple[CellKey, ...] | None] = {}
+
+
+def cell_order(format_id: str) -> tuple[CellKey, ...] | None:
+    """Every cell key of a built-in format in layout order, one shared tuple (None: unknown id)."""
+    if format_id not in _CELL_ORDER:
+        try:
+            _CELL_ORDER[format_id] = tuple(get_format(format_id).cells())
+        except Exception:
+            _CELL_ORDER[format_id] = None
+    return _CELL_ORDER[format_id]
+
+
+def _report_in_order(
+    unit: Unit, year: int, format_id: str, ordered: tuple[Value, ...], texts: Mapping[str, str], units: int
+) -> Report:
+    keys = cell_order(format_id)
+    if keys is None or len(keys) != len(ordered):
+        raise ValueError(f"a report of format {format_id!r} cannot be rebuilt here")
+    return Report(unit, year, format_id, dict(zip(keys, ordered, strict=True)), texts, units)
+
+
 @dataclass(frozen=True, order=True)
 class Unit:
     """A reporting unit (乡镇、街道、部门, or a county whose summary is merged upward)."""
@@ -85,6 +107,16 @@ class Report:
             for child in cnode.children:
                 total += self.value(table, row, child.id)
         return total
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # A batch's worker sends one Report a file. A template read in full holds every cell of
+        # its format in layout order: then the values go without their keys (pickled and
+        # unpickled in half the time, measured). Keys are compared in order, never hashed.
+        keys = cell_order(self.format_id)
+        if keys is not None and len(self.values) == len(keys) and tuple(self.values) == keys:
+            ordered = tuple(self.values.values())
+            return (_report_in_order, (self.unit, self.year, self.format_id, ordered, self.texts, self.units))
+        return (Report, (self.unit, self.year, self.format_id, self.values, self.texts, self.units))
 
     # ------------------------------------------------------------------ serialisation
 
