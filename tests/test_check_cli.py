@@ -193,6 +193,31 @@ def test_read_keeps_unrecognised_content_in_json(tmp_path: Path) -> None:
     assert f["unrecognised"] == [{"sheet": "表四", "cell": "B20", "text": "另有复议 2 件未计入"}]
 
 
+def test_read_with_a_roster_fills_in_codes_and_names_the_missing(tmp_path: Path) -> None:
+    # read takes --roster as check does: a hand-made workbook with only a unit name gets the
+    # roster's code in the data, a unit not on the roster is an error, a missing unit named.
+    from tests.test_reader import hand_made
+
+    folder = tmp_path / "回收"
+    folder.mkdir()
+    filled(folder, 0)
+    hand = random_report(FMT, Unit("", "第1街道"), 2024, random.Random(1), TEXTS)
+    hand_made(FMT, hand, folder, "手工表.xlsx")
+    (folder / "src.xlsx").unlink()  # hand_made's scratch copy
+    roster = tmp_path / "名册.csv"
+    roster.write_text("代码,名称\n330100,第0街道\n330101,第1街道\n330102,第2街道\n", encoding="utf-8")
+    out = tmp_path / "全县.csv"
+    result = runner.invoke(app, ["read", str(folder), "--roster", str(roster), "--year", "2024", "--csv", str(out)])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out, encoding="utf-8-sig", dtype={"unit_code": str})
+    assert set(frame.unit_code) == {"330100", "330101"}  # the hand-made one found by its name
+    assert "名册中 1 个单位未报送：第2街道" in result.output
+    stranger = tmp_path / "外来.csv"
+    stranger.write_text("代码,名称\n330100,第0街道\n", encoding="utf-8")
+    result = runner.invoke(app, ["read", str(folder), "--roster", str(stranger), "--year", "2024"])
+    assert result.exit_code == 1  # 第1街道 is not on that roster
+
+
 def test_read_one_output_only(batch: Path, tmp_path: Path) -> None:
     result = runner.invoke(
         app, ["read", str(batch), "--csv", str(tmp_path / "a.csv"), "--json", str(tmp_path / "a.json")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,6 +16,9 @@ from rich.table import Table as RichTable
 from xls_gongkai.errors import XlsGongkaiError
 from xls_gongkai.issues import Issue
 from xls_gongkai.report import Unit
+
+if TYPE_CHECKING:
+    from xls_gongkai.checking import Batch
 
 #: How many issues per file the terminal shows (the --report file has them all).
 SHOWN_PER_FILE = 20
@@ -45,12 +48,67 @@ StrictOpt = Annotated[bool, typer.Option("--strict", help="严格模式：空白
 JobsOpt = Annotated[
     int | None, typer.Option("--jobs", "-j", help="并行读取的进程数（默认：全部 CPU 核）。", show_default=False)
 ]
+RosterOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--roster",
+        "-r",
+        help="单位名册（CSV 或 XLSX，列：代码、名称）：核对单位、找出重复和未报送的单位。",
+        show_default=False,
+    ),
+]
 
 
 def unit_option(name: str | None, code: str | None) -> Unit | None:
     if name is None and code is None:
         return None
     return Unit(code or "", name or "")
+
+
+def run_checks(
+    paths: Sequence[Path],
+    roster: Path | None,
+    format_name: str | None,
+    year: int | None,
+    unit: str | None,
+    code: str | None,
+    strict: bool,
+    jobs: int | None,
+    progress: Callable[[int, int], None],
+    previous: Sequence[Path] = (),
+) -> Batch:
+    """What ``check`` and ``read`` share: the options turned into a checked batch.
+
+    A roster that cannot be used, an unknown format or a year no format covers is one usage
+    error, not one per file.
+    """
+    from xls_gongkai.checking import check_files
+
+    units = None
+    if roster is not None:
+        from xls_gongkai.roster import load_roster
+
+        units = load_roster(roster)
+    fmt = None
+    if format_name:
+        from xls_gongkai.spec import get_format
+
+        fmt = get_format(format_name)
+    if year is not None:
+        from xls_gongkai.spec import format_for_year
+
+        format_for_year(year)
+    return check_files(
+        paths,
+        fmt=fmt,
+        year=year,
+        unit=unit_option(unit, code),
+        roster=units,
+        strict=strict,
+        jobs=jobs,
+        progress=progress,
+        previous=previous,
+    )
 
 
 @contextmanager
@@ -111,15 +169,7 @@ def check(
             show_default=False,
         ),
     ] = None,
-    roster: Annotated[
-        Path | None,
-        typer.Option(
-            "--roster",
-            "-r",
-            help="单位名册（CSV 或 XLSX，列：代码、名称）：核对单位、找出重复和未报送的单位。",
-            show_default=False,
-        ),
-    ] = None,
+    roster: RosterOpt = None,
     previous: Annotated[
         list[Path] | None,
         typer.Option(
@@ -152,39 +202,15 @@ def check(
       xls-gongkai check 回收/ --previous 去年回收/                 # 加上跨年衔接核对
     """
     from xls_gongkai.annotate import annotate_all
-    from xls_gongkai.checking import check_files, collect_files, summary_rows, write_check_report
+    from xls_gongkai.checking import collect_files, summary_rows, write_check_report
     from xls_gongkai.cli import fail
 
     # soft_wrap: a long path or message stays one line (a terminal wraps it, a log keeps it whole).
     console = Console(highlight=False, soft_wrap=True)
     try:
         paths = collect_files(files)
-        units = None
-        if roster is not None:
-            from xls_gongkai.roster import load_roster
-
-            units = load_roster(roster)
-        fmt = None
-        if format_name:
-            from xls_gongkai.spec import get_format
-
-            fmt = get_format(format_name)
-        if year is not None:
-            from xls_gongkai.spec import format_for_year
-
-            format_for_year(year)  # a year no format covers is one usage error, not N unreadable files
         with progress_bar(len(paths), "读取校验") as step:
-            batch = check_files(
-                paths,
-                fmt=fmt,
-                year=year,
-                unit=unit_option(unit, code),
-                roster=units,
-                strict=strict,
-                jobs=jobs,
-                progress=step,
-                previous=previous or (),
-            )
+            batch = run_checks(paths, roster, format_name, year, unit, code, strict, jobs, step, previous or ())
         for res, row in zip(batch.results, summary_rows(batch), strict=True):
             status = row[6]
             style = {"通过": "green", "有警告": "yellow"}.get(status, "red")

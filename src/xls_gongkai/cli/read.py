@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -15,11 +15,12 @@ from xls_gongkai.cli.check import (
     FilesArg,
     FormatOpt,
     JobsOpt,
+    RosterOpt,
     StrictOpt,
     UnitOpt,
     YearOpt,
     progress_bar,
-    unit_option,
+    run_checks,
 )
 from xls_gongkai.errors import UsageError, XlsGongkaiError
 
@@ -42,6 +43,7 @@ def read(
         Path | None,
         typer.Option("--parquet", help="写整洁格式 Parquet（列同 --csv；需要 pyarrow）。", show_default=False),
     ] = None,
+    roster: RosterOpt = None,
     year: YearOpt = None,
     unit: UnitOpt = None,
     code: CodeOpt = None,
@@ -58,13 +60,14 @@ def read(
 
       xls-gongkai read 回收/ --csv 全县数据.csv
 
+      xls-gongkai read 回收/ --roster 名册.csv --csv 全县数据.csv     # 手工表按名册补上单位代码
+
       xls-gongkai read 城关镇.xlsx --json 城关镇.json
 
       xls-gongkai read 手工表.xlsx --unit 城关镇 --code 001 --year 2024 --parquet 城关镇.parquet
     """
-    from xls_gongkai.checking import Batch, collect_files, write_json, write_tidy
+    from xls_gongkai.checking import collect_files, write_json, write_tidy
     from xls_gongkai.cli import fail
-    from xls_gongkai.reader import read_many
 
     console = Console(highlight=False, soft_wrap=True)
     try:
@@ -72,22 +75,9 @@ def read(
         if len(outs) > 1:
             raise UsageError("--json、--csv、--parquet 一次只能选一个")
         paths = collect_files(files)
-        kw: dict[str, Any] = {"strict": strict}
-        if year is not None:
-            from xls_gongkai.spec import format_for_year
-
-            format_for_year(year)  # a year no format covers is one usage error, not N unreadable files
-            kw["year"] = year
-        if format_name:
-            from xls_gongkai.spec import get_format
-
-            kw["fmt"] = get_format(format_name)  # an unknown format is one usage error, not one per file
-        who = unit_option(unit, code)
-        if who is not None:
-            kw["unit"] = who
         with progress_bar(len(paths), "读取") as step:
-            results = read_many([str(p) for p in paths], jobs=jobs, progress=step, **kw)
-        batch = Batch(tuple(results))
+            batch = run_checks(paths, roster, format_name, year, unit, code, strict, jobs, step)
+        results = list(batch.results)
         if outs:
             target = outs[0]
             written = write_json(results, target) if json_out is not None else write_tidy(results, target)
@@ -115,6 +105,10 @@ def read(
             console.print(table)
         for res in batch.unreadable:
             typer.echo(f"错误：{res.issues[0].message}", err=True)
+        if batch.missing:
+            typer.echo(
+                f"名册中 {len(batch.missing)} 个单位未报送：" + "、".join(u.name for u in batch.missing), err=True
+            )
     except XlsGongkaiError as exc:
         raise fail(exc) from exc
     raise typer.Exit(batch.exit_code)
