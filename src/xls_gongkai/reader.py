@@ -1542,11 +1542,15 @@ def _worker_start() -> None:
     """
     confine()
     import faulthandler
+    import sys
 
     faulthandler.disable()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)
+    # Fresh stream objects: a worker forked while the parent's progress-bar thread was writing
+    # would otherwise inherit stdout's or stderr's lock held, and hang on its first warning.
+    sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the worker
 
 
 def _read_kept(keep: Callable[[Result], Result], path: str, kwargs: Mapping[str, Any]) -> Result:
