@@ -246,6 +246,19 @@ def test_xlsm_extension(tmp_path: Path) -> None:
     assert not result.errors
 
 
+def test_a_workbook_without_content_types_is_still_read(tmp_path: Path) -> None:
+    # A sloppy generator may leave out [Content_Types].xml. python-calamine tells the kind of a
+    # workbook handed to it as bytes by that part, so the reader then parses the file itself
+    # rather than its inflated copy; the values all come back.
+    report = random_report(FMT, Unit("001", "城关镇"), 2022, random.Random(9), TEXTS)
+    src = write_workbook(tmp_path / "src.xlsx", report)
+    path = rezip(src, tmp_path / "无类型.xlsx", {"[Content_Types].xml": None})
+    assert inspect_file(path).unpacked is None
+    result = read_workbook(path)
+    assert result.report is not None
+    assert dict(result.report.values) == dict(report.values)
+
+
 @pytest.mark.parametrize("keep_meta", [True, False], ids=["with-meta", "labels-only"])
 def test_xlsb_binary_workbook(tmp_path: Path, keep_meta: bool) -> None:
     # An .xlsb (Excel's binary format; LibreOffice cannot write one): every sheet of a filled

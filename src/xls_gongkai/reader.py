@@ -104,12 +104,17 @@ def _at(grid: Grid, row: int, col: int) -> Any:
 def _open(path: Path, unpacked: bytes | None = None) -> _Sheets:
     import python_calamine
 
-    try:
-        if unpacked is not None:
-            # The copy the safety scan inflated (see safety._unpack): calamine need not inflate again.
+    if unpacked is not None:
+        # The copy the safety scan inflated (see safety._unpack): calamine need not inflate again.
+        try:
             book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(unpacked))
-        else:
-            book = python_calamine.CalamineWorkbook.from_path(str(path))
+            return _Sheets(book, path, list(book.sheet_names))
+        except BaseException as exc:
+            if _interrupt(exc):
+                raise
+            # Whatever calamine makes of the copy, the file as written decides (below).
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
         names = list(book.sheet_names)
     except python_calamine.PasswordError as exc:
         raise UnreadableWorkbookError(

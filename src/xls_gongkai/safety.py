@@ -674,7 +674,8 @@ def _unpack(p: Path, zf: zipfile.ZipFile | None, infos: Sequence[_Part], limits:
             stored[name] = (cut, _crc32(cut))
     if unknown and limits.probe_binary:
         _probe(p, limits)
-    if not limits.unpack:
+    if not limits.unpack or "[Content_Types].xml" not in by_name:
+        # (calamine tells the kind of a workbook handed to it as bytes by that part)
         return None
     try:
         return _stored_copy(infos, stored, data)
