@@ -646,8 +646,11 @@ def _unpack(p: Path, zf: zipfile.ZipFile | None, infos: Sequence[_Part], limits:
     rels = _inflate_part(p, data, by_name[_RELS], zf, limits, "")[0] if limits.scan_cells and _RELS in by_name else b""
     stored: dict[str, tuple[bytes, int]] = {}
     unknown = False
+    # calamine tells the kind of a workbook handed to it as bytes by [Content_Types].xml: no
+    # copy without it.
+    unpack = limits.unpack and "[Content_Types].xml" in by_name
     # Without the scan or the stored copy only the declared area is needed: it stands first.
-    cells = limits.scan_cells or limits.unpack
+    cells = limits.scan_cells or unpack
     for name in _sheet_parts(names, rels):
         info = by_name[name]
         part, whole, at = _inflate_part(p, data, info, zf, limits, "</sheetData>" if cells else "<sheetData")
@@ -665,7 +668,7 @@ def _unpack(p: Path, zf: zipfile.ZipFile | None, infos: Sequence[_Part], limits:
             continue
         if limits.scan_cells and _FAR_OR_UNPLACED.search(part, begin, end) is not None:
             unknown = True
-        if not limits.unpack:
+        if not unpack:
             continue
         if whole:
             stored[name] = (part, info.CRC)
@@ -674,8 +677,7 @@ def _unpack(p: Path, zf: zipfile.ZipFile | None, infos: Sequence[_Part], limits:
             stored[name] = (cut, _crc32(cut))
     if unknown and limits.probe_binary:
         _probe(p, limits)
-    if not limits.unpack or "[Content_Types].xml" not in by_name:
-        # (calamine tells the kind of a workbook handed to it as bytes by that part)
+    if not unpack:
         return None
     try:
         return _stored_copy(infos, stored, data)
@@ -708,9 +710,10 @@ def _inflate_part(
     """A part inflated straight from the file's bytes, up to the first ``stop`` (all of it for "").
 
     Returns the bytes, whether they are the whole part, and where ``stop`` starts in them (-1:
-    not there). Inflating costs about 1 µs a kilobyte, so a worksheet is inflated 6 KB at a
-    time (then in doubling steps) until its cells end. A part that inflates to more than its
-    declared size is damaged or crafted and is not inflated past that.
+    not there). A worksheet is taken 6 KB at a time (then in doubling steps) until its cells
+    end: with zlib that stops the inflating there; ISA-L inflates ahead in its own buffer
+    (measured), so there it saves copying. A part that inflates to more than its declared
+    size is damaged or crafted and is not taken past that.
     """
     most = min(info.file_size, limits.max_entry_bytes)
     marker = stop.encode()
