@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from xls_gongkai.issues import Code
-from xls_gongkai.report import Value, coerce_value
-from xls_gongkai.rules import format_number
+from xls_gongkai.numbers import Value, coerce_value, format_number
 from xls_gongkai.spec import CellKind, Severity
 
 __all__ = ["Parsed", "cell_text", "is_blank", "parse_cell"]

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from xls_gongkai.report import CellKey
-from xls_gongkai.rules import Cell, Check, Outcome, computed_cells, format_number
+from xls_gongkai.numbers import format_number
+from xls_gongkai.rules import Check, Outcome, Term, computed_cells
 from xls_gongkai.spec import CellKind, RuleKind, Table
 from xls_gongkai.workbook.layout import Layout, Pos, a1, sheet_ref
 
@@ -21,8 +21,8 @@ FAIL = "✘"
 CELLS_SHORT = "处数值不合规"
 
 
-def _rect(lay: Layout, cell: Cell, from_sheet: str) -> str:
-    _sign, _prev, t, r, c = cell
+def _rect(lay: Layout, term: Term, from_sheet: str) -> str:
+    t, r, c = term.key
     tl = lay.tables[t]
     r0, r1 = tl.row_span(tl.table.row_nodes[r])
     c0, c1 = tl.col_span(tl.table.column_nodes[c])
@@ -35,11 +35,11 @@ def _rect(lay: Layout, cell: Cell, from_sheet: str) -> str:
     return f"SUM({prefix}{a1(r0, c0)}:{a1(r1, c1)})"
 
 
-def side_formula(lay: Layout, side: Iterable[Cell], from_sheet: str) -> str:
+def side_formula(lay: Layout, side: Iterable[Term], from_sheet: str) -> str:
     out = ""
-    for cell in side:
-        sign = "-" if cell[0] < 0 else "+"
-        out += sign + _rect(lay, cell, from_sheet)
+    for term in side:
+        sign = "-" if term.sign < 0 else "+"
+        out += sign + _rect(lay, term, from_sheet)
     return out[1:] if out.startswith("+") else out
 
 
@@ -172,6 +172,3 @@ def summary_formula(lay: Layout) -> str:
 def summary_display(lay: Layout, failures: int) -> str:
     return f"共 {len(lay.checks)} 项校验，{failures} 项未通过"
 
-
-def cell_key_of(lay: Layout, sheet: str, row: int, col: int) -> CellKey | None:
-    return lay.key_at().get((sheet, row, col))

@@ -16,9 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
-from xls_gongkai.report import CellKey
 from xls_gongkai.rules import Check, expand
-from xls_gongkai.spec import Each, Format, Node, RuleKind, Section, Table
+from xls_gongkai.spec import CellKey, Each, Format, Node, RuleKind, Section, Table
 
 GUIDE_SHEET = "填报说明"
 TEXT_SHEET = "文字说明"
@@ -144,8 +143,24 @@ class Layout:
     def pos(self, table: str, row: str, col: str) -> Pos:
         return self.tables[table].pos(row, col)
 
-    def key_at(self) -> Mapping[tuple[str, int, int], CellKey]:
-        return _key_index(self)
+    @property
+    def cell_refs(self) -> Mapping[CellKey, tuple[str, str]]:
+        """Every value cell of the template → ``(sheet, A1)`` (one shared mapping per layout)."""
+        return _cell_refs(self)
+
+    def locate(self, key: CellKey) -> tuple[str, str]:
+        """Where a value cell (or the first cell of a group) is in the template: ``(sheet, A1)``."""
+        ref = _cell_refs(self).get(key)
+        if ref is not None:
+            return ref
+        tl = self.tables[key[0]]
+        rnode, cnode = tl.table.row_nodes[key[1]], tl.table.column_nodes[key[2]]
+        return tl.sheet, tl.pos(rnode.leaves()[0].id, cnode.leaves()[0].id).a1
+
+    def locate_text(self, section: str) -> tuple[str, str]:
+        """Where a text section's cell is in the template: ``(sheet, A1)``."""
+        tl = self.texts.get(section)
+        return (tl.cell.sheet, tl.cell.a1) if tl is not None else (TEXT_SHEET, "")
 
     @property
     def fingerprint(self) -> str:
@@ -156,12 +171,10 @@ class Layout:
 
 
 @cache
-def _key_index(lay: Layout) -> Mapping[tuple[str, int, int], CellKey]:
-    out: dict[tuple[str, int, int], CellKey] = {}
-    for tid, tl in lay.tables.items():
-        for r, c in tl.table.cells():
-            out[(tl.sheet, tl.rows[r], tl.cols[c])] = (tid, r, c)
-    return out
+def _cell_refs(lay: Layout) -> Mapping[CellKey, tuple[str, str]]:
+    return {
+        (tid, r, c): (tl.sheet, a1(tl.rows[r], tl.cols[c])) for tid, tl in lay.tables.items() for r, c in tl.table.cells()
+    }
 
 
 @cache
