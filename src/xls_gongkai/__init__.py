@@ -45,7 +45,7 @@ _PUBLIC: dict[str, str] = {
     "generate_templates": "xls_gongkai.workbook.writer",
     "annotate": "xls_gongkai.workbook.annotate",
     "read_workbook": "xls_gongkai.reading.reader",
-    "read_many": "xls_gongkai.reading.reader",
+    "read_many": "xls_gongkai.batch.read",
     # documents
     "import_document": "xls_gongkai.documents.importer",
     "render": "xls_gongkai.documents.render",
@@ -89,7 +89,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         XlsGongkaiError,
     )
     from xls_gongkai.issues import CATALOGUE, Code, Issue, Result
-    from xls_gongkai.reading.reader import read_many, read_workbook
+    from xls_gongkai.batch.read import read_many
+    from xls_gongkai.reading.reader import read_workbook
     from xls_gongkai.report import TIDY_COLUMNS, Explanation, Report, Unit, reports_to_frame
     from xls_gongkai.rules import check_report
     from xls_gongkai.spec import Format, builtin_formats, format_for_year, get_format, load_format

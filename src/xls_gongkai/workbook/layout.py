@@ -22,6 +22,8 @@ from xls_gongkai.spec import CellKey, Each, Format, Node, RuleKind, Section, Tab
 GUIDE_SHEET = "填报说明"
 TEXT_SHEET = "文字说明"
 META_SHEET = "_meta"
+#: The sheet of our marked-up copies that lists every issue (the reader knows it as ours).
+ISSUES_SHEET = "问题清单"
 FIRST_TABLE_ROW = 3  # rows 0-2: sheet title, unit line, check summary (first data sheet)
 
 

@@ -1,0 +1,150 @@
+"""The values and texts of a workbook's located tables, and the problems of each cell.
+
+Every value goes through :func:`xls_gongkai.parsing.values.parse_cell`. Computed totals are
+recomputed by the rule engine from the inputs — a stored formula result is never trusted — and a
+total typed over with another number is an error. Blank input cells count 0 and are reported as
+one notice per table (each one an error with ``strict``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from xls_gongkai.issues import Code, Issue, issue
+from xls_gongkai.numbers import Value, format_number
+from xls_gongkai.parsing.grid import Located, at
+from xls_gongkai.parsing.values import Parsed, cell_text, parse_cell
+from xls_gongkai.reading.sheets import Sheets
+from xls_gongkai.rules import engine
+from xls_gongkai.spec import CellKey, Format, Node, Table
+from xls_gongkai.workbook.layout import TEXT_SHEET, Layout, a1
+
+__all__ = ["Extracted", "extract_texts", "extract_values"]
+
+
+@dataclass
+class Extracted:
+    values: dict[CellKey, Value] = field(default_factory=dict)
+    cells: dict[CellKey, tuple[str, str]] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+
+
+@dataclass
+class _Typed:
+    """A total cell that holds something: compared with the recomputed total."""
+
+    value: Value | None
+    text: str
+    sheet: str
+    cell: str
+
+
+def _where(table: Table, key: CellKey, sheet: str, cell: str) -> dict[str, Any]:
+    rnode, cnode = table.row_nodes[key[1]], table.column_nodes[key[2]]
+    return {
+        "sheet": sheet,
+        "cell": cell,
+        "cells": (cell,),
+        "table": key[0],
+        "row": key[1],
+        "column": key[2],
+        "row_label": rnode.path_text,
+        "column_label": cnode.path_text,
+        "place": f"{table.name}{table.where(key[1], key[2])}（{cell}）",
+    }
+
+
+def _rows_read(table: Table, loc: Located, out: Extracted) -> list[Node]:
+    """The rows to read: the leaves found, and a group printed as one row in place of its leaves
+    (2021's （六）其他处理 printed as in 2019: its sub-rows are unknown, not zero)."""
+    rows = [r for r in table.leaf_rows]
+    for rid in loc.rows:
+        node = table.row_nodes[rid]
+        if node.is_leaf or any(leaf.id in loc.rows for leaf in node.leaves()):
+            continue
+        hidden = {leaf.id for leaf in node.leaves()}
+        rows = [r for r in rows if r.id not in hidden] + [node]
+        parts = "、".join(leaf.label for leaf in node.leaves())
+        out.issues.append(
+            issue(Code.GROUP_AS_ONE_ROW, table=table.name, label=node.label, parts=parts, row=node.id, row_label=node.path_text)
+        )
+    for rnode in rows:
+        if rnode.id not in loc.rows:
+            note = f"{table.name}中找不到“{rnode.path_text or '数据'}”这一行"
+            out.issues.append(issue(Code.LABEL_NOT_FOUND, note=note, table=table.id, row=rnode.id, row_label=rnode.path_text, sheet=loc.sheet))
+    for cnode in table.leaf_columns:
+        if cnode.id not in loc.cols:
+            note = f"{table.name}中找不到“{cnode.path_text}”这一列"
+            out.issues.append(
+                issue(Code.LABEL_NOT_FOUND, note=note, table=table.id, column=cnode.id, column_label=cnode.path_text, sheet=loc.sheet)
+            )
+    return [r for r in rows if r.id in loc.rows]
+
+
+def _cell_issue(parsed: Parsed, raw: Any, where: Mapping[str, Any], kind_label: str) -> Issue:
+    return issue(parsed.code, note=parsed.note, found=cell_text(raw), expected=kind_label, **where)
+
+
+def extract_values(sheets: Sheets, fmt: Format, located: Mapping[str, Located], *, strict: bool) -> Extracted:
+    """The values of every located table (totals recomputed), where each was read, and issues."""
+    eng = engine(fmt)
+    out = Extracted()
+    inputs: dict[CellKey, Value] = {}
+    typed: dict[CellKey, _Typed] = {}
+    for table in fmt.tables:
+        loc = located.get(table.id)
+        if loc is None:
+            continue
+        grid = sheets.grid(loc.sheet)
+        blanks: list[str] = []
+        for rnode in _rows_read(table, loc, out):
+            r = loc.rows[rnode.id]
+            for cnode in table.leaf_columns:
+                if cnode.id not in loc.cols:
+                    continue
+                c = loc.cols[cnode.id]
+                key, cell, raw = (table.id, rnode.id, cnode.id), a1(r, c), at(grid, r, c)
+                out.cells[key] = (loc.sheet, cell)
+                kind = table.cell_kind(rnode.id, cnode.id)
+                parsed = parse_cell(raw, kind, table.unit(rnode.id, cnode.id))
+                if key in eng.computed:
+                    if not parsed.blank:
+                        typed[key] = _Typed(parsed.value, cell_text(raw), loc.sheet, cell)
+                    continue
+                if parsed.value is not None:
+                    inputs[key] = parsed.value
+                if parsed.blank:
+                    blanks.append(cell)
+                    if strict:
+                        out.issues.append(issue(Code.MISSING, **_where(table, key, loc.sheet, cell)))
+                elif parsed.code:
+                    out.issues.append(_cell_issue(parsed, raw, _where(table, key, loc.sheet, cell), kind.label))
+        if blanks and not strict:
+            out.issues.append(issue(Code.BLANK_CELLS, table=table.name, count=len(blanks), sheet=loc.sheet, found=str(len(blanks))))
+    out.values = eng.with_totals(inputs)
+    for key, t in typed.items():
+        recomputed = out.values.get(key)
+        # Totals that depend on rows that could not be read stay unknown rather than wrong.
+        if recomputed is not None and t.value != recomputed:
+            where = _where(fmt.table(key[0]), key, t.sheet, t.cell)
+            out.issues.append(issue(Code.TOTAL_OVERWRITTEN, expected=format_number(recomputed), found=t.text, **where))
+    return out
+
+
+def extract_texts(sheets: Sheets, lay: Layout) -> tuple[dict[str, str], list[Issue]]:
+    """The text sections of our template's 文字说明 sheet, and the ones left empty."""
+    texts: dict[str, str] = {}
+    issues: list[Issue] = []
+    if TEXT_SHEET not in sheets.names:
+        return texts, issues
+    grid = sheets.grid(TEXT_SHEET)
+    for sid, tlay in lay.texts.items():
+        text = cell_text(at(grid, tlay.cell.row, tlay.cell.col)).strip()
+        if text:
+            texts[sid] = text
+        else:
+            cell = tlay.cell.a1
+            issues.append(issue(Code.TEXT_MISSING, section=tlay.section.label, sheet=TEXT_SHEET, cell=cell, cells=(cell,)))
+    return texts, issues
