@@ -91,6 +91,8 @@ class Merged:
     roster: tuple[Unit, ...] | None = None
     #: Set when the summary is provisional (e.g. the portal's, from units not yet accepted).
     provisional: str = ""
+    #: Files received that are not workbooks: (path, why), shown in 报送情况.
+    skipped: tuple[tuple[str, str], ...] = ()
 
     @property
     def included(self) -> tuple[Submission, ...]:

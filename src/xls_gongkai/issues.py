@@ -211,7 +211,7 @@ class Code:
     FILE_UNREADABLE = "file-unreadable"
 
 
-def issue(code: str, **params: Any) -> Issue:
+def issue(code: str, /, **params: Any) -> Issue:
     """An issue of the catalogue's type ``code`` (see :meth:`IssueType.make`)."""
     return CATALOGUE[code].make(**params)
 

@@ -176,25 +176,26 @@ class Report:
     # ------------------------------------------------------------------ tidy data
 
     def tidy_rows(self) -> Iterable[tuple[Any, ...]]:
-        """One tuple per value cell of the format, in :data:`TIDY_COLUMNS` order (blank: None)."""
+        """One tuple per value cell of the format, in :data:`TIDY_COLUMNS` order (blank: None).
+
+        A group row stored as one value (（六）其他处理 printed as one row) is a row of its own,
+        before its sub-rows (which are then blank): nothing the report holds is left out.
+        """
         fmt, unit, year, values = self.format, self.unit, self.year, self.values
+        head = (unit.code, unit.name, year, fmt.id)
+        stored_groups = {(k[0], k[1]) for k in values if k in fmt.group_keys}
         for t in fmt.tables:
-            for rnode in t.leaf_rows:
-                rpath = rnode.path_text
-                for cnode in t.leaf_columns:
-                    v = values.get((t.id, rnode.id, cnode.id))
-                    yield (
-                        unit.code,
-                        unit.name,
-                        year,
-                        fmt.id,
-                        t.id,
-                        rnode.id,
-                        cnode.id,
-                        rpath,
-                        cnode.path_text,
-                        None if v is None else float(v) if isinstance(v, Decimal) else v,
-                    )
+            for top in t.rows:
+                for rnode in top.walk():
+                    if not rnode.is_leaf and (t.id, rnode.id) not in stored_groups:
+                        continue
+                    rpath = rnode.path_text
+                    for cnode in t.leaf_columns:
+                        v = values.get((t.id, rnode.id, cnode.id))
+                        if v is None and not rnode.is_leaf:
+                            continue
+                        value = None if v is None else float(v) if isinstance(v, Decimal) else v
+                        yield (*head, t.id, rnode.id, cnode.id, rpath, cnode.path_text, value)
 
     def to_frame(self) -> pd.DataFrame:
         return reports_to_frame([self])

@@ -14,7 +14,6 @@ from functools import partial
 from typing import Any
 
 from xls_gongkai.batch.parallel import crashed, map_files
-from xls_gongkai.documents.importer import import_safely
 from xls_gongkai.issues import Result
 from xls_gongkai.reading.reader import read_safely
 from xls_gongkai.reading.safety import confinable, confine
@@ -72,6 +71,8 @@ def read_many(
 
 
 def _import_one(path: str, kw: dict[str, Any]) -> Result:
+    from xls_gongkai.documents.importer import import_safely
+
     return import_safely(path, **kw)
 
 
