@@ -9,10 +9,12 @@ figures against last year (R6–R8).
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -90,24 +92,32 @@ class Batch:
 # --------------------------------------------------------------------------- loading
 
 
-def load_report_json(path: Path, formats: Sequence[Format] = ()) -> Report:
-    """The one loader of a report saved as JSON (``import --json``, ``read --json``)."""
+def load_report_json(path: Path, formats: Sequence[Format] = ()) -> list[Report]:
+    """The one loader of reports saved as JSON: one report (``Report.to_json``) or the export
+    of ``read``/``import``/``merge --json`` holding several."""
     try:
-        return Report.from_json(path.read_text(encoding="utf-8-sig"), tuple(formats))
+        data = json.loads(path.read_text(encoding="utf-8-sig"), parse_float=Decimal)
+        if isinstance(data, dict) and isinstance(data.get("files"), list):
+            return [Report.from_dict(f["report"], tuple(formats)) for f in data["files"]]
+        return [Report.from_dict(data, tuple(formats))]
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise UsageError(f"{path.name} 不是可用的报告 JSON（{exc}）。请重新导出该报告") from exc
+        raise UsageError(f"{path.name} 不是可用的报告 JSON（{exc}）。请用 xls-gongkai read --json 或 import --json 重新导出") from exc
 
 
-def _json_result(path: Path, formats: Sequence[Format]) -> Result:
+def _json_results(path: Path, formats: Sequence[Format]) -> list[Result]:
     try:
-        report = load_report_json(path, formats)
+        reports = load_report_json(path, formats)
     except XlsGongkaiError as exc:
-        return unreadable(str(path), str(exc))
-    # A JSON report's cells are located where the template would put them.
-    lay = layout_for(report.format)
-    report = replace(report, values=engine(report.format).with_totals(report.values, keep=report.values))
-    issues = tuple(replace(i, file=str(path)) for i in check_report(report, None, lay.locate, lay.locate_text))
-    return Result(report=report, issues=issues, source=str(path), container="json", located_by="json")
+        return [unreadable(str(path), str(exc))]
+    out = []
+    for n, report in enumerate(reports, start=1):
+        source = str(path) if len(reports) == 1 else f"{path}#{n}"
+        # A JSON report's cells are located where the template would put them.
+        lay = layout_for(report.format)
+        report = replace(report, values=engine(report.format).with_totals(report.values, keep=report.values))
+        issues = tuple(replace(i, file=source) for i in check_report(report, None, lay.locate, lay.locate_text))
+        out.append(Result(report=report, issues=issues, source=source, container="json", located_by="json"))
+    return out
 
 
 def load_results(
@@ -119,12 +129,13 @@ def load_results(
     keep: Callable[[Result], Result] | None = None,
     **read: Any,
 ) -> list[Result]:
-    """One result per path, in order: JSON reports loaded here, workbooks read in parallel."""
-    results: dict[int, Result] = {}
+    """The results of the paths, in order: JSON reports loaded here (a JSON export may hold
+    several), workbooks read in parallel."""
+    results: dict[int, list[Result]] = {}
     books = [(i, p) for i, p in enumerate(paths) if p.suffix.lower() not in REPORT_SUFFIXES]
     for i, p in enumerate(paths):
         if p.suffix.lower() in REPORT_SUFFIXES:
-            results[i] = _json_result(p, formats)
+            results[i] = _json_results(p, formats)
     done = len(results)
 
     def step(n: int, _total: int) -> None:
@@ -133,8 +144,27 @@ def load_results(
 
     if books:
         read_results = read_many([p for _i, p in books], jobs=jobs, progress=step, keep=keep, formats=tuple(formats), **read)
-        results.update((i, r) for (i, _p), r in zip(books, read_results, strict=True))
-    return [results[i] for i in range(len(paths))]
+        results.update((i, [r]) for (i, _p), r in zip(books, read_results, strict=True))
+    return [r for i in range(len(paths)) for r in results[i]]
+
+
+def load_report_file(path: Path, formats: Sequence[Format] = ()) -> Report:
+    """One report from a JSON file, a filled workbook or summary, or a published document."""
+    if not path.is_file():
+        raise UsageError(f"找不到 {path}。请检查路径")
+    if path.suffix.lower() in REPORT_SUFFIXES:
+        return load_report_json(path, formats)[0]
+    if path.suffix.lower() in BOOK_SUFFIXES:
+        from xls_gongkai.reading.reader import read_workbook
+
+        report = read_workbook(path, formats=formats).report
+    else:
+        from xls_gongkai.documents.importer import import_document
+
+        report = import_document(path, formats=tuple(formats)).report
+    if report is None:
+        raise UsageError(f"无法从 {path} 读出报告数据。请先用 xls-gongkai check 或 import 检查该文件")
+    return report
 
 
 def load_previous(paths: Iterable[str | os.PathLike[str]], *, formats: Sequence[Format] = (), jobs: int | None = None) -> list[Report]:
