@@ -175,6 +175,8 @@ CATALOGUE: Mapping[str, IssueType] = {
                   "汇总表中的单位又单独报送了，为免重复计算未计入。"),
         IssueType("not-submitted", W, "未报送", "单位“{name}”（代码 {code}）未报送", "", "名册中的单位没有交文件。"),
         IssueType("file-unreadable", E, "文件无法使用", "{note}", "", "文件不是可用的工作簿或报告。"),
+        IssueType("empty-template", E, "空表", "本文件是没有填写任何数字的空白模板", "请填写后重新报送；没有发生的事项请填 0",
+                  "交回的是未填写的模板：不算已报送，不计入汇总。"),
     )
 }
 
@@ -209,6 +211,7 @@ class Code:
     SUMMARY_OVERLAP = "summary-overlap"
     NOT_SUBMITTED = "not-submitted"
     FILE_UNREADABLE = "file-unreadable"
+    EMPTY = "empty-template"
 
 
 def issue(code: str, /, **params: Any) -> Issue:

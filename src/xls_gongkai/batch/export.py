@@ -73,13 +73,15 @@ def tidy_records(sources: Iterable[Source]) -> Iterator[tuple[Any, ...]]:
             yield (*row, s.file, sheet, cell)
 
 
-def _write_csv(records: Iterable[tuple[Any, ...]], path: Path) -> None:
+def _write_csv(sources: Sequence[Source], path: Path) -> None:
     with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
         # BOM so that Excel and WPS open the Chinese labels correctly.
         w = csv.writer(fh)
         w.writerow(EXPORT_COLUMNS)
-        for rec in records:
-            w.writerow([escape_text(v) for v in rec])
+        # What a unit controls — its name and code, the file's and the sheets' names — is made
+        # inert; labels and ids come from the format definition, numbers are numbers.
+        for rec in tidy_records(sources):
+            w.writerow((escape_text(rec[0]), escape_text(rec[1]), *rec[2:10], escape_text(rec[10]), escape_text(rec[11]), rec[12]))
 
 
 def _write_parquet(records: Iterable[tuple[Any, ...]], path: Path) -> None:
@@ -138,7 +140,7 @@ def write_tidy(sources: Sequence[Source], path: str | os.PathLike[str]) -> Path:
     elif suffix == ".parquet":
         _write_parquet(tidy_records(sources), out)
     else:
-        _write_csv(tidy_records(sources), out)
+        _write_csv(sources, out)
     return out
 
 

@@ -145,6 +145,8 @@ def decide(group: Sequence[Submission], *, on_roster: bool, on_error: OnError, p
         entry = Entry(u, Status.DUPLICATE, files, times, use.errors, use.warnings, include, note)
         return Decision(entry, use if include else None, refused)
     s = group[0]
+    if any(i.code == Code.EMPTY for i in s.issues):
+        return Decision(Entry(u, Status.EMPTY, files, times, s.errors, s.warnings, False, "空白模板，未计入汇总"), None)
     include, note, refused = _judge(s, on_error)
     status = Status.ERRORS if s.errors else Status.WARNINGS if s.warnings else Status.SUBMITTED
     return Decision(Entry(u, status, files, times, s.errors, s.warnings, include, note), s if include else None, refused)

@@ -288,6 +288,8 @@ def status_of(result: Result, on_roster: bool) -> Status:
     codes = {i.code for i in result.issues}
     if Code.DUPLICATE in codes:
         return Status.DUPLICATE
+    if Code.EMPTY in codes:
+        return Status.EMPTY
     if any(i.is_error for i in result.issues):
         return Status.ERRORS
     if any(i.is_warning for i in result.issues):

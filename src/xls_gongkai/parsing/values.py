@@ -114,6 +114,9 @@ def parse_cell(raw: object, kind: CellKind, unit: str = "") -> Parsed:
     >>> parse_cell("251000元", CellKind.AMOUNT, "万元")
     Parsed(value=Decimal('25.1'), code='unit-converted', note='“251000元”按 25.1 万元计')
     """
+    if type(raw) is float and raw.is_integer() and kind is not CellKind.AMOUNT:
+        # What almost every cell holds: a whole number typed as a number.
+        return Parsed(int(raw))
     if is_blank(raw):
         return Parsed(None, Code.MISSING, "未填写")
     if isinstance(raw, bool):

@@ -19,7 +19,7 @@ from xls_gongkai.parsing.values import Parsed, cell_text, parse_cell
 from xls_gongkai.reading.sheets import Sheets
 from xls_gongkai.rules import engine
 from xls_gongkai.spec import CellKey, Format, Node, Table
-from xls_gongkai.workbook.layout import TEXT_SHEET, Layout, a1
+from xls_gongkai.workbook.layout import TEXT_SHEET, Layout, a1, layout_for
 
 __all__ = ["Extracted", "extract_texts", "extract_values"]
 
@@ -27,7 +27,7 @@ __all__ = ["Extracted", "extract_texts", "extract_values"]
 @dataclass
 class Extracted:
     values: dict[CellKey, Value] = field(default_factory=dict)
-    cells: dict[CellKey, tuple[str, str]] = field(default_factory=dict)
+    cells: Mapping[CellKey, tuple[str, str]] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
 
 
@@ -87,10 +87,27 @@ def _cell_issue(parsed: Parsed, raw: Any, where: Mapping[str, Any], kind_label: 
     return issue(parsed.code, note=parsed.note, found=cell_text(raw), expected=kind_label, **where)
 
 
+def _positions(fmt: Format, located: Mapping[str, Located]) -> dict[CellKey, tuple[str, str]] | Mapping[CellKey, tuple[str, str]]:
+    """Where each value cell was read: the template's own (shared) map when nothing moved."""
+    if all(not loc.by_label for loc in located.values()) and len(located) == len(fmt.tables):
+        return layout_for(fmt).cell_refs
+    out: dict[CellKey, tuple[str, str]] = {}
+    for table in fmt.tables:
+        loc = located.get(table.id)
+        if loc is None:
+            continue
+        for rid, r in loc.rows.items():
+            for cid, c in loc.cols.items():
+                out[(table.id, rid, cid)] = (loc.sheet, a1(r, c))
+    return out
+
+
 def extract_values(sheets: Sheets, fmt: Format, located: Mapping[str, Located], *, strict: bool) -> Extracted:
     """The values of every located table (totals recomputed), where each was read, and issues."""
     eng = engine(fmt)
     out = Extracted()
+    positions = _positions(fmt, located)
+    kinds = fmt.cell_kinds
     inputs: dict[CellKey, Value] = {}
     typed: dict[CellKey, _Typed] = {}
     for table in fmt.tables:
@@ -101,28 +118,36 @@ def extract_values(sheets: Sheets, fmt: Format, located: Mapping[str, Located], 
         blanks: list[str] = []
         for rnode in _rows_read(table, loc, out):
             r = loc.rows[rnode.id]
+            leaf = rnode.leaves()[0].id
             for cnode in table.leaf_columns:
                 if cnode.id not in loc.cols:
                     continue
-                c = loc.cols[cnode.id]
-                key, cell, raw = (table.id, rnode.id, cnode.id), a1(r, c), at(grid, r, c)
-                out.cells[key] = (loc.sheet, cell)
-                kind = table.cell_kind(rnode.id, cnode.id)
-                parsed = parse_cell(raw, kind, table.unit(rnode.id, cnode.id))
+                key = (table.id, rnode.id, cnode.id)
+                raw = at(grid, r, loc.cols[cnode.id])
+                kind, unit = kinds[(table.id, leaf, cnode.id)]
+                parsed = parse_cell(raw, kind, unit)
                 if key in eng.computed:
                     if not parsed.blank:
-                        typed[key] = _Typed(parsed.value, cell_text(raw), loc.sheet, cell)
+                        typed[key] = _Typed(parsed.value, cell_text(raw), loc.sheet, positions[key][1])
                     continue
                 if parsed.value is not None:
                     inputs[key] = parsed.value
+                    if not parsed.code:
+                        continue
+                cell = positions[key][1]
                 if parsed.blank:
                     blanks.append(cell)
                     if strict:
                         out.issues.append(issue(Code.MISSING, **_where(table, key, loc.sheet, cell)))
-                elif parsed.code:
+                else:
                     out.issues.append(_cell_issue(parsed, raw, _where(table, key, loc.sheet, cell), kind.label))
         if blanks and not strict:
             out.issues.append(issue(Code.BLANK_CELLS, table=table.name, count=len(blanks), sheet=loc.sheet, found=str(len(blanks))))
+    out.cells = positions
+    if not inputs and located:
+        # Nothing typed at all: an untouched template is not a submission (its blanks are no news).
+        out.issues = [i for i in out.issues if i.code != Code.BLANK_CELLS]
+        out.issues.append(issue(Code.EMPTY))
     out.values = eng.with_totals(inputs)
     for key, t in typed.items():
         recomputed = out.values.get(key)

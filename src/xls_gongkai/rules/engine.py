@@ -102,6 +102,18 @@ class Check:
         """Every value cell of this year the check reads, left side first."""
         return self.leaf_keys(self.lhs) + self.leaf_keys(self.rhs)
 
+    def _flat(self, side: tuple[Term, ...]) -> tuple[tuple[int, CellKey], ...] | None:
+        if any(t.previous for t in side):
+            return None
+        return tuple((t.sign, key) for t in side for key in self.leaf_keys((t,)))
+
+    @cached_property
+    def flat(self) -> tuple[tuple[tuple[int, CellKey], ...], tuple[tuple[int, CellKey], ...]] | None:
+        """Both sides as signed leaf cells (groups expanded once): how a report without stored
+        group values is evaluated. None for a cross-year check."""
+        lhs, rhs = self._flat(self.lhs), self._flat(self.rhs)
+        return None if lhs is None or rhs is None else (lhs, rhs)
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -146,6 +158,13 @@ class Engine:
         self.computed: Mapping[CellKey, Check] = computed
         self.total_order: tuple[CellKey, ...] = self._dependency_order()
         self.inputs: tuple[CellKey, ...] = tuple(k for k in fmt.cell_keys if k not in computed)
+        kinds = fmt.cell_kinds
+        #: per R5 check, the input cells it covers and their kinds
+        self.typed_inputs: Mapping[Check, tuple[tuple[CellKey, CellKind], ...]] = {
+            c: tuple((k, kinds[k][0]) for k in self.inputs if k[0] == c.table.id and kinds[k][0] is not CellKind.TEXT)
+            for c in self.checks
+            if c.rule.kind is RuleKind.CELLS
+        }
 
     def _dependency_order(self) -> tuple[CellKey, ...]:
         # Totals that sum other totals (（七）总计 × 总计) come after the ones they use.
@@ -182,6 +201,18 @@ class Engine:
                 total += term.sign * self.value(values, term.key)
         return total
 
+    def _sum(self, values: Mapping[CellKey, Value], flat: tuple[tuple[int, CellKey], ...]) -> Value:
+        total: Value = 0
+        for sign, key in flat:
+            v = values.get(key)
+            if v is not None:
+                total += sign * v
+        return total
+
+    def has_groups(self, values: Mapping[CellKey, Value]) -> bool:
+        """Whether some group is stored as one value (then sums go through :func:`group_value`)."""
+        return not self.format.group_keys.isdisjoint(values)
+
     def with_totals(self, values: Mapping[CellKey, Value], keep: Iterable[CellKey] = ()) -> dict[CellKey, Value]:
         """``values`` with every computed total set to the sum its rule defines.
 
@@ -191,11 +222,14 @@ class Engine:
         """
         kept = {k for k in keep if k in values}
         out = {k: v for k, v in values.items() if k not in self.computed or k in kept}
-        hidden = self._hidden(values)
+        grouped = self.has_groups(values)
+        hidden = self._hidden(values) if grouped else set()
         for key in self.total_order:
             if key in kept or (key[0], key[1]) in hidden:
                 continue
-            out[key] = self.side(out, self.computed[key].rhs)
+            check = self.computed[key]
+            flat = check.flat
+            out[key] = self.side(out, check.rhs) if grouped or flat is None else self._sum(out, flat[1])
         return out
 
     def _hidden(self, values: Mapping[CellKey, Value]) -> set[tuple[str, str]]:
@@ -225,8 +259,11 @@ class Engine:
         if check.rule.kind is RuleKind.CELLS:
             return self._cells(check, values, text, errors)
         unknown = tuple(k for k in check.cells if k in errors) if errors else ()
-        lhs = self.side(values, check.lhs, previous)
-        rhs = self.side(values, check.rhs, previous)
+        flat = check.flat
+        if flat is not None and not self.has_groups(values):
+            lhs, rhs = self._sum(values, flat[0]), self._sum(values, flat[1])
+        else:
+            lhs, rhs = self.side(values, check.lhs, previous), self.side(values, check.rhs, previous)
         return Outcome(check, lhs == rhs and not unknown, lhs, rhs, unknown=unknown)
 
     def _cells(
@@ -234,12 +271,8 @@ class Engine:
     ) -> Outcome:
         # Only the cells a clerk types: a computed total that goes negative because an input is
         # negative is the same mistake, reported once, as the sheet's R5 formula counts it.
-        table = check.table
         bad: list[tuple[CellKey, str]] = []
-        for r, c in table.cells():
-            key = (table.id, r, c)
-            if key in self.computed:
-                continue
+        for key, kind in self.typed_inputs[check]:
             if key in errors:
                 bad.append((key, f"是错误值 {errors[key]}，不是数字"))
                 continue
@@ -247,7 +280,8 @@ class Engine:
                 bad.append((key, f"填的是文本“{text[key]}”，不是数字"))
                 continue
             v = values.get(key)
-            problem = None if v is None else cell_problem(table.cell_kind(r, c), v)
+            # Whole non-negative numbers, almost every cell, need no further look.
+            problem = None if v is None or (type(v) is int and v >= 0) else cell_problem(kind, v)
             if problem:
                 bad.append((key, problem))
         return Outcome(check, not bad, bad_cells=tuple(bad))

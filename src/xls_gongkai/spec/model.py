@@ -339,6 +339,11 @@ class Format:
         return iter(self.cell_keys)
 
     @cached_property
+    def cell_kinds(self) -> Mapping[CellKey, tuple[CellKind, str]]:
+        """Every value cell's kind and unit, worked out once."""
+        return {(t.id, r, c): (t.cell_kind(r, c), t.unit(r, c)) for t in self.tables for r, c in t.cells()}
+
+    @cached_property
     def group_keys(self) -> frozenset[CellKey]:
         """Keys whose row or column is a group (their value is a sum of leaves)."""
         return frozenset(
