@@ -43,6 +43,7 @@ __all__ = [
     "STATUS_SHEET",
     "TEXTS_SHEET",
     "detail_title",
+    "total_rows",
     "write_summary",
 ]
 
@@ -448,17 +449,19 @@ def _bar_chart(
     return below
 
 
+def total_rows(fmt: Format, table: str, column: str) -> frozenset[str]:
+    """The rows whose cell in ``column`` the rule engine computes as a sum of other rows."""
+    return frozenset(
+        check.lhs[0].key[1]
+        for check in engine(fmt).checks
+        if check.rule.computes and check.rule.each is Each.COLUMN and check.table.id == table and check.index == column
+    )
+
+
 def _pie_parts(fmt: Format, chart: Chart) -> list[Node]:
-    """The parts of the chart's group row: its children, less the ones that total the others
-    (a row the rule engine computes from the rows above it)."""
-    table = fmt.table(chart.table)
-    computed = engine(fmt).computed
-    parts = []
-    for node in table.row_nodes[chart.row].children:
-        check = computed.get((table.id, node.id, chart.column))
-        if check is None or check.rule.each is not Each.COLUMN:
-            parts.append(node)
-    return parts
+    """The parts of the chart's group row: its children, less the rows that total the others."""
+    totals = total_rows(fmt, chart.table, chart.column)
+    return [node for node in fmt.table(chart.table).row_nodes[chart.row].children if node.id not in totals]
 
 
 def _pie_chart(wb: xlsxwriter.Workbook, ws: Worksheet, st: _Styles, m: Merged, chart: Chart, top: int) -> int:
