@@ -531,7 +531,7 @@ def _rule_line(fmt: Format, eng: Engine, rule_index: int) -> str:
         return f"{rule.id}　{rule.title}（{section}，{rule.severity.label}）：读取报表时核对正文，不在本工作簿中校验。"
     if rule.kind is RuleKind.PREVIOUS:
         return (
-            f"{rule.id}　{rule.title}（{where}，{rule.severity.label}）：与上一年度报告衔接，"
+            f"{rule.id}　{rule.title}（{where}，{n} 项，{rule.severity.label}）：与上一年度报告衔接，"
             "汇总时与上年数据比对并提醒，不在本工作簿中校验。"
         )
     if rule.kind is RuleKind.CELLS:

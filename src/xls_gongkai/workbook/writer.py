@@ -471,12 +471,15 @@ def _write_guide(
             ws.set_row(r, 20)
             ws.merge_range(r, 0, r, 1, head, st["guide_head"])
         else:
-            ws.set_row(r, 15.0 * max(1, math.ceil(display_width(text) / 104)) + 2)
+            ws.set_row(r, 15.0 * max(1, math.ceil(display_width(text) / _GUIDE_LINE)) + 2)
             ws.merge_range(r, 0, r, 1, text, st["guide_text"])
         r += 1
     ws.set_paper(9)
     ws.set_portrait()
 
+
+#: Characters (CJK counting two) of a guide line across columns A and B (16 + 96 wide).
+_GUIDE_LINE = 112
 
 _GUIDE_TITLE = {
     "template": "{year}年度政府信息公开工作年度报告　填报模板",
