@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import os
 import random
-import zipfile
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -323,56 +322,7 @@ def test_previous_year_warnings_per_unit_and_for_the_total(tmp_path: Path) -> No
         merge([tmp_path / "now"], previous=[tmp_path / "now"])
 
 
-# --------------------------------------------------------------------------- the summary workbook
-
-
-def test_summary_workbook_sheets_detail_and_charts(tmp_path: Path) -> None:
-    reports = [_report(i) for i in range(4)]
-    for i, r in enumerate(reports):
-        _save(r, tmp_path / "in" / f"{i}.json")
-    roster = [r.unit for r in reversed(reports)]
-    m = merge([tmp_path / "in"], roster=roster, unit=COUNTY)
-    out = write_summary(m, tmp_path / "汇总.xlsx")
-    wb = openpyxl.load_workbook(out, data_only=True)
-    for name in ("表三", "明细", "报送情况", "问题清单", "文字材料", "图表"):
-        assert name in wb.sheetnames
-    meta = {r[0].value: r[1].value for r in wb["_meta"].iter_rows(min_row=2)}
-    assert meta["kind"] == "summary"
-    assert meta["units"] == "4"
-    assert meta["unit_name"] == "某某县汇总"
-    detail = [[c.value for c in r] for r in wb["明细"].iter_rows()]
-    # one row per unit in roster order, every table side by side, then 合计 equal to the summary
-    top = next(i for i, r in enumerate(detail) if r[0] == "单位代码")
-    titles = [(j, t) for j, t in enumerate(detail[top]) if t and j >= 2]
-    assert [t for _j, t in titles] == [
-        "表二 第二十条第（一）项",
-        "表二 第二十条第（五）项",
-        "表二 第二十条第（六）项",
-        "表二 第二十条第（八）项",
-        "三、收到和处理政府信息公开申请情况",
-        "四、政府信息公开行政复议、行政诉讼情况",
-    ]
-    t3_first = dict((t, j) for j, t in titles)["三、收到和处理政府信息公开申请情况"]
-    col = t3_first + 6  # 一、本年新收 × the seventh column, 总计
-    assert detail[top + 1][t3_first] == "一、本年新收政府信息公开申请数量"  # merged over its 7 columns
-    assert detail[top + 1][col] is None
-    assert detail[top + 2][col] == "申请人情况 › 总计"
-    assert detail[top + 2][t3_first] == "申请人情况 › 自然人"
-    body = detail[top + 3 : top + 3 + 4]
-    assert [r[0] for r in body] == [u.code for u in roster]
-    by_code = {r.unit.code: r for r in reports}
-    assert [r[col] for r in body] == [by_code[u.code].value("t3", "new", "total") for u in roster]
-    total_row = detail[top + 7]
-    assert total_row[1] == "合计"
-    assert total_row[col] == m.report.value("t3", "new", "total") == sum(r.value("t3", "new", "total") for r in reports)
-    assert len(total_row) == 2 + len(list(F2021.cells()))
-    with zipfile.ZipFile(out) as z:
-        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
-    assert len(charts) == 2
-    texts = [[c.value for c in r] for r in wb["文字材料"].iter_rows()]
-    assert texts[0][-2:] == ["文件", "计入汇总"]
-    assert texts[1][:3] == [roster[0].code, roster[0].name, "第3乡镇总体情况"]
-    assert texts[1][-2:] == ["3.json", "是"]
+# --------------------------------------------------------------------------- exports (the summary workbook: tests/test_summary.py)
 
 
 def test_formula_injection_stays_text(tmp_path: Path) -> None:
@@ -382,17 +332,7 @@ def test_formula_injection_stays_text(tmp_path: Path) -> None:
     )
     _save(r, tmp_path / "in" / "evil.json")
     m = merge([tmp_path / "in"], unit=COUNTY)
-    out = write_summary(m, tmp_path / "汇总.xlsx")
-    write_tidy(m, tmp_path / "tidy.csv")
-    wb = openpyxl.load_workbook(out)  # formulas as written, not cached values
-    seen = 0
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for cell in row:
-                if isinstance(cell.value, str) and ("evil.example" in cell.value or cell.value in ("+1+2", "@SUM(A1)")):
-                    assert cell.data_type == "s", f"{ws.title}!{cell.coordinate} became a formula"
-                    seen += 1
-    assert seen >= 5  # 报送情况, 明细 ×n, 文字材料 ×4 …
+    write_tidy(m, tmp_path / "tidy.csv")  # the summary workbook's side: tests/test_summary.py
     with (tmp_path / "tidy.csv").open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert rows
@@ -434,23 +374,6 @@ def test_rerun_gives_identical_bytes_and_inputs_untouched(tmp_path: Path) -> Non
     assert out.read_bytes() == first
     assert [(p.read_bytes(), p.stat().st_mtime) for p in paths] == before
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")], "no temporary file left behind"
-
-
-def test_failed_write_leaves_the_old_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _save(_report(1), tmp_path / "in" / "1.json")
-    m = merge([tmp_path / "in"])
-    out = tmp_path / "汇总.xlsx"
-    out.write_bytes(b"old")
-    import xls_gongkai.batch.merge as mod
-
-    def boom(*_a: object, **_k: object) -> None:
-        raise RuntimeError("disk full")
-
-    monkeypatch.setattr(mod, "_add_sheets", boom)
-    with pytest.raises(RuntimeError):
-        write_summary(m, out)
-    assert out.read_bytes() == b"old"
-    assert [p.name for p in tmp_path.iterdir() if p.is_file()] == ["汇总.xlsx"]
 
 
 # --------------------------------------------------------------------------- workbooks (writer + reader)
@@ -585,71 +508,6 @@ def test_previous_summary_gives_per_unit_warnings_from_its_detail_sheet(tmp_path
     ]
 
 
-def test_fast_detail_rows_write_exactly_what_xlsxwriter_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """明细's bulk number rows (the 10,000-unit speed path) give byte-identical sheet XML."""
-    import xls_gongkai.batch.merge as mod
-
-    reports = [_report(i) for i in range(3)]
-    reports.append(replace(_report(3), values={**_report(3).values, ("t3", "new", "natural"): Decimal("2.5")}))
-    for i, r in enumerate(reports):
-        _save(r, tmp_path / "in" / f"{i}.json", 1_700_000_000 + i)
-    m = merge([tmp_path / "in"], unit=COUNTY)
-    assert mod._FAST
-    fast = write_summary(m, tmp_path / "fast.xlsx")
-    monkeypatch.setattr(mod, "_FAST", False)
-    plain = write_summary(m, tmp_path / "plain.xlsx")
-    with zipfile.ZipFile(fast) as zf, zipfile.ZipFile(plain) as zp:
-        assert zf.namelist() == zp.namelist()
-        for name in zf.namelist():
-            assert zf.read(name) == zp.read(name), name
-
-
-# --------------------------------------------------------------------------- LibreOffice agrees with the cached results
-
-from tests.lo import SOFFICE  # noqa: E402
-
-
-@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) 未安装：跳过重算比对")
-@pytest.mark.soffice
-def test_libreoffice_recalculation_equals_every_cached_result_of_the_summary(tmp_path: Path) -> None:
-    """Every formula of the summary (the template's totals and checks, 明细's 合计, 报送情况's counts)
-    has the cached result that LibreOffice computes when it recalculates the workbook on load."""
-    from python_calamine import CalamineWorkbook
-
-    from tests.lo import convert
-
-    roster = [Unit(f"4101020{i:02d}", f"第{i}乡镇") for i in range(1, 7)]
-    reports = [_report(i) for i in range(1, 6)]  # the sixth unit does not report
-    reports[1] = broken(reports[1], ("t3", "new", "natural"), 5)  # included with errors: checks show ✘
-    for r in reports:
-        _save(r, tmp_path / "in" / f"{r.unit.code}.json")
-    _save(reports[2], tmp_path / "in" / "again" / f"{reports[2].unit.code}.json")  # a duplicate
-    out = write_summary(merge([tmp_path / "in"], roster=roster, unit=COUNTY), tmp_path / "汇总.xlsx")
-    (recalculated,) = convert([out], "xlsx", tmp_path / "lo", recalc=True)
-
-    book = openpyxl.load_workbook(out)
-    cached = CalamineWorkbook.from_path(str(out))
-    fresh = CalamineWorkbook.from_path(str(recalculated))
-    compared = 0
-    for ws in book.worksheets:
-        formulas = [(c.row - 1, c.column - 1) for row in ws.iter_rows() for c in row if c.data_type == "f"]
-        if not formulas:
-            continue
-        a = cached.get_sheet_by_name(ws.title).to_python(skip_empty_area=False)
-        b = fresh.get_sheet_by_name(ws.title).to_python(skip_empty_area=False)
-        for r, c in formulas:
-            want, got = a[r][c], b[r][c]
-            if isinstance(want, int | float) and isinstance(got, int | float):
-                assert got == pytest.approx(want), (ws.title, r + 1, c + 1)
-            else:
-                assert str(got) == str(want), (ws.title, r + 1, c + 1)
-            compared += 1
-    assert {"明细", "报送情况"} <= {
-        ws.title for ws in book.worksheets if any(c.data_type == "f" for row in ws.iter_rows() for c in row)
-    }
-    assert compared > 100
-
-
 def test_a_summary_left_among_its_units_is_not_counted_twice(tmp_path: Path) -> None:
     reports = [_report(i) for i in range(3)]
     for i, r in enumerate(reports):
@@ -733,26 +591,6 @@ def test_sum_with_group_rows_stored_is_associative_and_consistent(
     for c in F2021.table("t3").leaf_columns:
         assert flat.value("t3", "other_handling", c.id) == sum(r.value("t3", "other_handling", c.id) for r in reports)
     assert check_report(flat) == []
-
-
-def test_many_units_chart_the_top_fifty(tmp_path: Path) -> None:
-    from xls_gongkai.batch.merge import _BAR_TOP, _TOP_ROW
-
-    reports = [_report(i) for i in range(70)]
-    m = sum_reports(reports, COUNTY)
-    merged = merge_results_of(reports)
-    assert merged.report == m
-    out = write_summary(merged, tmp_path / "s.xlsx")
-    ws = openpyxl.load_workbook(out)["图表"]
-    rows = [(ws.cell(_TOP_ROW + 1 + i, 1).value, ws.cell(_TOP_ROW + 1 + i, 2).value) for i in range(1, _BAR_TOP + 1)]
-    expected = sorted(reports, key=lambda r: (-r.value("t3", "new", "total"), r.unit))[:_BAR_TOP]
-    assert rows == [(r.unit.name, r.value("t3", "new", "total")) for r in expected]
-    with zipfile.ZipFile(out) as z:
-        bar = next(
-            z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/") and "barChart" in z.read(n).decode()
-        )
-    assert "最多的 50 个" in bar
-    assert "图表" in bar
 
 
 def merge_results_of(reports: list[Report]) -> Merged:

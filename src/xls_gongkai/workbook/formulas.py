@@ -171,4 +171,3 @@ def summary_formula(lay: Layout) -> str:
 
 def summary_display(lay: Layout, failures: int) -> str:
     return f"共 {len(lay.checks)} 项校验，{failures} 项未通过"
-

@@ -1,7 +1,7 @@
 """Where every cell of a format sits in the workbook — computed once, shared by writer and reader.
 
-One sheet per table group (表二 holds the blocks of 第二十条, 表三 and 表四 one table each), a
-文字说明 sheet for the text sections, a 填报说明 sheet first. Each table is laid out as in the
+One sheet per table group (the tables of a format that name the same ``sheet`` share it, one
+block under another), a 文字说明 sheet for the text sections, a 填报说明 sheet first. Each table is laid out as in the
 official attachment: title, merged multi-level column headers, the corner cell, row labels with
 their nesting as merged cells, then the value cells. Check cells for rules that hold in every
 row stand in columns to the right of the table; those for rules that hold in every column stand
@@ -22,7 +22,7 @@ from xls_gongkai.spec import CellKey, Each, Format, Node, RuleKind, Section, Tab
 GUIDE_SHEET = "填报说明"
 TEXT_SHEET = "文字说明"
 META_SHEET = "_meta"
-#: The sheet of our marked-up copies that lists every issue (the reader knows it as ours).
+#: The sheet listing a workbook's problems (an annotated copy, a summary); the reader skips it.
 ISSUES_SHEET = "问题清单"
 FIRST_TABLE_ROW = 3  # rows 0-2: sheet title, unit line, check summary (first data sheet)
 
@@ -175,7 +175,9 @@ class Layout:
 @cache
 def _cell_refs(lay: Layout) -> Mapping[CellKey, tuple[str, str]]:
     return {
-        (tid, r, c): (tl.sheet, a1(tl.rows[r], tl.cols[c])) for tid, tl in lay.tables.items() for r, c in tl.table.cells()
+        (tid, r, c): (tl.sheet, a1(tl.rows[r], tl.cols[c]))
+        for tid, tl in lay.tables.items()
+        for r, c in tl.table.cells()
     }
 
 
