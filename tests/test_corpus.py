@@ -20,7 +20,8 @@ from msoffcrypto.format.ooxml import OOXMLFile
 from tests.lo import convert, requires_soffice
 from xls_gongkai.errors import TemplateMismatchError, UnreadableWorkbookError, WorkbookError
 from xls_gongkai.issues import Code
-from xls_gongkai.reading.reader import read_many, read_workbook
+from xls_gongkai.batch.read import read_many
+from xls_gongkai.reading.reader import read_workbook
 from xls_gongkai.reading.safety import Limits, inspect_file
 from xls_gongkai.report import Report, Unit
 from xls_gongkai.sample import random_report
@@ -28,7 +29,7 @@ from xls_gongkai.spec import get_format
 from xls_gongkai.workbook.writer import write_workbook
 
 FMT = get_format(2021)
-TEXTS = {"s1": "总体情况", "s5": "问题", "s6": "其他"}
+TEXTS = {"s1": "总体情况", "s5": "问题", "s6": "本年度未收取信息处理费。"}
 
 
 def valid(path: Path, seed: int = 1) -> Path:
@@ -282,8 +283,8 @@ def test_xlsb_binary_workbook(tmp_path: Path, keep_meta: bool) -> None:
     assert result.report is not None
     assert dict(result.report.values) == dict(report.values)
     assert not result.errors, [i.message for i in result.errors]
-    assert result.extra["container"] == "xlsb"
-    assert result.extra["located_by"] == ("template" if keep_meta else "labels")
+    assert result.container == "xlsb"
+    assert result.located_by == ("template" if keep_meta else "labels")
 
 
 @pytest.mark.soffice
@@ -300,10 +301,10 @@ def test_libreoffice_xls_and_ods(tmp_path: Path) -> None:
         assert dict(result.report.values) == dict(report.values), ext
         assert result.report.year == 2022
         assert not result.errors, (ext, [i.message for i in result.errors])
-        assert result.extra["container"] == ext
-        if result.extra["located_by"] == "labels":
+        assert result.container == ext
+        if result.located_by == "labels":
             # _meta was lost in the conversion: recognised by labels, and the file says so.
-            assert any(i.code == Code.STRUCTURE_CHANGED for i in result.issues)
+            assert any(i.code == Code.HAND_MADE for i in result.issues)
         else:
             assert result.report.unit == report.unit
 
@@ -312,7 +313,7 @@ def test_documented_errors_only(tmp_path: Path) -> None:
     """Everything above is a WorkbookError subclass: the CLI maps each to exit code 2."""
     assert issubclass(UnreadableWorkbookError, WorkbookError)
     assert issubclass(TemplateMismatchError, WorkbookError)
-    blank = write_workbook(tmp_path / "blank.xlsx", Report(Unit("1", "甲"), 2022, FMT.id))
+    blank = write_workbook(tmp_path / "blank.xlsx", Report(Unit("1", "甲"), 2022, FMT))
     assert read_workbook(blank).report is not None
 
 
@@ -356,7 +357,7 @@ def _corpus(folder: Path) -> dict[str, str | set[str]]:
     lay = layout_for(FMT)
     grids = grids_of(good)
     grids["表三"].insert(lay.tables["t3"].rows["withheld_law"], ["", "", "（插入的行）"])
-    put("09_inserted_row.xlsx", write_grids(work / "ins.xlsx", grids).read_bytes(), {Code.STRUCTURE_CHANGED})
+    put("09_inserted_row.xlsx", write_grids(work / "ins.xlsx", grids).read_bytes(), {Code.LAYOUT_MOVED})
     grids = grids_of(good)
     p = lay.pos("t2_1", "regulations", "issued")
     set_cell(grids, p.sheet, p.a1, "22（其中修订16件）")
@@ -370,10 +371,10 @@ def _corpus(folder: Path) -> dict[str, str | set[str]]:
         {Code.NUMBER_IN_TEXT, Code.UNIT_CONVERTED},
     )
     report = random_report(FMT, Unit("001", "城关镇"), 2022, random.Random(1), TEXTS)
-    put("11_hand_made.xlsx", hand_made(FMT, report, work).read_bytes(), {Code.STRUCTURE_CHANGED})
+    put("11_hand_made.xlsx", hand_made(FMT, report, work).read_bytes(), {Code.HAND_MADE})
     old = get_format("gongkai-2019")
     old_report = Report(
-        Unit("002", "东城街道"), 2022, old.id, random_report(old, Unit("", ""), 2020, random.Random(2)).values
+        Unit("002", "东城街道"), 2022, old, random_report(old, Unit("", ""), 2020, random.Random(2)).values
     )
     put("12_other_version.xlsx", write_workbook(work / "old.xlsx", old_report).read_bytes(), {Code.OTHER_FORMAT})
     return out

@@ -23,9 +23,12 @@ OnError = Literal["include", "exclude", "fail"]
 
 
 class Status(StrEnum):
-    """A unit's state in 报送情况 (and in ``check``'s summary)."""
+    """A file's or a unit's state: ``check`` prints it, 报送情况 lists it, the portal shows it.
 
-    SUBMITTED = "已报送"
+    通过 and 有警告 are the submitted ones (warnings need a 说明, not a correction).
+    """
+
+    SUBMITTED = "通过"
     WARNINGS = "有警告"
     ERRORS = "有错误"
     EMPTY = "空表"

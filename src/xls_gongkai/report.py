@@ -105,6 +105,10 @@ class Report:
     #: The 说明 that travel with the figures (a summary holds its units').
     explanations: tuple[Explanation, ...] = ()
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.format, Format):
+            raise TypeError(f"Report.format must be a Format, not {self.format!r} (use spec.get_format)")
+
     @property
     def format_id(self) -> str:
         return self.format.id

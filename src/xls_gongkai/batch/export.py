@@ -20,7 +20,7 @@ from xls_gongkai.batch.inputs import Skipped
 from xls_gongkai.batch.pipeline import Batch
 from xls_gongkai.collection import Status
 from xls_gongkai.errors import UsageError
-from xls_gongkai.issues import ISSUE_COLUMNS, Issue, Result, by_severity
+from xls_gongkai.issues import ISSUE_COLUMNS, Issue, Result, Unrecognised, by_severity, counts
 from xls_gongkai.output import atomic_path
 from xls_gongkai.report import TIDY_COLUMNS, Report, Unit
 from xls_gongkai.spec import CellKey
@@ -55,10 +55,12 @@ class Source:
     cells: Mapping[CellKey, tuple[str, str]] | None = None
     issues: tuple[Issue, ...] = ()
     unit: Unit | None = None  # the roster's unit, when it differs from the report's own
+    unrecognised: tuple[Unrecognised, ...] = ()
+    status: str = ""
 
 
 def result_sources(results: Iterable[Result]) -> list[Source]:
-    return [Source(r.report, r.source, r.cells, tuple(r.issues)) for r in results if r.report is not None]
+    return [Source(r.report, r.source, r.cells, tuple(r.issues), None, r.unrecognised) for r in results if r.report is not None]
 
 
 def tidy_records(sources: Iterable[Source]) -> Iterator[tuple[Any, ...]]:
@@ -106,12 +108,18 @@ def _write_parquet(records: Iterable[tuple[Any, ...]], path: Path) -> None:
 
 def source_dict(s: Source) -> dict[str, Any]:
     """One source as JSON-ready data: the report (loadable again), its values in the tidy
-    columns, and its issues."""
-    return {
-        "file": s.file,
+    columns, its issues and what was found outside the known cells."""
+    errors, warnings, _notices = counts(s.issues)
+    out: dict[str, Any] = {"file": s.file}
+    if s.status:
+        out["status"] = s.status
+    return out | {
+        "errors": errors,
+        "warnings": warnings,
         "report": s.report.to_dict(),
         "values": [dict(zip(EXPORT_COLUMNS, rec, strict=True)) for rec in tidy_records([s])],
         "issues": [i.to_dict() for i in s.issues],
+        "unrecognised": [{"sheet": u.sheet, "cell": u.cell, "text": u.text} for u in s.unrecognised],
     }
 
 
@@ -215,7 +223,11 @@ def write_check_report(batch: Batch, path: str | os.PathLike[str]) -> Path:
     suffix = out.suffix.lower()
     issues = by_severity(batch.issues)
     if suffix == ".json":
-        sources = [Source(it.result.report, it.result.source, it.result.cells, tuple(it.result.issues)) for it in batch.items if it.result.report]
+        sources = [
+            Source(r.report, r.source, r.cells, tuple(r.issues), it.unit, r.unrecognised, it.status.value)
+            for it in batch.items
+            if (r := it.result).report is not None
+        ]
         extra = {
             "unreadable": [{"file": it.source, "issues": [i.to_dict() for i in it.result.issues]} for it in batch.items if it.result.report is None],
             "missing_units": [{"code": u.code, "name": u.name} for u in batch.missing],

@@ -77,16 +77,14 @@ def check(
     """
     from xls_gongkai.batch.check import check_files
     from xls_gongkai.batch.export import check_report_path, write_check_report
-    from xls_gongkai.errors import XlsGongkaiError
+    from xls_gongkai.errors import UsageError, XlsGongkaiError
 
     out = console()
     try:
         if report is not None:
             check_report_path(report)
-        if annotate is not None:
-            from xls_gongkai.workbook.annotate import annotate_all, check_annotate_dir
-
-            check_annotate_dir(annotate)
+        if annotate is not None and annotate.exists() and not annotate.is_dir():
+            raise UsageError(f"{annotate} 是一个文件，不是文件夹。请为 --annotate 指定一个文件夹")
         fmt = format_option(format_name)
         check_year(year, fmt)
         with progress_bar("读取校验") as step:
@@ -117,7 +115,10 @@ def check(
         if report is not None:
             out.print(f"检查报告：{shown(str(write_check_report(batch, report)))}")
         if annotate is not None:
-            copies = annotate_all(batch.results, annotate, deadline=deadline, contact=contact)
+            from xls_gongkai.workbook.annotate import annotate_all
+            from xls_gongkai.workbook.writer import WriteOptions
+
+            copies = annotate_all(batch.results, annotate, options=WriteOptions(deadline=deadline, contact=contact))
             out.print(f"标注问题的工作簿 {len(copies)} 份：{shown(str(annotate))}")
     except XlsGongkaiError as exc:
         raise fail(exc) from exc
