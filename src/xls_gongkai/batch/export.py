@@ -18,7 +18,7 @@ from typing import Any
 
 from xls_gongkai.batch.inputs import Skipped
 from xls_gongkai.batch.pipeline import Batch
-from xls_gongkai.collection import Status
+from xls_gongkai.collection import Merged, Status
 from xls_gongkai.errors import UsageError
 from xls_gongkai.issues import ISSUE_COLUMNS, Issue, Result, Unrecognised, by_severity, counts
 from xls_gongkai.output import atomic_path
@@ -29,6 +29,7 @@ __all__ = [
     "EXPORT_COLUMNS",
     "Source",
     "escape_text",
+    "merged_sources",
     "result_sources",
     "tidy_records",
     "write_check_report",
@@ -61,6 +62,11 @@ class Source:
 
 def result_sources(results: Iterable[Result]) -> list[Source]:
     return [Source(r.report, r.source, r.cells, tuple(r.issues), None, r.unrecognised) for r in results if r.report is not None]
+
+
+def merged_sources(merged: Merged) -> list[Source]:
+    """What a merge exports: every summed unit's report, under the roster's unit."""
+    return [Source(s.report, s.file, s.cells, s.issues, s.unit) for s in merged.included]
 
 
 def tidy_records(sources: Iterable[Source]) -> Iterator[tuple[Any, ...]]:

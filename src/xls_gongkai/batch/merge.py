@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -98,14 +98,17 @@ def sum_reports(reports: Iterable[Report], unit: Unit, year: int | None = None, 
 # --------------------------------------------------------------------------- deciding per unit
 
 
-def _submission(item: Item) -> Submission:
+def _submission(item: Item, times: Mapping[str, float] | None) -> Submission:
     res = item.result
     assert res.report is not None and item.unit is not None
     issues = tuple(res.issues)
     if res.report.units > 1:
         # A summary made by merge has no text of its own (units' texts are not summed).
         issues = tuple(i for i in issues if i.code != Code.TEXT_MISSING)
-    saved, source = saved_at(res.source) if res.container != "json" else (0.0, "")
+    if times is not None and res.source in times:
+        saved, source = times[res.source], "提交时间"
+    else:
+        saved, source = saved_at(res.source.split("#")[0])
     return Submission(item.unit, res.report, res.source, saved, issues, cells=res.cells, time_source=source)
 
 
@@ -120,11 +123,17 @@ def _files(group: Sequence[Submission]) -> tuple[tuple[str, ...], tuple[float, .
     return tuple(s.file for s in group), tuple(s.mtime for s in group)
 
 
+def _data_errors(s: Submission) -> int:
+    """Errors in the file's data (a second file of the unit is decided by ``prefer``, not here)."""
+    return sum(1 for i in s.issues if i.is_error and i.code != Code.DUPLICATE)
+
+
 def _judge(s: Submission, on_error: OnError) -> tuple[bool, str, str]:
     """Whether a unit's file with errors is summed, the note, and a refusal (``fail``)."""
-    if not s.errors:
+    errors = _data_errors(s)
+    if not errors:
         return True, "", ""
-    refused = f"{s.unit.name or s.unit.code}（{Path(s.file).name}，{s.errors} 个错误）" if on_error == "fail" else ""
+    refused = f"{s.unit.name or s.unit.code}（{Path(s.file).name}，{errors} 个错误）" if on_error == "fail" else ""
     include = on_error == "include"
     return include, "有错误，已计入汇总" if include else "有错误，未计入汇总", refused
 
@@ -142,7 +151,7 @@ def decide(group: Sequence[Submission], *, on_roster: bool, on_error: OnError, p
         use = max(group, key=lambda s: (s.mtime, s.file))
         include, note, refused = _judge(use, on_error)
         note = f"采用最新保存的 {Path(use.file).name}（按{use.time_source}）" + (f"；{note}" if note else "")
-        entry = Entry(u, Status.DUPLICATE, files, times, use.errors, use.warnings, include, note)
+        entry = Entry(u, Status.DUPLICATE, files, times, _data_errors(use), use.warnings, include, note)
         return Decision(entry, use if include else None, refused)
     s = group[0]
     if any(i.code == Code.EMPTY for i in s.issues):
@@ -215,8 +224,11 @@ def merge_batch(
     on_error: OnError = "include",
     prefer: Prefer = None,
     previous: Sequence[Report] = (),
+    times: Mapping[str, float] | None = None,
 ) -> Merged:
-    """Merge an already-read batch (see :func:`merge` for the options)."""
+    """Merge an already-read batch (see :func:`merge` for the options). ``times`` gives each
+    source's submission time where the caller knows it (the portal's upload times); otherwise
+    the time a file says it was saved decides which of a unit's files is the newest."""
     if on_error not in ("include", "exclude", "fail"):
         raise UsageError(f"--on-error 只能是 include、exclude 或 fail，而不是 {on_error!r}。")
     _refuse_mixed(batch)
@@ -227,7 +239,7 @@ def merge_batch(
     groups: dict[str, list[Submission]] = {}
     on_roster: dict[str, bool] = {}
     for it in readable:
-        sub = _submission(it)
+        sub = _submission(it, times)
         groups.setdefault(unit_key(sub.unit), []).append(sub)
         on_roster[unit_key(sub.unit)] = it.on_roster
     entries: dict[str, Entry] = {}

@@ -31,7 +31,7 @@ from xls_gongkai.rules import check_report, engine
 from xls_gongkai.spec import Format
 from xls_gongkai.workbook.layout import layout_for
 
-__all__ = ["Batch", "Item", "load_previous", "load_report_json", "load_results", "run_batch", "unit_key"]
+__all__ = ["Batch", "Item", "check_batch", "load_previous", "load_report_json", "load_results", "run_batch", "unit_key"]
 
 Progress = Callable[[int, int], None]
 
@@ -202,11 +202,12 @@ def _odd_year(result: Result, year: int, fmt: Format) -> list[Issue]:
     rep = result.report
     if rep is None or any(i.code in (Code.YEAR_MISMATCH, Code.OTHER_FORMAT) for i in result.issues):
         return []
+    who = {"file": result.source, "unit_code": rep.unit.code, "unit_name": rep.unit.name}
     if rep.year != year:
-        return [issue(Code.YEAR_MISMATCH, found=str(rep.year), expected=str(year), file=result.source)]
+        return [issue(Code.YEAR_MISMATCH, found=str(rep.year), expected=str(year), **who)]
     if rep.format is not fmt:
         note = f"本文件使用的是“{rep.format.name}”格式，本批其他文件是“{fmt.name}”格式"
-        return [issue(Code.OTHER_FORMAT, note=note, expected=fmt.id, found=rep.format.id, file=result.source)]
+        return [issue(Code.OTHER_FORMAT, note=note, expected=fmt.id, found=rep.format.id, **who)]
     return []
 
 
@@ -217,14 +218,21 @@ def _roster_match(result: Result, index: RosterIndex, roster: Roster) -> tuple[R
     u = rep.unit
     m = index.match(u)
     if m.unit is None:
-        found = issue(Code.NOT_IN_ROSTER, name=u.name or "（未填写）", code=u.code or "无", roster=Path(roster.source).name, file=result.source)
+        found = issue(
+            Code.NOT_IN_ROSTER, name=u.name or "（未填写）", code=u.code or "无", roster=Path(roster.source).name,
+            file=result.source, unit_code=u.code, unit_name=u.name,
+        )
         return result.with_issues(found), u, False
     if m.differs and m.by == "code":
         note = f"单位代码 {u.code} 在名册中是“{m.differs}”，文件中写的是“{u.name}”"
-        result = result.with_issues(issue(Code.ROSTER_MISMATCH, note=note, expected=m.differs, found=u.name, file=result.source))
+        result = result.with_issues(
+            issue(Code.ROSTER_MISMATCH, note=note, expected=m.differs, found=u.name, file=result.source, unit_code=u.code, unit_name=u.name)
+        )
     elif m.differs:
         note = f"“{u.name}”在名册中的代码是 {m.differs}，文件中写的是 {u.code}；已按名称对应"
-        result = result.with_issues(issue(Code.ROSTER_MISMATCH, note=note, expected=m.differs, found=u.code, file=result.source))
+        result = result.with_issues(
+            issue(Code.ROSTER_MISMATCH, note=note, expected=m.differs, found=u.code, file=result.source, unit_code=m.unit.code, unit_name=u.name)
+        )
     elif not u.code:
         # A hand-made workbook names its unit but has no code: the roster supplies it.
         result = replace(result, report=replace(rep, unit=m.unit))
@@ -246,7 +254,9 @@ def _duplicates(items: list[tuple[Result, Unit | None, bool]]) -> list[tuple[Res
             res, unit, on = items[n]
             assert unit is not None
             note = f"单位“{unit.name or unit.code}”交了 {len(members)} 份文件：{'、'.join(names)}"
-            dup = issue(Code.DUPLICATE, note=note, action="请确认哪一份有效，删除其他的", file=res.source)
+            dup = issue(
+                Code.DUPLICATE, note=note, action="请确认哪一份有效，删除其他的", file=res.source, unit_code=unit.code, unit_name=unit.name
+            )
             out[n] = (res.with_issues(dup), unit, on)
     return out
 
@@ -266,6 +276,14 @@ def _cross_year(result: Result, unit: Unit | None, previous: Mapping[str, Report
     found = engine(rep.format).cross_year_issues(rep, prev, locate)
     stamped = (replace(i, file=result.source, unit_code=rep.unit.code, unit_name=rep.unit.name) for i in found)
     return result.with_issues(*stamped)
+
+
+def _check_previous_year(previous: Sequence[Report], year: int) -> None:
+    """Last year's data that is not of last year is a usage error, not a silent no-op."""
+    years = {r.year for r in previous}
+    if previous and year - 1 not in years:
+        given = "、".join(str(y) for y in sorted(years))
+        raise UsageError(f"--previous 应是 {year - 1} 年度的汇总或报告，而给出的是 {given} 年度。请给出上一年度的汇总表或各单位报表")
 
 
 def previous_by_unit(reports: Sequence[Report]) -> dict[str, Report]:
@@ -297,6 +315,41 @@ def status_of(result: Result, on_roster: bool) -> Status:
     return Status.SUBMITTED
 
 
+def check_batch(
+    results: Sequence[Result],
+    *,
+    roster: Roster | None = None,
+    previous: Sequence[Report] = (),
+    skipped: Sequence[Skipped] = (),
+) -> Batch:
+    """What no single file can know, for results already read (see the module docstring)."""
+    majority = _majority(results)
+    if majority is not None:
+        _check_previous_year(previous, majority[0])
+        results = [r.with_issues(*odd) if (odd := _odd_year(r, *majority)) else r for r in results]
+    index = RosterIndex(roster.units) if roster is not None else None
+    items: list[tuple[Result, Unit | None, bool]] = []
+    for res in results:
+        if res.report is None:
+            items.append((res, None, True))
+        elif index is not None and roster is not None:
+            items.append(_roster_match(res, index, roster))
+        else:
+            items.append((res, res.report.unit, True))
+    items = _duplicates(items)
+    prev = previous_by_unit(previous)
+    if prev:
+        items = [(_cross_year(res, unit, prev), unit, on) for res, unit, on in items]
+    seen = {unit_key(u) for _r, u, on in items if u is not None and on}
+    missing = tuple(u for u in roster.units if unit_key(u) not in seen) if roster is not None else ()
+    return Batch(
+        items=tuple(Item(res, unit, status_of(res, on), on) for res, unit, on in items),
+        missing=missing,
+        skipped=tuple(skipped),
+        roster=roster,
+    )
+
+
 def run_batch(
     inputs: Iterable[str | os.PathLike[str]],
     *,
@@ -317,27 +370,4 @@ def run_batch(
     """
     found = collect(inputs, suffixes=suffixes, exclude=exclude)
     results = load_results(list(found.files), formats=formats, jobs=jobs, progress=progress, keep=keep, **read)
-    majority = _majority(results)
-    if majority is not None:
-        results = [r.with_issues(*odd) if (odd := _odd_year(r, *majority)) else r for r in results]
-    index = RosterIndex(roster.units) if roster is not None else None
-    items: list[tuple[Result, Unit | None, bool]] = []
-    for res in results:
-        if res.report is None:
-            items.append((res, None, True))
-        elif index is not None and roster is not None:
-            items.append(_roster_match(res, index, roster))
-        else:
-            items.append((res, res.report.unit, True))
-    items = _duplicates(items)
-    prev = previous_by_unit(previous)
-    if prev:
-        items = [(_cross_year(res, unit, prev), unit, on) for res, unit, on in items]
-    seen = {unit_key(u) for _r, u, on in items if u is not None and on}
-    missing = tuple(u for u in roster.units if unit_key(u) not in seen) if roster is not None else ()
-    return Batch(
-        items=tuple(Item(res, unit, status_of(res, on), on) for res, unit, on in items),
-        missing=missing,
-        skipped=found.skipped,
-        roster=roster,
-    )
+    return check_batch(results, roster=roster, previous=previous, skipped=found.skipped)

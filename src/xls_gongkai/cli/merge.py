@@ -94,7 +94,7 @@ def merge_cmd(
 
       xls-gongkai merge 甲县汇总.xlsx 乙县汇总.xlsx --name 某某市汇总 --out 市汇总.xlsx --previous 上年市汇总.xlsx
     """
-    from xls_gongkai.batch.export import check_tidy_path, write_tidy
+    from xls_gongkai.batch.export import check_tidy_path, merged_sources, write_tidy
     from xls_gongkai.batch.merge import merge
     from xls_gongkai.errors import UsageError, XlsGongkaiError
     from xls_gongkai.report import Unit
@@ -117,18 +117,12 @@ def merge_cmd(
         with console(True).status("正在写出汇总表……"):
             write_summary(merged, out, password=password or None)
             for path in tidy:
-                write_tidy(_sources(merged), path)
+                write_tidy(merged_sources(merged), path)
     except XlsGongkaiError as exc:
         raise fail(exc) from exc
     _print(merged, [out, *tidy])
     if not merged.complete or any(i.is_error for i in merged.issues):
         raise typer.Exit(1)
-
-
-def _sources(merged: Merged) -> list:  # type: ignore[type-arg]
-    from xls_gongkai.batch.export import Source
-
-    return [Source(s.report, s.file, s.cells, s.issues, s.unit) for s in merged.included]
 
 
 def _default_name(units: tuple[Unit, ...] | None) -> str:
@@ -157,6 +151,6 @@ def _print(merged: Merged, written: list[Path]) -> None:
     failing = [i for i in merged.total_issues if i.is_error]
     out.print(
         f"汇总了 {merged.report.units} 个单位；各单位的问题：{counts_text([i for s in merged.submissions for i in s.issues])}（见“问题清单”）。"
-        + (f"汇总数据本身有 {len(failing)} 项校验未通过。" if failing else "汇总数据本身校验全部通过。")
+        + (f"汇总数据有 {len(failing)} 项校验未通过。" if failing else "汇总数据校验全部通过。")
     )
     out.print("已写出 " + "、".join(shown(str(p)) for p in written))
