@@ -360,7 +360,7 @@ def test_round_trip_of_an_unsplit_other_handling_row(tmp_path: Path, kind: str) 
     values = {k: v for k, v in base.values.items() if not (k[0] == "t3" and k[1].startswith("oh_"))}
     for col in t3.leaf_columns:
         values[("t3", "other_handling", col.id)] = base.value("t3", "other_handling", col.id)
-    report = Report(base.unit, base.year, base.format_id, values, base.texts)
+    report = Report(base.unit, base.year, base.format, values, base.texts)
     if kind == "docx":
         result = import_document(render_docx(report, tmp_path / "r.docx"))
     else:

@@ -76,7 +76,7 @@ def import_cmd(
       xls-gongkai import 2024年报.docx --previous 2023.json   # 核对跨年度关系
     """
     from xls_gongkai.cli import fail
-    from xls_gongkai.documents.importer import import_document, import_many
+    from xls_gongkai.documents.importer import import_document, import_safely
     from xls_gongkai.report import reports_to_frame
 
     if json_out is not None and csv_out is not None:
@@ -86,7 +86,7 @@ def import_cmd(
         if len(files) == 1:
             results = [import_document(files[0], fmt=format_name, year=year, unit=unit, previous=last)]
         else:
-            results = import_many(files, fmt=format_name, year=year, unit=unit, previous=last)
+            results = [import_safely(f, fmt=format_name, year=year, unit=unit, previous=last) for f in files]
     except XlsGongkaiError as exc:
         raise fail(exc) from exc
 

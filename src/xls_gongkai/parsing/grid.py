@@ -386,9 +386,9 @@ class _Walk:
                 self.used.add(line.index)
                 return None
             return line
-        self.used.add(line.index)
         self._switch(named)
         if len(distinct) == 1:
+            self.used.add(line.index)
             return None
         # The title in a column of its own, merged down the block's rows: read the rest.
         title = normalise(text)
