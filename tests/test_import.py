@@ -21,6 +21,21 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tests.lo import convert, requires_soffice
+from tests.reports import (
+    DATA,
+    HUAIAN,
+    HUAIAN_T2,
+    HUAIAN_T3,
+    HUAIAN_T4,
+    POTOUZHEN,
+    SHANGHAI,
+    SHANGHAI_T2,
+    SHANGHAI_T3,
+    SHANGHAI_T4,
+    T3_COLUMNS,
+    T4_COLUMNS,
+    expected_values,
+)
 from xls_gongkai.cli import app
 from xls_gongkai.documents.importer import (
     Para,
@@ -38,22 +53,6 @@ from xls_gongkai.report import Report, Unit
 from xls_gongkai.rules import restated_numbers
 from xls_gongkai.sample import random_report
 from xls_gongkai.spec import Rule, RuleKind, builtin_formats, get_format
-
-from tests.reports import (
-    DATA,
-    HUAIAN,
-    HUAIAN_T2,
-    HUAIAN_T3,
-    HUAIAN_T4,
-    POTOUZHEN,
-    SHANGHAI,
-    SHANGHAI_T2,
-    SHANGHAI_T3,
-    SHANGHAI_T4,
-    T3_COLUMNS,
-    T4_COLUMNS,
-    expected_values,
-)
 
 
 def codes(result) -> list[str]:  # type: ignore[no-untyped-def]

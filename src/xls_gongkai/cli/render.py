@@ -57,10 +57,12 @@ def data_errors(report: Report) -> list[Issue]:
     Blank totals are taken as the sum of their parts first (as the importer does): a published
     table that leaves a total blank claims nothing wrong, while a typed total that disagrees does.
     """
-    from xls_gongkai.documents.importer import totals_filled
-    from xls_gongkai.rules import check_report
+    from dataclasses import replace
 
-    return [i for i in check_report(totals_filled(report)) if i.is_error]
+    from xls_gongkai.rules import check_report, engine
+
+    full = engine(report.format).with_totals(report.values, keep=report.values.keys())
+    return [i for i in check_report(replace(report, values=full)) if i.is_error]
 
 
 def render_cmd(
