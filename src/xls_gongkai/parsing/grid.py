@@ -61,9 +61,10 @@ class Located:
     """Where one table's cells are in a grid.
 
     ``rows`` maps a row id (a leaf, or a group printed as one row) to its grid row, ``cols`` a
-    leaf column id to the grid column under its header label (or, without a header, where the
-    first row's values are). :meth:`pos` is the place of one value: rows of ragged text sit
-    shifted against the header, which ``cells`` records.
+    leaf column id to the grid column under its header label (empty when the table was found
+    without a header: its rows by their labels, their values in the official column order).
+    :meth:`pos` is the place of one value — rows of ragged text sit shifted against the
+    header, which ``cells`` records — and is what a caller should read by.
     """
 
     table: Table
@@ -142,6 +143,7 @@ class _Line:
     texts: tuple[str, ...]  # every cell as stripped text ("" when blank)
     values: tuple[int, ...]  # columns holding a value
     labels: tuple[int, ...]  # label cells: texts before the first value
+    norms: tuple[str, ...] = ()  # the distinct texts, normalised (labels are short: none over 60)
 
     @property
     def label_texts(self) -> list[str]:
@@ -156,7 +158,8 @@ def _line(index: int, raw: Sequence[Any]) -> _Line | None:
     values = tuple(i for i, v in enumerate(row) if texts[i] and is_value(v))
     first = values[0] if values else len(texts)
     labels = tuple(i for i in range(first) if texts[i])
-    return _Line(index, texts, values, labels)
+    norms = tuple(dict.fromkeys(normalise(t) if len(t) <= 60 else t for t in texts if t))
+    return _Line(index, texts, values, labels, norms)
 
 
 _PREPARED: dict[int, tuple[Grid, int, list[_Line]]] = {}
@@ -234,8 +237,8 @@ def _mentions(text: str, pattern: re.Pattern[str], joined: str) -> bool:
     return bool(pattern.search(text)) or (len(text) >= 2 and text in joined)
 
 
-def _is_corner(known: _Known, text: str) -> bool:
-    t = normalise(text)
+def _is_corner(known: _Known, t: str) -> bool:
+    """Whether a normalised text is the table's corner note (or a piece of it, wrapped)."""
     if not known.corner or not t:
         return False
     return t == known.corner or (len(t) >= 6 and (t in known.corner or known.corner in t))
@@ -247,13 +250,13 @@ def _header_hits(known: _Known, line: _Line) -> tuple[int, bool]:
     columns = list(known.table.column_nodes.values())
     hits: set[str] = set()
     corner = False
-    for text in dict.fromkeys(t for t in line.texts if t):
-        if _is_corner(known, text):
+    for norm in line.norms:
+        if _is_corner(known, norm):
             corner = True
             continue
-        norm = normalise(text)
-        if len(text) > 60 or not _mentions(norm, known.column_anchor, known.column_joined):
+        if len(norm) > 60 or not _mentions(norm, known.column_anchor, known.column_joined):
             continue
+        text = norm
         # Ambiguous is fine here ("结果维持" under three groups): it is still a header.
         hits.update(n.id for n in match_all(text, columns))
     return len(hits), corner
@@ -333,7 +336,7 @@ class _Found:
     known: _Known
     rows: dict[str, int] = field(default_factory=dict)
     cells: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
-    cols: dict[str, int] | None = None  # where the first row's values were
+    cols: dict[str, int] | None = None  # the header's columns its first row was read under
     header: tuple[int, ...] = ()  # the header block its rows were read under
     top: int | None = None
     missing: set[str] = field(default_factory=set)
@@ -378,7 +381,7 @@ class _Walk:
         text = line.texts[first]
         key = strip_number(text) if len(text) <= 60 else ""
         named = next((f for f in self.found.values() if key and f.known.title == key), None)
-        distinct = {normalise(t) for t in line.texts if t}
+        distinct = line.norms
         if named is None:
             if len(distinct) == 1 and not line.values and len(text) < 40 and key.startswith(self.prefixes or ("\x00",)):
                 self._switch(None)
@@ -395,14 +398,15 @@ class _Walk:
         texts = tuple("" if t and normalise(t) == title else t for t in line.texts)
         values = tuple(i for i in line.values if texts[i])
         first_value = values[0] if values else len(texts)
-        return _Line(line.index, texts, values, tuple(i for i in range(first_value) if texts[i]))
+        norms = tuple(n for n in line.norms if n != title)
+        return _Line(line.index, texts, values, tuple(i for i in range(first_value) if texts[i]), norms)
 
     def _header(self, line: _Line) -> bool:
         """Whether a row without values is a header row; it then starts or continues a block."""
         first = next(t for t in line.texts if t)
         if strip_number(first) != normalise(first):
             return False  # a numbered row label ("（六）其他处理") is never a header
-        single = len({normalise(t) for t in line.texts if t}) == 1
+        single = len(line.norms) == 1
         order = [f for f in self.found.values() if f is not self.current]
         if self.current is not None:
             order.insert(0, self.current)
@@ -529,7 +533,7 @@ class _Walk:
         f.rows[node.id] = line.index
         f.cells.update(((node.id, cid), (line.index, c)) for cid, c in places.items())
         if f.cols is None:
-            f.cols = places
+            f.cols = dict(self._columns(f)[0])
             f.header = tuple(self.header)
         start = self.header[0] if self.header and f.header == tuple(self.header) else line.index
         f.top = start if f.top is None else min(f.top, start)
@@ -550,7 +554,9 @@ class _Walk:
         for c in range(width):
             if not any(c < len(r) and r[c] for r in rows):
                 continue  # no label of its own: left of the header, or under a merged group only
-            path = _dedupe(_split_paths(x[c] for x in filled if c < len(x) and x[c] and not _is_corner(f.known, x[c])))
+            path = _dedupe(
+                _split_paths(x[c] for x in filled if c < len(x) and x[c] and not _is_corner(f.known, normalise(x[c])))
+            )
             node = m.column(path) if path else None
             if node is None or not node.is_leaf:
                 continue
