@@ -1007,3 +1007,146 @@ def test_t3_without_its_total_column() -> None:
 def R9_RULE(report: Report) -> Rule:
     [rule] = report.format.rules_of(RuleKind.RESTATED)
     return rule
+
+
+# --------------------------------------------------------------------------- a local variant
+
+VARIANT = DATA / "local-variant.yaml"
+
+
+def _variant_text() -> str:
+    """淮安 2024 as a province using the local variant would print it: 其他主动公开文件 under
+    第二十条第（一）项 and a 个体工商户 column in 表三 (before 其他)."""
+    out = []
+    for line in HUAIAN_TEXT.replace("行政规范性文件\t8\t26\t66", "行政规范性文件\t8\t26\t66\n其他主动公开文件\t120\t0\t300").splitlines():
+        cells = line.split("\t")
+        if len(cells) == 10 and cells[-1].isdigit():  # a 表三 data row: 个体工商户 0 before 其他
+            cells.insert(8, "0")
+        elif cells[-5:] == ["商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他"]:
+            cells.insert(len(cells) - 1, "个体工商户")
+        elif "法人或其他组织" in cells:
+            cells.insert(cells.index("总计"), "")
+        out.append("\t".join(cells))
+    return "\n".join(out)
+
+
+def test_a_local_variant_is_detected_among_the_callers_formats() -> None:
+    from xls_gongkai.spec import load_format
+
+    variant = load_format(VARIANT)
+    result = import_text(_variant_text(), formats=(variant,))
+    report = result.report
+    assert report is not None
+    assert report.format is variant
+    assert result.notes["format_detected"] == f"按表格标签判断为{variant.name}格式"
+    expected = expected_values(HUAIAN_T2, HUAIAN_T3, HUAIAN_T4)
+    expected[("t2_1", "other_docs", "issued")] = 120
+    expected[("t2_1", "other_docs", "repealed")] = 0
+    expected[("t2_1", "other_docs", "in_force")] = 300
+    expected |= {("t3", row, "individual"): 0 for row in HUAIAN_T3}
+    assert dict(report.values) == expected
+    assert result.issues == ()
+    # The plain 2021 report among the same candidates is still the built-in format: it lacks
+    # the variant's own labels.
+    plain = import_text(HUAIAN_TEXT, formats=(variant,)).report
+    assert plain is not None
+    assert plain.format is get_format("gongkai-2021")
+
+
+def test_a_local_variant_given_as_the_format() -> None:
+    from xls_gongkai.spec import load_format
+
+    variant = load_format(VARIANT)
+    result = import_document(HUAIAN, fmt=variant)
+    assert result.report is not None
+    assert result.report.format is variant
+    missing = {(i.table, i.row) for i in result.issues if i.code == Code.NOT_IN_DOCUMENT}
+    assert ("t2_1", "other_docs") in missing
+    assert [i.table for i in result.issues if i.code == Code.NOT_IN_DOCUMENT and "个体工商户" in i.message] == ["t3"]
+
+
+@pytest.mark.parametrize("to", ["md", "html", "docx"])
+def test_a_local_variant_renders_and_imports_back(to: str, tmp_path: Path) -> None:
+    from xls_gongkai.spec import load_format
+
+    variant = load_format(VARIANT)
+    texts = {"s1": "本年度工作情况。", "s5": "存在的问题。", "s6": "本年度未收取信息处理费。"}
+    report = random_report(variant, Unit("甲镇", "甲镇"), 2023, random.Random(11), texts=texts)
+    render(report, to, tmp_path / f"r.{to}")  # type: ignore[arg-type]
+    result = import_document(tmp_path / f"r.{to}", formats=(variant,))
+    assert result.report == report
+    assert result.errors == []
+
+
+# --------------------------------------------------------------------------- never recurse without bound
+
+
+def _never_recurses(run) -> object:  # type: ignore[no-untyped-def]
+    """A Result, or one clear UnreadableDocumentError — never RecursionError."""
+    try:
+        return run()
+    except UnreadableDocumentError as exc:
+        assert "文件" in str(exc) or "没有找到" in str(exc)
+        return exc
+
+
+def test_a_section_heading_printed_again_above_its_table() -> None:
+    """Reports print 表三's heading again as the table's caption, or renumber a section back:
+    the heading inside the table section is a caption, not a loop (it crashed the old importer
+    with RecursionError)."""
+    heading = "三、收到和处理政府信息公开申请情况"
+    twice = HUAIAN_TEXT.replace(heading, f"{heading}\n{heading}", 1)
+    result = import_text(twice)
+    assert result.report is not None
+    assert dict(result.report.values) == expected_values(HUAIAN_T2, HUAIAN_T3, HUAIAN_T4)
+    back = HUAIAN_TEXT.replace("四、政府信息公开行政复议", "二、政府信息公开行政复议").replace(heading, f"{heading}\n\t{heading}")
+    result = import_text(back)
+    assert result.report is not None
+    assert result.report.values[("t4", "cases", "review_total")] == 351
+
+
+@pytest.mark.parametrize("tag", ["div", "table", "td", "b"])
+def test_html_of_100000_nested_tags(tag: str) -> None:
+    page = "<p>某镇人民政府2024年政府信息公开工作年度报告</p>" + f"<{tag}>" * 100_000 + "三、收到和处理政府信息公开申请情况"
+    got = _never_recurses(lambda: import_text(page + f"</{tag}>" * 100_000, kind="html"))
+    assert not isinstance(got, RecursionError)
+
+
+def test_10000_headings_and_a_huge_paragraph() -> None:
+    numerals = "一二三四五六七八九十"
+    lines = [f"{numerals[i % 10]}、{('总体情况', '收到和处理政府信息公开申请情况', '其他需要报告的事项')[i % 3]}" for i in range(10_000)]
+    got = _never_recurses(lambda: import_text("\n".join(["某镇人民政府2024年政府信息公开工作年度报告", *lines])))
+    assert not isinstance(got, RecursionError)
+    huge = HUAIAN_TEXT.replace("一、总体情况\n", "一、总体情况\n" + "政务公开" * 500_000 + "\n", 1)
+    result = import_text(huge)
+    assert result.report is not None
+    assert dict(result.report.values) == expected_values(HUAIAN_T2, HUAIAN_T3, HUAIAN_T4)
+
+
+def test_a_table_of_100000_rows_and_huge_spans() -> None:
+    rows = "\n".join(f"规章\t{i}\t0\t1" for i in range(100_000))
+    result = import_text(HUAIAN_TEXT.replace("规章\t1\t0\t11", rows))
+    assert result.report is not None
+    spans = "<table><tr>" + '<td rowspan="200" colspan="200">x</td>' * 30 + "</tr><tr><td>1</td></tr></table>"
+    page = "<p>某镇人民政府2024年政府信息公开工作年度报告</p>" + spans
+    with pytest.raises(UnreadableDocumentError, match="表格过大"):
+        import_text(page, kind="html")
+
+
+def test_a_word_file_of_deeply_nested_tables(tmp_path: Path) -> None:
+    import zipfile
+
+    import docx
+
+    path = tmp_path / "deep.docx"
+    docx.Document().save(str(path))
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    body = "<w:tbl><w:tr><w:tc>" * 5000 + "<w:p/>" + "</w:tc></w:tr></w:tbl>" * 5000
+    xml = parts["word/document.xml"].decode("utf-8")
+    parts["word/document.xml"] = xml.replace("<w:body>", "<w:body>" + body, 1).encode("utf-8")
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    with pytest.raises(UnreadableDocumentError, match=r"deep\.docx"):
+        import_document(path)

@@ -541,3 +541,18 @@ def test_docx_saved_again_by_libreoffice_still_reads_back(tmp_path: Path) -> Non
         assert back is not None
         assert dict(back.values) == dict(report.values)
         assert back.texts == report.texts
+
+
+def test_docx_without_python_docx_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """python-docx is an optional extra: without it, render --to docx says so in one Chinese line."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "docx", None)
+    src = tmp_path / "r.json"
+    src.write_text(sample2024().to_json(), encoding="utf-8")
+    result = CliRunner().invoke(app, ["render", str(src), "--to", "docx", "--out", str(tmp_path / "r.docx")])
+    assert result.exit_code == 2
+    assert "xls-gongkai[docx]" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "r.docx").exists()

@@ -106,6 +106,8 @@ def render_cmd(
             raise fail(UsageError(f"输出文件 {target} 与输入相同，请用 --out 指定另一个文件。"))
         try:
             render(report, to.value, target)
+        except XlsGongkaiError as exc:  # python-docx missing: one line naming the extra
+            raise fail(exc) from exc
         except OSError as exc:
             raise fail(UsageError(f"无法写入 {target}：{exc}。")) from exc
         typer.echo(f"已生成 {target}")
