@@ -539,54 +539,18 @@ class _Walk:
         f.top = start if f.top is None else min(f.top, start)
 
     def _columns(self, f: _Found) -> tuple[dict[str, int], set[int]]:
-        """Leaf column → grid column under the header being read, and the other columns a
-        leaf's label covers (a merged header repeated by a document's grid)."""
         key = (f.table.id, tuple(self.header))
         got = self._columns_of.get(key)
-        if got is not None:
-            return got
-        rows = [self.by_index[i].texts for i in self.header]
-        width = max((len(r) for r in rows), default=0)
-        filled = [_carried(f.table, r, width) if k < len(rows) - 1 else list(r) for k, r in enumerate(rows)]
-        m = shared_matcher(f.table)
-        out: dict[str, int] = {}
-        spans: set[int] = set()
-        for c in range(width):
-            if not any(c < len(r) and r[c] for r in rows):
-                continue  # no label of its own: left of the header, or under a merged group only
-            path = _dedupe(
-                _split_paths(x[c] for x in filled if c < len(x) and x[c] and not _is_corner(f.known, normalise(x[c])))
-            )
-            node = m.column(path) if path else None
-            if node is None or not node.is_leaf:
-                continue
-            if node.id in out:
-                spans.add(c)
-            else:
-                out[node.id] = c
-        self._columns_of[key] = (out, spans)
-        return out, spans
+        if got is None:
+            got = self._columns_of[key] = _header_columns(f, [self.by_index[i].texts for i in self.header])
+        return got
 
     def _place(self, f: _Found, line: _Line, label_end: int) -> dict[str, int]:
-        """Where a row's values are: leaf column id → grid column."""
-        leaves = f.table.leaf_columns
         cols, spans = self._columns(f)
-        texts = line.texts
-        positions = sorted(set(cols.values()) | spans)
-        shift = _alignment(texts, label_end, positions)
-        if len(cols) == len(leaves):
-            return {cid: c + shift for cid, c in cols.items()}
-        # No complete header (a PDF's text loses the header's layout): when the row holds one
-        # value per column, they are in the official order.
-        end = len(texts)
-        while end > label_end and not texts[end - 1]:
-            end -= 1
-        fits = bool(cols) and all(i - shift in positions for i in range(label_end, end) if texts[i])
-        if not fits and (end - label_end == len(leaves) or not cols):
-            start = label_end if end - label_end == len(leaves) else max(label_end, end - len(leaves))
-            return {leaf.id: start + i for i, leaf in enumerate(leaves)}
-        f.missing.update(leaf.id for leaf in leaves if leaf.id not in cols)
-        return {cid: c + shift for cid, c in cols.items()}
+        places, complete = _places(f.table, cols, spans, line.texts, label_end)
+        if not complete:
+            f.missing.update(leaf.id for leaf in f.table.leaf_columns if leaf.id not in cols)
+        return places
 
     # ----------------------------------------------------------------- the result
 
@@ -603,6 +567,52 @@ class _Walk:
                 located[f.table.id] = loc
         unused = tuple(i for i in self.by_index if i not in self.used)
         return Found(located, unused, tuple(self.unknown_titles))
+
+
+def _header_columns(f: _Found, rows: Sequence[Sequence[str]]) -> tuple[dict[str, int], set[int]]:
+    """Leaf column → grid column under a header block, and the other columns a leaf's label
+    covers (a merged header repeated by a document's grid)."""
+    width = max((len(r) for r in rows), default=0)
+    filled = [_carried(f.table, r, width) if k < len(rows) - 1 else list(r) for k, r in enumerate(rows)]
+    m = shared_matcher(f.table)
+    out: dict[str, int] = {}
+    spans: set[int] = set()
+    for c in range(width):
+        if not any(c < len(r) and r[c] for r in rows):
+            continue  # no label of its own: left of the header, or under a merged group only
+        path = _dedupe(
+            _split_paths(x[c] for x in filled if c < len(x) and x[c] and not _is_corner(f.known, normalise(x[c])))
+        )
+        node = m.column(path) if path else None
+        if node is None or not node.is_leaf:
+            continue
+        if node.id in out:
+            spans.add(c)
+        else:
+            out[node.id] = c
+    return out, spans
+
+
+def _places(
+    table: Table, cols: Mapping[str, int], spans: set[int], texts: Sequence[str], label_end: int
+) -> tuple[dict[str, int], bool]:
+    """Where a row's values are (leaf column id → grid column), and whether every column had
+    a place (False: the header lacks columns the row needed)."""
+    leaves = table.leaf_columns
+    positions = sorted(set(cols.values()) | spans)
+    shift = _alignment(texts, label_end, positions)
+    if len(cols) == len(leaves):
+        return {cid: c + shift for cid, c in cols.items()}, True
+    # No complete header (a PDF's text loses the header's layout): when the row holds one
+    # value per column, they are in the official order.
+    end = len(texts)
+    while end > label_end and not texts[end - 1]:
+        end -= 1
+    fits = bool(cols) and all(i - shift in positions for i in range(label_end, end) if texts[i])
+    if not fits and (end - label_end == len(leaves) or not cols):
+        start = label_end if end - label_end == len(leaves) else max(label_end, end - len(leaves))
+        return {leaf.id: start + i for i, leaf in enumerate(leaves)}, True
+    return {cid: c + shift for cid, c in cols.items()}, False
 
 
 def _located(f: _Found, sheet: str) -> Located | None:
