@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
 
-from xls_gongkai.parsing.labels import match_all, normalise, strip_number
 from xls_gongkai.parsing.labels import matcher as shared_matcher
+from xls_gongkai.parsing.labels import normalise, strip_number
 from xls_gongkai.spec import PATH_SEP, Node, Table
 
 __all__ = ["SCAN_COLS", "SCAN_ROWS", "Found", "Grid", "Located", "at", "find_tables", "is_value", "locate_table"]
@@ -247,7 +247,7 @@ def _is_corner(known: _Known, t: str) -> bool:
 def _header_hits(known: _Known, line: _Line) -> tuple[int, bool]:
     """How many of the table's column labels a row without values names, and whether it holds
     the table's corner text."""
-    columns = list(known.table.column_nodes.values())
+    m = shared_matcher(known.table)
     hits: set[str] = set()
     corner = False
     for norm in line.norms:
@@ -258,7 +258,7 @@ def _header_hits(known: _Known, line: _Line) -> tuple[int, bool]:
             continue
         text = norm
         # Ambiguous is fine here ("结果维持" under three groups): it is still a header.
-        hits.update(n.id for n in match_all(text, columns))
+        hits.update(n.id for n in m.columns_named(text))
     return len(hits), corner
 
 
@@ -499,7 +499,8 @@ class _Walk:
         last = strip_number(stub.texts[stub.labels[-1]])
         found = []
         for f in others:
-            if _mentions(last, f.known.row_anchor, f.known.row_joined) or self._label_like(stub):
+            # A cheap test first: a stray line must not be matched against every table.
+            if _mentions(last, f.known.row_anchor, f.known.row_joined):
                 node, used = self._match(f, stub)
                 if node is not None:
                     found.append((f, node, used))

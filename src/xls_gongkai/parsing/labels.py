@@ -192,6 +192,10 @@ class TableMatcher:
     def row(self, text_or_cells: str | Sequence[str]) -> Node | None:
         return self._resolve(text_or_cells, self._rows)
 
+    def columns_named(self, text: str) -> list[Node]:
+        """Every column tied for the best match of one label (several: "结果维持" of 表四)."""
+        return _tiers(text, self._columns, self.min_ratio)
+
     def column(self, text_or_cells: str | Sequence[str]) -> Node | None:
         return self._resolve(text_or_cells, self._columns)
 
