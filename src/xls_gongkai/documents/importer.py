@@ -2,7 +2,7 @@
 
 Published reports copy the official tables, but not exactly: labels have typos and variant
 brackets, cells are left blank, amounts carry units, rows are split or merged, sections are
-renumbered (FORMATS.md §6). The importer therefore never relies on positions in the document:
+renumbered (tests/data/FORMATS.md §6). The importer therefore never relies on positions in the document:
 
 1. the source becomes paragraphs and table rows (:mod:`~xls_gongkai.documents.items`);
 2. the format is the candidate whose own labels the tables use (the caller's local variants

@@ -2,7 +2,7 @@
 
 The one implementation shared by the workbook reader (when a clerk moved rows about, cells are
 located by their labels) and the document importer (published reports copy the official tables
-with typos, variant brackets and labels split over several cells). See FORMATS.md §6.
+with typos, variant brackets and labels split over several cells). See tests/data/FORMATS.md §6.
 
 Matching runs in tiers, strongest first, and stops at the first tier that gives one answer:
 
