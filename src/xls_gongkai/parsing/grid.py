@@ -359,7 +359,6 @@ class _Walk:
         self.pending: _Line | None = None  # a row label waiting for its numbers
         self.used: set[int] = set()
         self.unknown_titles: list[tuple[int, str]] = []
-        self._columns_of: dict[tuple[str, tuple[int, ...]], tuple[dict[str, int], set[int]]] = {}
         self._last = -1  # the previous non-blank row
 
     def feed(self, line: _Line) -> None:
@@ -539,12 +538,8 @@ class _Walk:
         start = self.header[0] if self.header and f.header == tuple(self.header) else line.index
         f.top = start if f.top is None else min(f.top, start)
 
-    def _columns(self, f: _Found) -> tuple[dict[str, int], set[int]]:
-        key = (f.table.id, tuple(self.header))
-        got = self._columns_of.get(key)
-        if got is None:
-            got = self._columns_of[key] = _header_columns(f, [self.by_index[i].texts for i in self.header])
-        return got
+    def _columns(self, f: _Found) -> tuple[Mapping[str, int], frozenset[int]]:
+        return _header_columns(f.table, tuple(self.by_index[i].texts for i in self.header))
 
     def _place(self, f: _Found, line: _Line, label_end: int) -> dict[str, int]:
         cols, spans = self._columns(f)
@@ -570,19 +565,22 @@ class _Walk:
         return Found(located, unused, tuple(self.unknown_titles))
 
 
-def _header_columns(f: _Found, rows: Sequence[Sequence[str]]) -> tuple[dict[str, int], set[int]]:
+@lru_cache(maxsize=512)
+def _header_columns(table: Table, rows: tuple[tuple[str, ...], ...]) -> tuple[Mapping[str, int], frozenset[int]]:
     """Leaf column → grid column under a header block, and the other columns a leaf's label
-    covers (a merged header repeated by a document's grid)."""
+    covers (a merged header repeated by a document's grid). The same header recurs in every
+    report of a format: worked out once."""
+    known = _known(table)
     width = max((len(r) for r in rows), default=0)
-    filled = [_carried(f.table, r, width) if k < len(rows) - 1 else list(r) for k, r in enumerate(rows)]
-    m = shared_matcher(f.table)
+    filled = [_carried(table, r, width) if k < len(rows) - 1 else list(r) for k, r in enumerate(rows)]
+    m = shared_matcher(table)
     out: dict[str, int] = {}
     spans: set[int] = set()
     for c in range(width):
         if not any(c < len(r) and r[c] for r in rows):
             continue  # no label of its own: left of the header, or under a merged group only
         path = _dedupe(
-            _split_paths(x[c] for x in filled if c < len(x) and x[c] and not _is_corner(f.known, normalise(x[c])))
+            _split_paths(x[c] for x in filled if c < len(x) and x[c] and not _is_corner(known, normalise(x[c])))
         )
         node = m.column(path) if path else None
         if node is None or not node.is_leaf:
@@ -591,11 +589,11 @@ def _header_columns(f: _Found, rows: Sequence[Sequence[str]]) -> tuple[dict[str,
             spans.add(c)
         else:
             out[node.id] = c
-    return out, spans
+    return out, frozenset(spans)
 
 
 def _places(
-    table: Table, cols: Mapping[str, int], spans: set[int], texts: Sequence[str], label_end: int
+    table: Table, cols: Mapping[str, int], spans: frozenset[int], texts: Sequence[str], label_end: int
 ) -> tuple[dict[str, int], bool]:
     """Where a row's values are (leaf column id → grid column), and whether every column had
     a place (False: the header lacks columns the row needed)."""
