@@ -1162,3 +1162,35 @@ def test_a_word_file_of_deeply_nested_tables(tmp_path: Path) -> None:
             z.writestr(name, data)
     with pytest.raises(UnreadableDocumentError, match=r"deep\.docx"):
         import_document(path)
+
+
+_HEADINGS = [
+    "一、总体情况",
+    "二、主动公开政府信息情况",
+    "三、收到和处理政府信息公开申请情况",
+    "四、政府信息公开行政复议、行政诉讼情况",
+    "五、存在的主要问题及改进情况",
+    "六、其他需要报告的事项",
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    numbers=st.lists(st.sampled_from("一二三四五六七八九十"), min_size=6, max_size=6),
+    repeats=st.lists(st.integers(0, 5), max_size=4),
+    as_cell=st.booleans(),
+)
+def test_fuzzed_section_numbering_never_crashes(numbers: list[str], repeats: list[int], as_cell: bool) -> None:
+    """Headings renumbered at random, some printed again (as a paragraph or a table caption):
+    the import gives a Result with the tables' values — sections only decide where text goes."""
+    text = HUAIAN_TEXT
+    for heading, numeral in zip(_HEADINGS, numbers, strict=True):
+        text = text.replace(f"\n{heading}\n", f"\n{numeral}{heading[1:]}\n", 1)
+    lines = text.splitlines()
+    for i in repeats:
+        heading = f"{numbers[i]}{_HEADINGS[i][1:]}"
+        at = lines.index(heading) + 1
+        lines.insert(at, f"\t{heading}" if as_cell else heading)
+    result = import_text("\n".join(lines))
+    assert result.report is not None
+    assert dict(result.report.values) == expected_values(HUAIAN_T2, HUAIAN_T3, HUAIAN_T4)
