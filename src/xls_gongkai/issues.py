@@ -154,10 +154,16 @@ CATALOGUE: Mapping[str, IssueType] = {
                   "导入的报告中没有某张表或某些行。"),
         IssueType("unrecognised-content", W, "未识别的内容", "{note}", "如是数据，请填到对应的单元格",
                   "填报格以外填写的内容，未读入（保留在结果中）。"),
+        IssueType("not-imported", W, "未导入的内容", "{note}", "",
+                  "导入的报告中未能识别、未导入的内容：折行的标签、表头碎片、本格式没有的表格项。"),
+        IssueType("document-blank-cells", N, "报告中的空白格", "{name}有 {count} 个单元格空白{detail}",
+                  "空白按未填写处理，校验时按 0 计", "已发布报告的表格中留空的单元格（留空的合计按各项之和校验）。"),
         IssueType("text-missing", W, "文字部分未填写", "“{section}”没有内容", "请补充", "正文的文字部分为空。"),
         # ---- identity: year, format, unit
         IssueType("year-mismatch", E, "年度不符", "文件中的报告年度是 {found} 年，但本次收集的是 {expected} 年度",
                   "请确认是否提交错了年度的报表", "报表的年度与本次收集的年度不同。"),
+        IssueType("year-in-doubt", W, "年度存疑", "{note}", "请核对年度",
+                  "导入的报告中年度前后不一：标题与统计期限、标题与指定的年度、本年与上一年度报告。"),
         IssueType("year-unknown", W, "年度不明", "{note}", "请用 --year 指定年度", "文件中找不到报告年度。"),
         IssueType("other-format", E, "格式不符", "{note}", "请改用正确格式的模板重新填报", "报表用了另一版本的格式。"),
         IssueType("unit-mismatch", E, "单位不符", "{note}", "请核对", "文件中的单位与指定的单位不一致。"),
@@ -196,9 +202,12 @@ class Code:
     GROUP_AS_ONE_ROW = "group-as-one-row"
     LABEL_NOT_FOUND = "label-not-found"
     NOT_IN_DOCUMENT = "not-in-document"
+    NOT_IMPORTED = "not-imported"
+    DOCUMENT_BLANKS = "document-blank-cells"
     UNRECOGNISED = "unrecognised-content"
     TEXT_MISSING = "text-missing"
     YEAR_MISMATCH = "year-mismatch"
+    YEAR_IN_DOUBT = "year-in-doubt"
     YEAR_UNKNOWN = "year-unknown"
     OTHER_FORMAT = "other-format"
     UNIT_MISMATCH = "unit-mismatch"
