@@ -567,13 +567,16 @@ def test_cli_import_many_to_csv_and_json_folder(tmp_path: Path) -> None:
     assert set(frame["unit_name"]) == {"上海市人民政府办公厅", "坡头镇人民政府", "淮安市人民政府"}
     row = frame[(frame.unit_name == "淮安市人民政府") & (frame.table == "t2_8")]
     assert row["value"].tolist() == [96171.6]
-    folder = tmp_path / "json"
-    res = runner.invoke(app, ["import", str(SHANGHAI), str(HUAIAN), "--json", str(folder)])
+    # one JSON export holds every report (loadable again as --previous or by render), with the
+    # same values as the CSV
+    js = tmp_path / "all.json"
+    res = runner.invoke(app, ["import", str(SHANGHAI), str(HUAIAN), "--json", str(js), "--csv", str(csv)])
     assert res.exit_code == 0, res.output
-    names = sorted(p.name for p in folder.iterdir())
-    assert names == [SHANGHAI.stem + ".json", HUAIAN.stem + ".json"]
-    data = json.loads((folder / names[0]).read_text(encoding="utf-8"))
-    assert data["year"] == 2019
+    data = json.loads(js.read_text(encoding="utf-8"))
+    assert [Path(f["file"]).name for f in data["files"]] == [SHANGHAI.name, HUAIAN.name]
+    assert data["files"][0]["report"]["year"] == 2019
+    both = pd.read_csv(csv, encoding="utf-8-sig")
+    assert len(both) == sum(len(f["values"]) for f in data["files"])
 
 
 def test_cli_import_overrides_and_help() -> None:
@@ -907,7 +910,8 @@ def test_cli_import_report_file(tmp_path: Path) -> None:
     import pandas as pd
 
     frame = pd.read_csv(out, encoding="utf-8-sig", dtype=str)
-    assert frame["code"].tolist() == [Code.UNIT_CONVERTED, Code.DOCUMENT_BLANKS, Code.DOCUMENT_BLANKS, "R9", "R9"]
+    # errors first, then warnings, then notices (each kind in the order found)
+    assert frame["code"].tolist() == [Code.UNIT_CONVERTED, "R9", "R9", Code.DOCUMENT_BLANKS, Code.DOCUMENT_BLANKS]
     assert set(frame["unit_name"]) == {"上海市人民政府办公厅"}
     xlsx = tmp_path / "issues.xlsx"
     res = runner.invoke(app, ["import", str(SHANGHAI), "-o", str(xlsx)])

@@ -126,7 +126,7 @@ CATALOGUE: Mapping[str, IssueType] = {
     t.code: t
     for t in (
         # ---- values in cells
-        IssueType("blank-cells", N, "空白格", "{table}有 {count} 个空白的填报格", "已按 0 计；没有发生的事项请填 0",
+        IssueType("blank-cells", N, "空白格", "{table_name}有 {count} 个空白的填报格", "已按 0 计；没有发生的事项请填 0",
                   "填报格留空。校验和汇总都按 0 计；每张表合并为一条提示（--strict 时逐格报错）。"),
         IssueType("missing-value", E, "未填写（严格）", "{place}未填写", "没有发生的请填 0",
                   "--strict 时每个空白的填报格都是错误。"),
@@ -146,7 +146,7 @@ CATALOGUE: Mapping[str, IssueType] = {
                   "", "模板版式与本版本不同。"),
         IssueType("hand-made", W, "手工制作的表格", "本文件不是 xls-gongkai 生成的模板（{how}），已按行列标签识别为“{format}”格式的表格",
                   "请核对读取结果", "不是本工具生成的模板（手工照官方表样制作，或另存为其他格式），按标签读取。"),
-        IssueType("group-as-one-row", W, "分组按一行填报", "{table}“{label}”按一行填报，其下各分项（{parts}）的数字未知",
+        IssueType("group-as-one-row", W, "分组按一行填报", "{table_name}“{label}”按一行填报，其下各分项（{parts}）的数字未知",
                   "汇总时只能使用合计数", "2021 格式的（六）其他处理按 2019 格式填成了一行。"),
         IssueType("label-not-found", E, "找不到表格或行列", "{note}", "该部分数据未能读取，请使用原模板填报",
                   "工作簿中找不到某张表、某一行或某一列。"),

@@ -150,28 +150,39 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
         yield step
 
 
-#: Warnings listed per file with --warnings (errors are always listed in full).
-SHOWN_WARNINGS = 20
+#: Warnings of one kind listed per file (the rest of that kind counted); errors are listed in full.
+SHOWN_PER_CODE = 5
 _STYLE = {"error": "red", "warning": "yellow", "notice": "cyan"}
 
 
-def print_issues(out: Console, issues: Sequence[Issue], show_warnings: bool) -> None:
-    """Errors first and all of them; warnings when asked (the rest counted); notices in a line."""
-    from xls_gongkai.issues import by_severity
+def print_issues(out: Console, issues: Sequence[Issue], show_warnings: bool, *, show_notices: bool = True) -> None:
+    """Errors first and all of them; then warnings (when asked), five of a kind and the rest of
+    that kind counted, so one real warning is never buried under many alike; notices last."""
+    from xls_gongkai.issues import CATALOGUE, by_severity
 
-    ordered = by_severity(issues)
-    errors = [i for i in ordered if i.is_error]
-    warnings = [i for i in ordered if i.is_warning]
-    listed = errors + (warnings[:SHOWN_WARNINGS] if show_warnings else [])
-    listed += [i for i in ordered if not (i.is_error or i.is_warning)]
+    listed: list[Issue] = []
+    folded: dict[str, int] = {}
+    hidden = 0
+    seen: dict[str, int] = {}
+    for i in by_severity(issues):
+        if i.is_error:
+            listed.append(i)
+        elif not show_warnings or (not i.is_warning and not show_notices):
+            hidden += i.is_warning
+        else:
+            seen[i.code] = seen.get(i.code, 0) + 1
+            if seen[i.code] <= SHOWN_PER_CODE:
+                listed.append(i)
+            else:
+                folded[i.code] = folded.get(i.code, 0) + 1
     for i in listed:
         where = f"{i.sheet}!{i.cell}" if i.sheet and i.cell else (i.sheet or "—")
-        style = _STYLE[i.severity.value]
-        out.print(f"  [{style}]{i.severity.label}[/] [dim]{i.code}[/] {shown(where)}  {shown(i.message)}")
-    hidden = len(warnings) - (min(len(warnings), SHOWN_WARNINGS) if show_warnings else 0)
+        out.print(f"  [{_STYLE[i.severity.value]}]{i.severity.label}[/] [dim]{i.code}[/] {shown(where)}  {shown(i.message)}")
+    for code, n in folded.items():
+        title = CATALOGUE[code].title if code in CATALOGUE else code
+        out.print(f"  [dim]……另有 {n} 项“{shown(title)}”（{code}）未逐条列出，完整清单见 --report 输出[/]")
     if hidden:
-        how = "" if show_warnings else "（加 --warnings 显示）"
-        out.print(f"  [dim]……另有 {hidden} 项警告未列出{how}，完整清单见 --report 输出[/]")
+        out.print(f"  [dim]……{hidden} 项警告未列出（加 --warnings 显示），完整清单见 --report 输出[/]")
 
 
 def counts_text(issues: Sequence[Issue]) -> str:

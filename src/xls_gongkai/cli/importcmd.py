@@ -13,7 +13,6 @@ from xls_gongkai.cli.common import (
     JobsOpt,
     JsonOpt,
     ParquetOpt,
-    WarningsOpt,
     console,
     counts_text,
     fail,
@@ -50,7 +49,7 @@ def import_cmd(
     parquet_out: ParquetOpt = None,
     previous: PreviousDocOpt = None,
     report_out: ReportOpt = None,
-    warnings: WarningsOpt = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="只列错误，不列警告和提示。")] = False,
     jobs: JobsOpt = None,
 ) -> None:
     """导入已发布的政府信息公开工作年度报告（文本、网页、Word、PDF），读出表格数据并按全部勾稽关系校验。
@@ -59,7 +58,7 @@ def import_cmd(
     单元格中的文字和单位（“251000元”按万元换算）、未拆分的（六）、重新编号的章节；并核对“一、总体情况”
     中复述的数字与表格是否一致（R9，警告）。
 
-    退出码：0 没有错误；1 发现数据错误；2 文件无法读取或用法错误。
+    屏幕上先列错误，再列警告（--quiet 只列错误）。退出码：0 没有错误；1 发现数据错误；2 文件无法读取或用法错误。
 
     示例：
 
@@ -90,7 +89,7 @@ def import_cmd(
             res, rep = item.result, item.result.report
             what = f"{shown(rep.unit.name or '（单位未知）')} {rep.year} 年度，{rep.format.name}格式，读出 {len(rep.values)} 个数值" if rep else "无法读取"
             out.print(f"{item.status.value} {shown(Path(res.source).name)}：{what} —— {counts_text(res.issues)}")
-            print_issues(out, res.issues, warnings)
+            print_issues(out, res.issues, not quiet)
         sources = result_sources(results)
         for target in targets:
             out.print(f"已写出 {shown(str(write_tidy(sources, target)))}（{len(sources)} 份报告）")

@@ -63,7 +63,8 @@ def _read(rows: Sequence[tuple[str, ...]], table: Table, loc: Located, out: Docu
             out.issues.append(
                 issue(
                     Code.GROUP_AS_ONE_ROW,
-                    table=table.name,
+                    table=table.id,
+                    table_name=table.name,
                     label=node.label,
                     parts=parts,
                     row=rid,

@@ -68,14 +68,16 @@ def _rows_read(table: Table, loc: Located, out: Extracted) -> list[Node]:
         rows = [r for r in rows if r.id not in hidden] + [node]
         parts = "、".join(leaf.label for leaf in node.leaves())
         out.issues.append(
-            issue(Code.GROUP_AS_ONE_ROW, table=table.name, label=node.label, parts=parts, row=node.id, row_label=node.path_text)
+            issue(
+                Code.GROUP_AS_ONE_ROW, table=table.id, table_name=table.name, label=node.label, parts=parts, row=node.id, row_label=node.path_text
+            )
         )
     for rnode in rows:
         if rnode.id not in loc.rows:
             note = f"{table.name}中找不到“{rnode.path_text or '数据'}”这一行"
             out.issues.append(issue(Code.LABEL_NOT_FOUND, note=note, table=table.id, row=rnode.id, row_label=rnode.path_text, sheet=loc.sheet))
     for cnode in table.leaf_columns:
-        if cnode.id not in loc.cols:
+        if not any(loc.pos(rid, cnode.id) for rid in loc.rows):
             note = f"{table.name}中找不到“{cnode.path_text}”这一列"
             out.issues.append(
                 issue(Code.LABEL_NOT_FOUND, note=note, table=table.id, column=cnode.id, column_label=cnode.path_text, sheet=loc.sheet)
@@ -96,9 +98,11 @@ def _positions(fmt: Format, located: Mapping[str, Located]) -> dict[CellKey, tup
         loc = located.get(table.id)
         if loc is None:
             continue
-        for rid, r in loc.rows.items():
-            for cid, c in loc.cols.items():
-                out[(table.id, rid, cid)] = (loc.sheet, a1(r, c))
+        for rid in loc.rows:
+            for cnode in table.leaf_columns:
+                place = loc.pos(rid, cnode.id)
+                if place is not None:
+                    out[(table.id, rid, cnode.id)] = (loc.sheet, a1(*place))
     return out
 
 
@@ -117,13 +121,13 @@ def extract_values(sheets: Sheets, fmt: Format, located: Mapping[str, Located], 
         grid = sheets.grid(loc.sheet)
         blanks: list[str] = []
         for rnode in _rows_read(table, loc, out):
-            r = loc.rows[rnode.id]
             leaf = rnode.leaves()[0].id
             for cnode in table.leaf_columns:
-                if cnode.id not in loc.cols:
+                place = loc.pos(rnode.id, cnode.id)
+                if place is None:
                     continue
                 key = (table.id, rnode.id, cnode.id)
-                raw = at(grid, r, loc.cols[cnode.id])
+                raw = at(grid, *place)
                 kind, unit = kinds[(table.id, leaf, cnode.id)]
                 parsed = parse_cell(raw, kind, unit)
                 if key in eng.computed:
@@ -142,7 +146,9 @@ def extract_values(sheets: Sheets, fmt: Format, located: Mapping[str, Located], 
                 else:
                     out.issues.append(_cell_issue(parsed, raw, _where(table, key, loc.sheet, cell), kind.label))
         if blanks and not strict:
-            out.issues.append(issue(Code.BLANK_CELLS, table=table.name, count=len(blanks), sheet=loc.sheet, found=str(len(blanks))))
+            out.issues.append(
+                issue(Code.BLANK_CELLS, table=table.id, table_name=table.name, count=len(blanks), sheet=loc.sheet, found=str(len(blanks)))
+            )
     out.cells = positions
     if not inputs and located:
         # Nothing typed at all: an untouched template is not a submission (its blanks are no news).
