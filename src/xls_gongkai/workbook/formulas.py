@@ -120,37 +120,35 @@ def cells_count_formula(table: Table, lay: Layout) -> str:
     return "(" + "+".join(terms) + ")" if terms else "0"
 
 
+def _chains(cells: list[Pos], down: bool) -> list[list[Pos]]:
+    """Cells in chains of neighbours, one below another (``down``) or side by side."""
+
+    def place(p: Pos) -> tuple[str, int, int]:  # (sheet, line, position along the line)
+        return (p.sheet, p.col, p.row) if down else (p.sheet, p.row, p.col)
+
+    chains: list[list[Pos]] = []
+    for p in sorted(cells, key=place):
+        if chains:
+            sheet, line, at = place(chains[-1][-1])
+            if place(p) == (sheet, line, at + 1):
+                chains[-1].append(p)
+                continue
+        chains.append([p])
+    return chains
+
+
 def _runs(positions: list[Pos]) -> list[tuple[str, int, int, int, int]]:
-    """Group cells into vertical or horizontal runs of neighbours (fewer, shorter terms)."""
-    left = sorted(positions, key=lambda p: (p.sheet, p.col, p.row))
+    """Group cells into vertical runs, then the cells left over into horizontal runs (fewer,
+    shorter terms)."""
     runs: list[tuple[str, int, int, int, int]] = []
     singles: list[Pos] = []
-    i = 0
-    while i < len(left):
-        j = i
-        while j + 1 < len(left) and (left[j + 1].sheet, left[j + 1].col, left[j + 1].row) == (
-            left[j].sheet,
-            left[j].col,
-            left[j].row + 1,
-        ):
-            j += 1
-        if j > i:
-            runs.append((left[i].sheet, left[i].row, left[i].col, left[j].row, left[j].col))
+    for chain in _chains(positions, down=True):
+        if len(chain) > 1:
+            runs.append((chain[0].sheet, chain[0].row, chain[0].col, chain[-1].row, chain[-1].col))
         else:
-            singles.append(left[i])
-        i = j + 1
-    singles.sort(key=lambda p: (p.sheet, p.row, p.col))
-    i = 0
-    while i < len(singles):
-        j = i
-        while j + 1 < len(singles) and (singles[j + 1].sheet, singles[j + 1].row, singles[j + 1].col) == (
-            singles[j].sheet,
-            singles[j].row,
-            singles[j].col + 1,
-        ):
-            j += 1
-        runs.append((singles[i].sheet, singles[i].row, singles[i].col, singles[j].row, singles[j].col))
-        i = j + 1
+            singles.append(chain[0])
+    for chain in _chains(singles, down=False):
+        runs.append((chain[0].sheet, chain[0].row, chain[0].col, chain[-1].row, chain[-1].col))
     return runs
 
 
