@@ -525,8 +525,11 @@ def test_cli_import_ok_and_json(tmp_path: Path) -> None:
     res = runner.invoke(app, ["import", str(HUAIAN), "--json", str(out)])
     assert res.exit_code == 0, res.output
     assert "淮安市人民政府 2024 年度" in res.output
-    assert "未发现错误" in res.output
-    report = Report.from_json(out.read_text(encoding="utf-8"))
+    assert "通过" in res.output
+    assert "错误 0，警告 0" in res.output
+    from xls_gongkai.batch.pipeline import load_report_json
+
+    [report] = load_report_json(out)  # the export is what --previous and render read back
     assert report.values[("t3", "new", "total")] == 3119
 
 
@@ -543,7 +546,7 @@ def test_cli_import_errors_exit_1(tmp_path: Path) -> None:
     res = runner.invoke(app, ["import", str(path), "--quiet"])
     assert res.exit_code == 1
     assert "R4" in res.output
-    assert "[警告]" not in res.output
+    assert "警告 R" not in res.output
 
 
 def test_cli_import_unreadable_exit_2(tmp_path: Path) -> None:

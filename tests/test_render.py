@@ -288,10 +288,10 @@ def test_cli_render_bad_input_exits_2(tmp_path: Path) -> None:
     bad.write_text("{not json", encoding="utf-8")
     result = runner.invoke(app, ["render", str(bad), "--to", "md"])
     assert result.exit_code == 2
-    assert "不是报告数据文件" in result.stderr
+    assert "不是可用的报告 JSON" in result.stderr
     result = runner.invoke(app, ["render", str(tmp_path / "missing.json")])
     assert result.exit_code == 2
-    assert "找不到输入文件" in result.stderr
+    assert "找不到" in result.stderr
     result = runner.invoke(app, ["render", str(tmp_path / "bad.json"), "--to", "docx", "--out", "-"])
     assert result.exit_code == 2
 
@@ -392,7 +392,8 @@ def test_render_from_a_filled_workbook_equals_render_from_json(tmp_path: Path) -
 
 
 def test_render_from_a_county_summary(tmp_path: Path) -> None:
-    from xls_gongkai.batch.merge import merge, sum_reports, write_summary
+    from xls_gongkai.batch.merge import merge, sum_reports
+    from xls_gongkai.workbook.summary import write_summary
     from xls_gongkai.workbook.writer import write_workbook
 
     units = [Unit(f"00{i}", f"乡镇{i}") for i in range(3)]
