@@ -74,7 +74,13 @@ def make_workbooks(folder: Path, n: int) -> None:
     rnd = random.Random(20240131)
     key = next(k for k in fmt.cell_keys if k[0] == "t3")
     for i in todo:
-        report = random_report(fmt, Unit(f"{330100000 + i}", f"测试单位{i}"), YEAR, rnd, {"s1": "总体情况。", "s6": "本年度未收取信息处理费。"})
+        report = random_report(
+            fmt,
+            Unit(f"{330100000 + i}", f"测试单位{i}"),
+            YEAR,
+            rnd,
+            {"s1": "总体情况。", "s6": "本年度未收取信息处理费。"},
+        )
         write_workbook(folder / f"unit{i:05d}.xlsx", broken(report, key, 3) if i % 10 == 0 else report)
 
 

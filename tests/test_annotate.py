@@ -140,7 +140,7 @@ def test_nothing_to_annotate(tmp_path: Path) -> None:
     assert annotate(Result(report(), (), "good.xlsx"), tmp_path) is None
     only_warning = Result(report(), (warning(),), "w.xlsx")
     assert annotate(only_warning, tmp_path, min_severity=Severity.ERROR) is None
-    notice = issue(Code.BLANK_CELLS, table="表三", count=3)
+    notice = issue(Code.BLANK_CELLS, table="t3", table_name="表三", count=3)
     assert annotate(Result(report(), (notice,), "n.xlsx"), tmp_path) is None  # a notice alone: no copy
     assert annotate(Result(report(), (notice,), "n.xlsx"), tmp_path, min_severity=Severity.NOTICE) is not None
     assert annotate(only_warning, tmp_path) is not None

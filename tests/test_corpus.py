@@ -18,9 +18,9 @@ import xlsxwriter
 from msoffcrypto.format.ooxml import OOXMLFile
 
 from tests.lo import convert, requires_soffice
+from xls_gongkai.batch.read import read_many
 from xls_gongkai.errors import TemplateMismatchError, UnreadableWorkbookError, WorkbookError
 from xls_gongkai.issues import Code
-from xls_gongkai.batch.read import read_many
 from xls_gongkai.reading.reader import read_workbook
 from xls_gongkai.reading.safety import Limits, inspect_file
 from xls_gongkai.report import Report, Unit

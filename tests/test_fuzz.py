@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.lo import requires_soffice
+from xls_gongkai.batch.read import read_many
 from xls_gongkai.errors import TemplateMismatchError, UnreadableWorkbookError, WorkbookError
 from xls_gongkai.issues import Code, Result
-from xls_gongkai.batch.read import read_many
 from xls_gongkai.reading.reader import read_workbook
 from xls_gongkai.report import Unit
 from xls_gongkai.sample import random_report

@@ -16,20 +16,20 @@ from hypothesis import strategies as st
 
 from tests.conftest import consistent_reports
 from xls_gongkai.batch.export import EXPORT_COLUMNS as TIDY_EXPORT_COLUMNS
-from xls_gongkai.batch.export import merged_sources, write_tidy
 from xls_gongkai.batch.export import escape_text as escape_csv_text
+from xls_gongkai.batch.export import merged_sources, write_tidy
 from xls_gongkai.batch.inputs import collect
 from xls_gongkai.batch.merge import MergeRefusedError, merge, sum_reports
 from xls_gongkai.batch.roster import Roster
 from xls_gongkai.collection import Merged, Status
-from xls_gongkai.workbook.summary import write_summary
 from xls_gongkai.errors import UsageError
 from xls_gongkai.issues import Code
 from xls_gongkai.report import Report, Unit
 from xls_gongkai.rules import check_report
-from xls_gongkai.workbook.layout import layout_for
 from xls_gongkai.sample import broken, random_report
 from xls_gongkai.spec import get_format
+from xls_gongkai.workbook.layout import layout_for
+from xls_gongkai.workbook.summary import write_summary
 
 F2021 = get_format("gongkai-2021")
 F2019 = get_format("gongkai-2019")
@@ -61,7 +61,13 @@ def tidy_frame(merged: Merged):  # type: ignore[no-untyped-def]
 
     out = Path(tempfile.mkdtemp()) / "t.csv"
     write_tidy(merged_sources(merged), out)
-    return pd.read_csv(out, encoding="utf-8-sig", dtype={"unit_code": str, "sheet": str, "cell": str}, keep_default_na=False, na_values=[""])
+    return pd.read_csv(
+        out,
+        encoding="utf-8-sig",
+        dtype={"unit_code": str, "sheet": str, "cell": str},
+        keep_default_na=False,
+        na_values=[""],
+    )
 
 
 def _save(report: Report, path: Path, mtime: float | None = None) -> Path:
@@ -374,7 +380,10 @@ def test_tidy_export_columns_and_parquet(tmp_path: Path) -> None:
     new = frame[(frame.table == "t3") & (frame.row == "new") & (frame.column == "total")]
     by_file = {Path(f).name: (sh, c) for f, sh, c in zip(new.file, new.sheet, new.cell, strict=True)}
     pos = layout_for(F2021).pos("t3", "new", "total")
-    assert {k: tuple("" if pd.isna(x) else x for x in v) for k, v in by_file.items()} == {"0.json": ("", ""), "1.xlsx": ("表三", pos.a1)}
+    assert {k: tuple("" if pd.isna(x) else x for x in v) for k, v in by_file.items()} == {
+        "0.json": ("", ""),
+        "1.xlsx": ("表三", pos.a1),
+    }
     assert new.value.tolist() == [float(_report(i).value("t3", "new", "total")) for i in (0, 1)]
     pq = write_tidy(merged_sources(m), tmp_path / "out" / "tidy.parquet")
     back = pd.read_parquet(pq)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from tests.conftest import consistent_reports
+from xls_gongkai.batch.read import read_many
 from xls_gongkai.errors import TemplateMismatchError
 from xls_gongkai.issues import Code, Result
-from xls_gongkai.batch.read import read_many
 from xls_gongkai.reading.reader import read_workbook
 from xls_gongkai.report import Report, Unit, reports_to_frame
 from xls_gongkai.rules import engine
@@ -132,7 +132,9 @@ def test_blank_cells_are_one_notice_per_table(tmp_path: Path) -> None:
     n = sum(1 for k in engine(fmt).inputs if k[0] == "t3" and k not in values)
     assert blank[0].found == str(n)
     assert not result.errors
-    assert dict(result.report.values) == {k: v for k, v in report.values.items() if k in values or k in engine(fmt).computed}
+    assert dict(result.report.values) == {
+        k: v for k, v in report.values.items() if k in values or k in engine(fmt).computed
+    }
     strict = read_workbook(path, strict=True)
     assert sum(1 for i in strict.errors if i.code == Code.MISSING) == n
 

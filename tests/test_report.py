@@ -44,7 +44,9 @@ def test_a_group_printed_as_one_row_is_exported_too() -> None:
     fmt = get_format(2024)
     report = Report(Unit("1", "镇"), 2024, fmt, {("t3", "other_handling", "natural"): 5})
     rows = [r for r in report.tidy_rows() if r[9] is not None]
-    assert [(r[5], r[6], r[7], r[9]) for r in rows] == [("other_handling", "natural", "三、本年度办理结果 › （六）其他处理", 5)]
+    assert [(r[5], r[6], r[7], r[9]) for r in rows] == [
+        ("other_handling", "natural", "三、本年度办理结果 › （六）其他处理", 5)
+    ]
 
 
 def test_tidy_frame_has_the_documented_columns_and_paths() -> None:

@@ -155,9 +155,7 @@ def test_r7_current_in_force_follows_last_year() -> None:
 
 def test_r8_uses_last_years_change() -> None:
     unit = Unit("1", "镇")
-    last = Report(
-        unit, 2019, F2019, {("t2_5", "licensing", "prev_items"): 10, ("t2_5", "licensing", "change"): -3}
-    )
+    last = Report(unit, 2019, F2019, {("t2_5", "licensing", "prev_items"): 10, ("t2_5", "licensing", "change"): -3})
     this = Report(unit, 2020, F2019, {("t2_5", "licensing", "prev_items"): 9})
     issues = check_report(this, previous=last)
     assert [(i.code, i.row, i.found, i.expected) for i in issues] == [("R8", "licensing", "9", "7")]

@@ -53,7 +53,9 @@ _PUBLIC: dict[str, str] = {
     "load_roster": "xls_gongkai.batch.roster",
     "check_files": "xls_gongkai.batch.check",
     "merge": "xls_gongkai.batch.merge",
-    "merge_results": "xls_gongkai.batch.merge",
+    "merge_batch": "xls_gongkai.batch.merge",
+    "run_batch": "xls_gongkai.batch.pipeline",
+    "check_batch": "xls_gongkai.batch.pipeline",
     "write_summary": "xls_gongkai.workbook.summary",
 }
 
@@ -75,7 +77,9 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from xls_gongkai.batch.check import check_files
-    from xls_gongkai.batch.merge import merge, merge_results
+    from xls_gongkai.batch.merge import merge, merge_batch
+    from xls_gongkai.batch.pipeline import check_batch, run_batch
+    from xls_gongkai.batch.read import read_many
     from xls_gongkai.batch.roster import load_roster
     from xls_gongkai.documents.importer import import_document
     from xls_gongkai.documents.render import render
@@ -89,7 +93,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         XlsGongkaiError,
     )
     from xls_gongkai.issues import CATALOGUE, Code, Issue, Result
-    from xls_gongkai.batch.read import read_many
     from xls_gongkai.reading.reader import read_workbook
     from xls_gongkai.report import TIDY_COLUMNS, Explanation, Report, Unit, reports_to_frame
     from xls_gongkai.rules import check_report

@@ -160,7 +160,9 @@ class Report:
             values[key] = coerce_value(fmt.table(key[0]).cell_kind(key[1], key[2]), item["value"])
         unit = data["unit"]
         explanations = tuple(
-            Explanation(str(e["key"]), str(e["text"]), Unit(str(e["unit"].get("code", "")), str(e["unit"].get("name", ""))))
+            Explanation(
+                str(e["key"]), str(e["text"]), Unit(str(e["unit"].get("code", "")), str(e["unit"].get("name", "")))
+            )
             for e in data.get("explanations", [])
         )
         return cls(

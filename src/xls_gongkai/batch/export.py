@@ -61,7 +61,11 @@ class Source:
 
 
 def result_sources(results: Iterable[Result]) -> list[Source]:
-    return [Source(r.report, r.source, r.cells, tuple(r.issues), None, r.unrecognised) for r in results if r.report is not None]
+    return [
+        Source(r.report, r.source, r.cells, tuple(r.issues), None, r.unrecognised)
+        for r in results
+        if r.report is not None
+    ]
 
 
 def merged_sources(merged: Merged) -> list[Source]:
@@ -89,7 +93,16 @@ def _write_csv(sources: Sequence[Source], path: Path) -> None:
         # What a unit controls — its name and code, the file's and the sheets' names — is made
         # inert; labels and ids come from the format definition, numbers are numbers.
         for rec in tidy_records(sources):
-            w.writerow((escape_text(rec[0]), escape_text(rec[1]), *rec[2:10], escape_text(rec[10]), escape_text(rec[11]), rec[12]))
+            w.writerow(
+                (
+                    escape_text(rec[0]),
+                    escape_text(rec[1]),
+                    *rec[2:10],
+                    escape_text(rec[10]),
+                    escape_text(rec[11]),
+                    rec[12],
+                )
+            )
 
 
 def _write_parquet(records: Iterable[tuple[Any, ...]], path: Path) -> None:
@@ -213,7 +226,18 @@ def summary_rows(batch: Batch) -> list[tuple[Any, ...]]:
         n_err = sum(1 for i in res.issues if i.is_error)
         n_warn = sum(1 for i in res.issues if i.is_warning)
         year = rep.year if rep else ""
-        rows.append((item.status.value, unit.name, unit.code, _display_name(res.source), year, rep.format.name if rep else "", n_err, n_warn))
+        rows.append(
+            (
+                item.status.value,
+                unit.name,
+                unit.code,
+                _display_name(res.source),
+                year,
+                rep.format.name if rep else "",
+                n_err,
+                n_warn,
+            )
+        )
     rows += [(Status.MISSING.value, u.name, u.code, "", "", "", "", "") for u in batch.missing]
     rows += [("未读取", "", "", _display_name(str(s.path)), "", s.reason, "", "") for s in batch.skipped]
     return rows
@@ -235,7 +259,11 @@ def write_check_report(batch: Batch, path: str | os.PathLike[str]) -> Path:
             if (r := it.result).report is not None
         ]
         extra = {
-            "unreadable": [{"file": it.source, "issues": [i.to_dict() for i in it.result.issues]} for it in batch.items if it.result.report is None],
+            "unreadable": [
+                {"file": it.source, "issues": [i.to_dict() for i in it.result.issues]}
+                for it in batch.items
+                if it.result.report is None
+            ],
             "missing_units": [{"code": u.code, "name": u.name} for u in batch.missing],
             "skipped": _skipped_dicts(batch.skipped),
             "counts": {s.value: n for s, n in batch.counts().items()},
@@ -289,7 +317,14 @@ def _summary_sheet(wb: Any, batch: Batch, st: Mapping[str, Any]) -> None:
         ws.write_string(1, c, h, st["head"])
         ws.set_column(c, c, w)
     rows = summary_rows(batch)
-    bad = {Status.ERRORS.value, Status.UNREADABLE.value, Status.DUPLICATE.value, Status.UNKNOWN.value, Status.EMPTY.value, Status.MISSING.value}
+    bad = {
+        Status.ERRORS.value,
+        Status.UNREADABLE.value,
+        Status.DUPLICATE.value,
+        Status.UNKNOWN.value,
+        Status.EMPTY.value,
+        Status.MISSING.value,
+    }
     for r, row in enumerate(rows, start=2):
         for c, v in enumerate(row):
             style = st["cell"]

@@ -35,7 +35,7 @@ from xls_gongkai.errors import UsageError, XlsGongkaiError
 from xls_gongkai.issues import Code, Issue, issue
 from xls_gongkai.numbers import Value, coerce_value
 from xls_gongkai.reading.detail import read_detail
-from xls_gongkai.report import Explanation, Report, Unit
+from xls_gongkai.report import Report, Unit
 from xls_gongkai.rules import check_report, engine
 from xls_gongkai.spec import CellKey, Format
 from xls_gongkai.workbook.layout import layout_for
@@ -100,7 +100,8 @@ def sum_reports(reports: Iterable[Report], unit: Unit, year: int | None = None, 
 
 def _submission(item: Item, times: Mapping[str, float] | None) -> Submission:
     res = item.result
-    assert res.report is not None and item.unit is not None
+    assert res.report is not None
+    assert item.unit is not None
     issues = tuple(res.issues)
     if res.report.units > 1:
         # A summary made by merge has no text of its own (units' texts are not summed).
@@ -147,7 +148,9 @@ def decide(group: Sequence[Submission], *, on_roster: bool, on_error: OnError, p
         return Decision(Entry(u, Status.UNKNOWN, files, times, errs, warns, False, "不在名单，未计入汇总"), None)
     if len(group) > 1:
         if prefer != "newest":
-            return Decision(Entry(u, Status.DUPLICATE, files, times, errs, warns, False, "多份文件，均未计入汇总"), None)
+            return Decision(
+                Entry(u, Status.DUPLICATE, files, times, errs, warns, False, "多份文件，均未计入汇总"), None
+            )
         use = max(group, key=lambda s: (s.mtime, s.file))
         include, note, refused = _judge(use, on_error)
         note = f"采用最新保存的 {Path(use.file).name}（按{use.time_source}）" + (f"；{note}" if note else "")
@@ -158,7 +161,9 @@ def decide(group: Sequence[Submission], *, on_roster: bool, on_error: OnError, p
         return Decision(Entry(u, Status.EMPTY, files, times, s.errors, s.warnings, False, "空白模板，未计入汇总"), None)
     include, note, refused = _judge(s, on_error)
     status = Status.ERRORS if s.errors else Status.WARNINGS if s.warnings else Status.SUBMITTED
-    return Decision(Entry(u, status, files, times, s.errors, s.warnings, include, note), s if include else None, refused)
+    return Decision(
+        Entry(u, status, files, times, s.errors, s.warnings, include, note), s if include else None, refused
+    )
 
 
 def _overlapping(chosen: dict[str, Submission]) -> dict[str, tuple[Submission, list[Unit]]]:
@@ -177,9 +182,13 @@ def _overlapping(chosen: dict[str, Submission]) -> dict[str, tuple[Submission, l
 def _drop_overlaps(chosen: dict[str, Submission], entries: dict[str, Entry]) -> list[Issue]:
     issues: list[Issue] = []
     for k, (s, overlap) in _overlapping(chosen).items():
-        names = "、".join(u.name or u.code for u in overlap[:5]) + (f"等 {len(overlap)} 个单位" if len(overlap) > 5 else "")
+        names = "、".join(u.name or u.code for u in overlap[:5]) + (
+            f"等 {len(overlap)} 个单位" if len(overlap) > 5 else ""
+        )
         del chosen[k]
-        entries[k] = replace(entries[k], status=Status.DUPLICATE, included=False, note=f"汇总表含已单独报送的{names}，未计入汇总")
+        entries[k] = replace(
+            entries[k], status=Status.DUPLICATE, included=False, note=f"汇总表含已单独报送的{names}，未计入汇总"
+        )
         note = f"汇总表 {Path(s.file).name}（{s.report.units} 个单位）包含已单独报送的{names}，为免重复计算未计入汇总"
         issues.append(issue(Code.SUMMARY_OVERLAP, note=note, unit_code=s.unit.code, unit_name=s.unit.name, file=s.file))
     return issues
@@ -192,10 +201,13 @@ def _refuse_mixed(batch: Batch) -> None:
     odd = [
         f"{Path(it.source).name}（{it.result.report.year} 年度，{it.result.report.format.name}）"
         for it in batch.items
-        if it.result.report is not None and any(i.code in (Code.YEAR_MISMATCH, Code.OTHER_FORMAT) for i in it.result.issues)
+        if it.result.report is not None
+        and any(i.code in (Code.YEAR_MISMATCH, Code.OTHER_FORMAT) for i in it.result.issues)
     ]
     if odd:
-        raise UsageError(f"输入不是同一年度、同一格式的报告，以下文件与其他文件不同：{'；'.join(odd)}。请移出这些文件后重新汇总。")
+        raise UsageError(
+            f"输入不是同一年度、同一格式的报告，以下文件与其他文件不同：{'；'.join(odd)}。请移出这些文件后重新汇总。"
+        )
 
 
 def _ordered(entries: dict[str, Entry], roster: Roster | None) -> list[str]:
@@ -204,7 +216,9 @@ def _ordered(entries: dict[str, Entry], roster: Roster | None) -> list[str]:
     return keys + sorted((k for k in entries if k not in listed), key=lambda k: (entries[k].unit, k))
 
 
-def _total(subs: Sequence[Submission], unit: Unit, fmt: Format, year: int, previous: Sequence[Report]) -> tuple[Report, list[Issue]]:
+def _total(
+    subs: Sequence[Submission], unit: Unit, fmt: Format, year: int, previous: Sequence[Report]
+) -> tuple[Report, list[Issue]]:
     total = sum_reports([s.report for s in subs if s.included], unit, year, fmt=fmt)
     lay = layout_for(fmt)
     issues = check_report(total, None, lay.locate, None)
@@ -235,7 +249,9 @@ def merge_batch(
     readable = [it for it in batch.items if it.result.report is not None and it.unit is not None]
     if not readable:
         notes = "；".join(i.message for it in batch.items[:3] for i in it.result.issues[:1])
-        raise UsageError(f"没有一个文件能读取为报告：{notes}" if batch.items else "没有可汇总的报告：输入中没有任何单位的报表。")
+        raise UsageError(
+            f"没有一个文件能读取为报告：{notes}" if batch.items else "没有可汇总的报告：输入中没有任何单位的报表。"
+        )
     groups: dict[str, list[Submission]] = {}
     on_roster: dict[str, bool] = {}
     for it in readable:
@@ -263,18 +279,22 @@ def merge_batch(
         )
     for u in batch.missing:
         entries[unit_key(u)] = Entry(u, Status.MISSING)
-        merge_issues.append(issue(Code.NOT_SUBMITTED, name=u.name, code=u.code or "无", unit_code=u.code, unit_name=u.name))
+        merge_issues.append(
+            issue(Code.NOT_SUBMITTED, name=u.name, code=u.code or "无", unit_code=u.code, unit_name=u.name)
+        )
     order = _ordered(entries, batch.roster)
     subs = [replace(s, included=chosen.get(k) is s) for k in order for s in groups.get(k, [])]
     for it in sorted(unreadable, key=lambda it: it.source):
         note = it.result.issues[0].message if it.result.issues else "无法读取"
         order.append(f"f:{it.source}")
-        entries[f"f:{it.source}"] = Entry(Unit("", ""), Status.UNREADABLE, (it.source,), (0.0,), len(it.result.issues), 0, False, note)
+        entries[f"f:{it.source}"] = Entry(
+            Unit("", ""), Status.UNREADABLE, (it.source,), (0.0,), len(it.result.issues), 0, False, note
+        )
         merge_issues.extend(it.result.issues)
     fmt, year = readable[0].result.report.format, readable[0].result.report.year  # type: ignore[union-attr]
     total, total_issues = _total(subs, unit or Unit("", "汇总"), fmt, year, previous)
-    times = [s.mtime for s in subs if s.mtime]
-    generated = dt.datetime.fromtimestamp(max(times), dt.UTC).replace(microsecond=0) if times else _EPOCH
+    saved = [s.mtime for s in subs if s.mtime]
+    generated = dt.datetime.fromtimestamp(max(saved), dt.UTC).replace(microsecond=0) if saved else _EPOCH
     return Merged(
         report=total,
         entries=tuple(entries[k] for k in order),
@@ -329,4 +349,3 @@ def merge(
         progress=progress,
     )
     return merge_batch(batch, unit=unit, on_error=on_error, prefer=prefer, previous=prev)
-

@@ -101,7 +101,9 @@ def load_report_json(path: Path, formats: Sequence[Format] = ()) -> list[Report]
             return [Report.from_dict(f["report"], tuple(formats)) for f in data["files"]]
         return [Report.from_dict(data, tuple(formats))]
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise UsageError(f"{path.name} 不是可用的报告 JSON（{exc}）。请用 xls-gongkai read --json 或 import --json 重新导出") from exc
+        raise UsageError(
+            f"{path.name} 不是可用的报告 JSON（{exc}）。请用 xls-gongkai read --json 或 import --json 重新导出"
+        ) from exc
 
 
 def _json_results(path: Path, formats: Sequence[Format]) -> list[Result]:
@@ -143,7 +145,9 @@ def load_results(
             progress(done + n, len(paths))
 
     if books:
-        read_results = read_many([p for _i, p in books], jobs=jobs, progress=step, keep=keep, formats=tuple(formats), **read)
+        read_results = read_many(
+            [p for _i, p in books], jobs=jobs, progress=step, keep=keep, formats=tuple(formats), **read
+        )
         results.update((i, [r]) for (i, _p), r in zip(books, read_results, strict=True))
     return [r for i in range(len(paths)) for r in results[i]]
 
@@ -167,7 +171,9 @@ def load_report_file(path: Path, formats: Sequence[Format] = ()) -> Report:
     return report
 
 
-def load_previous(paths: Iterable[str | os.PathLike[str]], *, formats: Sequence[Format] = (), jobs: int | None = None) -> list[Report]:
+def load_previous(
+    paths: Iterable[str | os.PathLike[str]], *, formats: Sequence[Format] = (), jobs: int | None = None
+) -> list[Report]:
     """Last year's reports (workbooks, summaries, JSON) — the one loader of ``--previous``.
 
     A summary workbook made by merge also gives each of its units' figures (its 明细), so last
@@ -219,19 +225,40 @@ def _roster_match(result: Result, index: RosterIndex, roster: Roster) -> tuple[R
     m = index.match(u)
     if m.unit is None:
         found = issue(
-            Code.NOT_IN_ROSTER, name=u.name or "（未填写）", code=u.code or "无", roster=Path(roster.source).name,
-            file=result.source, unit_code=u.code, unit_name=u.name,
+            Code.NOT_IN_ROSTER,
+            name=u.name or "（未填写）",
+            code=u.code or "无",
+            roster=Path(roster.source).name,
+            file=result.source,
+            unit_code=u.code,
+            unit_name=u.name,
         )
         return result.with_issues(found), u, False
     if m.differs and m.by == "code":
         note = f"单位代码 {u.code} 在名册中是“{m.differs}”，文件中写的是“{u.name}”"
         result = result.with_issues(
-            issue(Code.ROSTER_MISMATCH, note=note, expected=m.differs, found=u.name, file=result.source, unit_code=u.code, unit_name=u.name)
+            issue(
+                Code.ROSTER_MISMATCH,
+                note=note,
+                expected=m.differs,
+                found=u.name,
+                file=result.source,
+                unit_code=u.code,
+                unit_name=u.name,
+            )
         )
     elif m.differs:
         note = f"“{u.name}”在名册中的代码是 {m.differs}，文件中写的是 {u.code}；已按名称对应"
         result = result.with_issues(
-            issue(Code.ROSTER_MISMATCH, note=note, expected=m.differs, found=u.code, file=result.source, unit_code=m.unit.code, unit_name=u.name)
+            issue(
+                Code.ROSTER_MISMATCH,
+                note=note,
+                expected=m.differs,
+                found=u.code,
+                file=result.source,
+                unit_code=m.unit.code,
+                unit_name=u.name,
+            )
         )
     elif not u.code:
         # A hand-made workbook names its unit but has no code: the roster supplies it.
@@ -242,7 +269,7 @@ def _roster_match(result: Result, index: RosterIndex, roster: Roster) -> tuple[R
 def _duplicates(items: list[tuple[Result, Unit | None, bool]]) -> list[tuple[Result, Unit | None, bool]]:
     """Every file of a unit that sent more than one is flagged, naming the others."""
     groups: dict[str, list[int]] = {}
-    for n, (res, unit, _on) in enumerate(items):
+    for n, (_res, unit, _on) in enumerate(items):
         if unit is not None and (unit.code or unit.name):
             groups.setdefault(unit_key(unit), []).append(n)
     out = list(items)
@@ -255,7 +282,12 @@ def _duplicates(items: list[tuple[Result, Unit | None, bool]]) -> list[tuple[Res
             assert unit is not None
             note = f"单位“{unit.name or unit.code}”交了 {len(members)} 份文件：{'、'.join(names)}"
             dup = issue(
-                Code.DUPLICATE, note=note, action="请确认哪一份有效，删除其他的", file=res.source, unit_code=unit.code, unit_name=unit.name
+                Code.DUPLICATE,
+                note=note,
+                action="请确认哪一份有效，删除其他的",
+                file=res.source,
+                unit_code=unit.code,
+                unit_name=unit.name,
             )
             out[n] = (res.with_issues(dup), unit, on)
     return out
@@ -283,7 +315,9 @@ def _check_previous_year(previous: Sequence[Report], year: int) -> None:
     years = {r.year for r in previous}
     if previous and year - 1 not in years:
         given = "、".join(str(y) for y in sorted(years))
-        raise UsageError(f"--previous 应是 {year - 1} 年度的汇总或报告，而给出的是 {given} 年度。请给出上一年度的汇总表或各单位报表")
+        raise UsageError(
+            f"--previous 应是 {year - 1} 年度的汇总或报告，而给出的是 {given} 年度。请给出上一年度的汇总表或各单位报表"
+        )
 
 
 def previous_by_unit(reports: Sequence[Report]) -> dict[str, Report]:

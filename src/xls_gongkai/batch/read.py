@@ -67,7 +67,9 @@ def read_many(
     """
     func = read_safely if keep is None else partial(_read_kept, keep)
     sandbox = _worker_start if confinable() else None
-    return map_files(func, [str(p) for p in paths], dict(kw), on_crash=crashed, jobs=jobs, progress=progress, sandbox=sandbox)
+    return map_files(
+        func, [str(p) for p in paths], dict(kw), on_crash=crashed, jobs=jobs, progress=progress, sandbox=sandbox
+    )
 
 
 def _import_one(path: str, kw: dict[str, Any]) -> Result:
@@ -82,5 +84,11 @@ def import_many(
     """Import many published reports, in parallel when there are many; results in input order."""
     items = [str(p) for p in paths]
     return map_files(
-        _import_one, items, dict(kw), on_crash=crashed, jobs=jobs, progress=progress, parallel_from=DOCUMENTS_PARALLEL_FROM
+        _import_one,
+        items,
+        dict(kw),
+        on_crash=crashed,
+        jobs=jobs,
+        progress=progress,
+        parallel_from=DOCUMENTS_PARALLEL_FROM,
     )

@@ -33,11 +33,19 @@ from xls_gongkai.cli.common import (
 )
 
 ReportOpt = Annotated[
-    Path | None, typer.Option("--report", "-o", help="把检查结果写入文件：.xlsx（汇总+问题清单）、.csv 或 .json。", show_default=False)
+    Path | None,
+    typer.Option(
+        "--report", "-o", help="把检查结果写入文件：.xlsx（汇总+问题清单）、.csv 或 .json。", show_default=False
+    ),
 ]
 AnnotateOpt = Annotated[
     Path | None,
-    typer.Option("--annotate", "-a", help="为每个有问题的单位生成标注问题的新工作簿（由模板重新生成，不改动原文件），放入此文件夹。", show_default=False),
+    typer.Option(
+        "--annotate",
+        "-a",
+        help="为每个有问题的单位生成标注问题的新工作簿（由模板重新生成，不改动原文件），放入此文件夹。",
+        show_default=False,
+    ),
 ]
 DeadlineOpt = Annotated[str, typer.Option("--deadline", help="退回件“填报说明”中的改正截止时间（默认沿用模板中的）。")]
 ContactOpt = Annotated[str, typer.Option("--contact", help="退回件“填报说明”中的联系人（默认沿用模板中的）。")]
@@ -103,7 +111,9 @@ def check(
         for item in batch.items:
             res = item.result
             style = _GOOD.get(item.status.value, "red")
-            out.print(f"[{style}]{item.status.value}[/] {shown(res.source)}  {shown(who(res, item.unit))}  {counts_text(res.issues)}")
+            out.print(
+                f"[{style}]{item.status.value}[/] {shown(res.source)}  {shown(who(res, item.unit))}  {counts_text(res.issues)}"
+            )
             print_issues(out, res.issues, warnings)
         for s in batch.skipped:
             out.print(f"[yellow]未读取[/] {shown(str(s.path))}  {shown(s.reason)}")

@@ -31,19 +31,32 @@ FilesArg = Annotated[
 ]
 YearOpt = Annotated[
     int | None,
-    typer.Option("--year", "-y", help="报告年度；与文件中的年度不一致时报错。手工制作的工作簿用它补上年度。", show_default=False),
+    typer.Option(
+        "--year", "-y", help="报告年度；与文件中的年度不一致时报错。手工制作的工作簿用它补上年度。", show_default=False
+    ),
 ]
-UnitOpt = Annotated[str | None, typer.Option("--unit", "-u", help="单位名称（文件中没有单位时使用，如手工制作的工作簿）。", show_default=False)]
+UnitOpt = Annotated[
+    str | None,
+    typer.Option("--unit", "-u", help="单位名称（文件中没有单位时使用，如手工制作的工作簿）。", show_default=False),
+]
 CodeOpt = Annotated[str | None, typer.Option("--code", help="单位代码（与 --unit 同用）。", show_default=False)]
 FormatOpt = Annotated[
     str | None,
     typer.Option(
-        "--format", "-f", help="格式：gongkai-2019 / gongkai-2021、年度，或地方变体的 YAML 文件路径。", show_default=False
+        "--format",
+        "-f",
+        help="格式：gongkai-2019 / gongkai-2021、年度，或地方变体的 YAML 文件路径。",
+        show_default=False,
     ),
 ]
 RosterOpt = Annotated[
     Path | None,
-    typer.Option("--roster", "-r", help="单位名册（CSV 或 XLSX，列：代码、名称）：核对单位、找出重复和未报送的单位。", show_default=False),
+    typer.Option(
+        "--roster",
+        "-r",
+        help="单位名册（CSV 或 XLSX，列：代码、名称）：核对单位、找出重复和未报送的单位。",
+        show_default=False,
+    ),
 ]
 PreviousOpt = Annotated[
     list[Path] | None,
@@ -54,13 +67,27 @@ PreviousOpt = Annotated[
         show_default=False,
     ),
 ]
-StrictOpt = Annotated[bool, typer.Option("--strict", help="严格模式：每个空白的填报格都算错误（默认按 0 计，每张表一条提示）。")]
-JobsOpt = Annotated[int | None, typer.Option("--jobs", "-j", help="并行读取的进程数（默认：全部 CPU 核）。", show_default=False)]
+StrictOpt = Annotated[
+    bool, typer.Option("--strict", help="严格模式：每个空白的填报格都算错误（默认按 0 计，每张表一条提示）。")
+]
+JobsOpt = Annotated[
+    int | None, typer.Option("--jobs", "-j", help="并行读取的进程数（默认：全部 CPU 核）。", show_default=False)
+]
 WarningsOpt = Annotated[bool, typer.Option("--warnings", "-w", help="在屏幕上也列出警告（错误总是全部列出）。")]
-CsvOpt = Annotated[Path | None, typer.Option("--csv", help="写整洁格式 CSV（每个数值一行，含 file、sheet、cell 列），UTF-8 带 BOM。", show_default=False)]
-ParquetOpt = Annotated[Path | None, typer.Option("--parquet", help="写整洁格式 Parquet（列同 --csv；需要 pyarrow）。", show_default=False)]
+CsvOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--csv", help="写整洁格式 CSV（每个数值一行，含 file、sheet、cell 列），UTF-8 带 BOM。", show_default=False
+    ),
+]
+ParquetOpt = Annotated[
+    Path | None, typer.Option("--parquet", help="写整洁格式 Parquet（列同 --csv；需要 pyarrow）。", show_default=False)
+]
 JsonOpt = Annotated[
-    Path | None, typer.Option("--json", help="写 JSON：每个文件的报告数据（可作 --previous 使用）、整洁格式的数值和问题。", show_default=False)
+    Path | None,
+    typer.Option(
+        "--json", help="写 JSON：每个文件的报告数据（可作 --previous 使用）、整洁格式的数值和问题。", show_default=False
+    ),
 ]
 
 
@@ -141,7 +168,14 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
     """A progress bar on stderr for batches (invisible for one or two files)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console(True), transient=True) as bar:
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console(True),
+        transient=True,
+    ) as bar:
         task = bar.add_task(label, total=None, visible=False)
 
         def step(done: int, total: int) -> None:
@@ -177,7 +211,9 @@ def print_issues(out: Console, issues: Sequence[Issue], show_warnings: bool, *, 
                 folded[i.code] = folded.get(i.code, 0) + 1
     for i in listed:
         where = f"{i.sheet}!{i.cell}" if i.sheet and i.cell else (i.sheet or "—")
-        out.print(f"  [{_STYLE[i.severity.value]}]{i.severity.label}[/] [dim]{i.code}[/] {shown(where)}  {shown(i.message)}")
+        out.print(
+            f"  [{_STYLE[i.severity.value]}]{i.severity.label}[/] [dim]{i.code}[/] {shown(where)}  {shown(i.message)}"
+        )
     for code, n in folded.items():
         title = CATALOGUE[code].title if code in CATALOGUE else code
         out.print(f"  [dim]……另有 {n} 项“{shown(title)}”（{code}）未逐条列出，完整清单见 --report 输出[/]")

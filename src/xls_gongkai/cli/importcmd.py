@@ -32,17 +32,32 @@ DocumentsArg = Annotated[
 ]
 PreviousDocOpt = Annotated[
     Path | None,
-    typer.Option("--previous", "-p", help="上一年度的报告（报告 JSON、填好的工作簿或已发布的报告文档），用于跨年度核对（R6–R8，警告）。", show_default=False),
+    typer.Option(
+        "--previous",
+        "-p",
+        help="上一年度的报告（报告 JSON、填好的工作簿或已发布的报告文档），用于跨年度核对（R6–R8，警告）。",
+        show_default=False,
+    ),
 ]
 ReportOpt = Annotated[
-    Path | None, typer.Option("--report", "-o", help="导入和校验的结果：.xlsx（汇总+问题清单）、.csv（问题清单）或 .json（与 check --report 相同）。", show_default=False)
+    Path | None,
+    typer.Option(
+        "--report",
+        "-o",
+        help="导入和校验的结果：.xlsx（汇总+问题清单）、.csv（问题清单）或 .json（与 check --report 相同）。",
+        show_default=False,
+    ),
 ]
 
 
 def import_cmd(
     files: DocumentsArg,
-    year: Annotated[int | None, typer.Option("--year", "-y", help="报告年度；默认从标题读取。", show_default=False)] = None,
-    unit: Annotated[str | None, typer.Option("--unit", "-u", help="单位名称；默认从标题读取。", show_default=False)] = None,
+    year: Annotated[
+        int | None, typer.Option("--year", "-y", help="报告年度；默认从标题读取。", show_default=False)
+    ] = None,
+    unit: Annotated[
+        str | None, typer.Option("--unit", "-u", help="单位名称；默认从标题读取。", show_default=False)
+    ] = None,
     format_name: FormatOpt = None,
     json_out: JsonOpt = None,
     csv_out: CsvOpt = None,
@@ -70,7 +85,13 @@ def import_cmd(
 
       xls-gongkai import 2024年报.docx --previous 2023.json   # 核对跨年度关系
     """
-    from xls_gongkai.batch.export import check_report_path, check_tidy_path, result_sources, write_check_report, write_tidy
+    from xls_gongkai.batch.export import (
+        check_report_path,
+        check_tidy_path,
+        result_sources,
+        write_check_report,
+        write_tidy,
+    )
     from xls_gongkai.batch.pipeline import Batch, Item, load_report_file, status_of
     from xls_gongkai.batch.read import import_many
     from xls_gongkai.errors import XlsGongkaiError
@@ -83,11 +104,17 @@ def import_cmd(
         fmt = format_option(format_name)
         last = load_report_file(previous, variants(fmt)) if previous is not None else None
         with progress_bar("导入") as step:
-            results = import_many(files, jobs=jobs, progress=step, fmt=fmt, formats=variants(fmt), year=year, unit=unit, previous=last)
+            results = import_many(
+                files, jobs=jobs, progress=step, fmt=fmt, formats=variants(fmt), year=year, unit=unit, previous=last
+            )
         batch = Batch(tuple(Item(r, r.report.unit if r.report else None, status_of(r, True)) for r in results))
         for item in batch.items:
             res, rep = item.result, item.result.report
-            what = f"{shown(rep.unit.name or '（单位未知）')} {rep.year} 年度，{rep.format.name}格式，读出 {len(rep.values)} 个数值" if rep else "无法读取"
+            what = (
+                f"{shown(rep.unit.name or '（单位未知）')} {rep.year} 年度，{rep.format.name}格式，读出 {len(rep.values)} 个数值"
+                if rep
+                else "无法读取"
+            )
             out.print(f"{item.status.value} {shown(Path(res.source).name)}：{what} —— {counts_text(res.issues)}")
             print_issues(out, res.issues, not quiet)
         sources = result_sources(results)

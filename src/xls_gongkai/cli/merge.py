@@ -43,23 +43,40 @@ class PreferChoice(StrEnum):
 
 InputsArg = Annotated[
     list[Path],
-    typer.Argument(help="各单位填报的工作簿、文件夹（递归查找 .xlsx/.xls/.ods/.json）、JSON 报告，或下级的汇总表。", show_default=False),
+    typer.Argument(
+        help="各单位填报的工作簿、文件夹（递归查找 .xlsx/.xls/.ods/.json）、JSON 报告，或下级的汇总表。",
+        show_default=False,
+    ),
 ]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="汇总工作簿的输出路径（.xlsx）。", show_default=False)]
 NameOpt = Annotated[
     str,
-    typer.Option("--name", help="汇总单位名称，如“某某县汇总”。默认：名册“上级”列共同的单位名加“汇总”（如“河洛县汇总”），否则“汇总”。", show_default=False),
+    typer.Option(
+        "--name",
+        help="汇总单位名称，如“某某县汇总”。默认：名册“上级”列共同的单位名加“汇总”（如“河洛县汇总”），否则“汇总”。",
+        show_default=False,
+    ),
 ]
 CodeOpt = Annotated[str, typer.Option("--code", help="汇总单位代码（向上级再汇总时用来识别本级）。")]
 OnErrorOpt = Annotated[
     OnErrorChoice,
-    typer.Option("--on-error", help="有错误的单位：include 计入汇总并标出（默认）；exclude 不计入；fail 停止汇总、不写文件。", case_sensitive=False),
+    typer.Option(
+        "--on-error",
+        help="有错误的单位：include 计入汇总并标出（默认）；exclude 不计入；fail 停止汇总、不写文件。",
+        case_sensitive=False,
+    ),
 ]
 PreferOpt = Annotated[
     PreferChoice | None,
-    typer.Option("--prefer", help="同一单位有多份文件时：newest 采用文件内记录的保存时间最新的一份（默认都不计入，并标为重复）。", show_default=False),
+    typer.Option(
+        "--prefer",
+        help="同一单位有多份文件时：newest 采用文件内记录的保存时间最新的一份（默认都不计入，并标为重复）。",
+        show_default=False,
+    ),
 ]
-PasswordOpt = Annotated[str | None, typer.Option("--password", help="汇总表工作表保护密码（不设则无密码保护）。", show_default=False)]
+PasswordOpt = Annotated[
+    str | None, typer.Option("--password", help="汇总表工作表保护密码（不设则无密码保护）。", show_default=False)
+]
 
 
 def merge_cmd(
@@ -109,9 +126,16 @@ def merge_cmd(
         target = Unit(code.strip(), name.strip() or _default_name(units.units if units else None))
         with progress_bar("读取报表") as step:
             merged = merge(
-                inputs, unit=target, roster=units, on_error=on_error.value,
-                prefer="newest" if prefer is PreferChoice.NEWEST else None, previous=previous or [],
-                formats=variants(fmt), exclude=[out, *tidy], jobs=jobs, progress=step,
+                inputs,
+                unit=target,
+                roster=units,
+                on_error=on_error.value,
+                prefer="newest" if prefer is PreferChoice.NEWEST else None,
+                previous=previous or [],
+                formats=variants(fmt),
+                exclude=[out, *tidy],
+                jobs=jobs,
+                progress=step,
             )
         # Writing 10,000 units' 明细 takes seconds: say so rather than look stuck.
         with console(True).status("正在写出汇总表……"):

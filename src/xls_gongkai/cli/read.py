@@ -67,8 +67,15 @@ def read(
         check_year(year, fmt)
         with progress_bar("读取") as step:
             batch = run_batch(
-                files, roster=roster_option(roster), formats=variants(fmt), jobs=jobs, progress=step,
-                fmt=fmt, year=year, unit=unit_option(unit, code), strict=strict,
+                files,
+                roster=roster_option(roster),
+                formats=variants(fmt),
+                jobs=jobs,
+                progress=step,
+                fmt=fmt,
+                year=year,
+                unit=unit_option(unit, code),
+                strict=strict,
             )
         sources = result_sources(batch.results)
         for target in targets:
@@ -77,11 +84,14 @@ def read(
             for item in batch.items:
                 res, rep = item.result, item.result.report
                 filled = f"{rep.year} 年度  {rep.format.name}  已填 {len(rep.values)} 个数值" if rep else ""
-                out.print(f"{item.status.value} {shown(res.source)}  {shown(who(res, item.unit))}  {filled}  {counts_text(res.issues)}")
+                out.print(
+                    f"{item.status.value} {shown(res.source)}  {shown(who(res, item.unit))}  {filled}  {counts_text(res.issues)}"
+                )
         for s in batch.skipped:
             out.print(f"未读取 {shown(str(s.path))}  {shown(s.reason)}")
         if batch.missing:
-            typer.echo("名册中 %d 个单位未报送：%s" % (len(batch.missing), "、".join(u.name for u in batch.missing)), err=True)
+            names = "、".join(u.name for u in batch.missing)
+            typer.echo(f"名册中 {len(batch.missing)} 个单位未报送：{names}", err=True)
     except XlsGongkaiError as exc:
         raise fail(exc) from exc
     raise typer.Exit(batch.exit_code)

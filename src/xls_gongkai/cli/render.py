@@ -19,9 +19,13 @@ class To(StrEnum):
 
 
 def render_cmd(
-    input_file: Annotated[Path, typer.Argument(help="报告数据：JSON（import/read --json 的输出）或填好的工作簿、汇总表。")],
+    input_file: Annotated[
+        Path, typer.Argument(help="报告数据：JSON（import/read --json 的输出）或填好的工作簿、汇总表。")
+    ],
     to: Annotated[To, typer.Option("--to", help="输出格式：docx（Word）、md（Markdown）或 html（网页）。")] = To.DOCX,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="输出文件；默认与输入同名、换扩展名。md/html 可用 - 输出到屏幕。")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="输出文件；默认与输入同名、换扩展名。md/html 可用 - 输出到屏幕。")
+    ] = None,
     format_name: FormatOpt = None,
 ) -> None:
     """由核对无误的数据生成年度报告文稿：标题、一至六部分、按官方版式排好的表二至表四。
@@ -53,7 +57,7 @@ def render_cmd(
         else:
             if target.resolve() == input_file.resolve():
                 raise UsageError(f"输出文件 {target} 与输入相同，请用 --out 指定另一个文件。")
-            render(report, to.value, target)  # type: ignore[arg-type]
+            render(report, to.value, target)
             typer.echo(f"已生成 {visible(str(target))}")
     except XlsGongkaiError as exc:
         raise fail(exc) from exc

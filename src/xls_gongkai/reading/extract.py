@@ -69,18 +69,40 @@ def _rows_read(table: Table, loc: Located, out: Extracted) -> list[Node]:
         parts = "、".join(leaf.label for leaf in node.leaves())
         out.issues.append(
             issue(
-                Code.GROUP_AS_ONE_ROW, table=table.id, table_name=table.name, label=node.label, parts=parts, row=node.id, row_label=node.path_text
+                Code.GROUP_AS_ONE_ROW,
+                table=table.id,
+                table_name=table.name,
+                label=node.label,
+                parts=parts,
+                row=node.id,
+                row_label=node.path_text,
             )
         )
     for rnode in rows:
         if rnode.id not in loc.rows:
             note = f"{table.name}中找不到“{rnode.path_text or '数据'}”这一行"
-            out.issues.append(issue(Code.LABEL_NOT_FOUND, note=note, table=table.id, row=rnode.id, row_label=rnode.path_text, sheet=loc.sheet))
+            out.issues.append(
+                issue(
+                    Code.LABEL_NOT_FOUND,
+                    note=note,
+                    table=table.id,
+                    row=rnode.id,
+                    row_label=rnode.path_text,
+                    sheet=loc.sheet,
+                )
+            )
     for cnode in table.leaf_columns:
         if not any(loc.pos(rid, cnode.id) for rid in loc.rows):
             note = f"{table.name}中找不到“{cnode.path_text}”这一列"
             out.issues.append(
-                issue(Code.LABEL_NOT_FOUND, note=note, table=table.id, column=cnode.id, column_label=cnode.path_text, sheet=loc.sheet)
+                issue(
+                    Code.LABEL_NOT_FOUND,
+                    note=note,
+                    table=table.id,
+                    column=cnode.id,
+                    column_label=cnode.path_text,
+                    sheet=loc.sheet,
+                )
             )
     return [r for r in rows if r.id in loc.rows]
 
@@ -89,7 +111,9 @@ def _cell_issue(parsed: Parsed, raw: Any, where: Mapping[str, Any], kind_label: 
     return issue(parsed.code, note=parsed.note, found=cell_text(raw), expected=kind_label, **where)
 
 
-def _positions(fmt: Format, located: Mapping[str, Located]) -> dict[CellKey, tuple[str, str]] | Mapping[CellKey, tuple[str, str]]:
+def _positions(
+    fmt: Format, located: Mapping[str, Located]
+) -> dict[CellKey, tuple[str, str]] | Mapping[CellKey, tuple[str, str]]:
     """Where each value cell was read: the template's own (shared) map when nothing moved."""
     if all(not loc.by_label for loc in located.values()) and len(located) == len(fmt.tables):
         return layout_for(fmt).cell_refs
@@ -147,7 +171,14 @@ def extract_values(sheets: Sheets, fmt: Format, located: Mapping[str, Located], 
                     out.issues.append(_cell_issue(parsed, raw, _where(table, key, loc.sheet, cell), kind.label))
         if blanks and not strict:
             out.issues.append(
-                issue(Code.BLANK_CELLS, table=table.id, table_name=table.name, count=len(blanks), sheet=loc.sheet, found=str(len(blanks)))
+                issue(
+                    Code.BLANK_CELLS,
+                    table=table.id,
+                    table_name=table.name,
+                    count=len(blanks),
+                    sheet=loc.sheet,
+                    found=str(len(blanks)),
+                )
             )
     out.cells = positions
     if not inputs and located:
@@ -177,5 +208,7 @@ def extract_texts(sheets: Sheets, lay: Layout) -> tuple[dict[str, str], list[Iss
             texts[sid] = text
         else:
             cell = tlay.cell.a1
-            issues.append(issue(Code.TEXT_MISSING, section=tlay.section.label, sheet=TEXT_SHEET, cell=cell, cells=(cell,)))
+            issues.append(
+                issue(Code.TEXT_MISSING, section=tlay.section.label, sheet=TEXT_SHEET, cell=cell, cells=(cell,))
+            )
     return texts, issues

@@ -85,7 +85,15 @@ def _guide_changed(sheets: Sheets, lay: Layout, unit: Unit, year: int | None) ->
         if shown and recorded[key] and shown != recorded[key] and normalise(shown) != normalise(recorded[key]):
             cell = lay.guide_unit_cells[key].a1
             out.append(
-                issue(Code.UNIT_CHANGED, label=label, found=shown, expected=recorded[key], sheet=GUIDE_SHEET, cell=cell, cells=(cell,))
+                issue(
+                    Code.UNIT_CHANGED,
+                    label=label,
+                    found=shown,
+                    expected=recorded[key],
+                    sheet=GUIDE_SHEET,
+                    cell=cell,
+                    cells=(cell,),
+                )
             )
     return out
 

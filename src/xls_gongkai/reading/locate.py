@@ -26,7 +26,9 @@ __all__ = ["TemplateLocation", "locate_by_labels", "locate_template"]
 def _label_cells(lay: Layout, table_id: str) -> tuple[tuple[int, int, str, str], ...]:
     tl = lay.tables[table_id]
     return tuple(
-        (lb.first_row, lb.first_col, lb.text, normalise(lb.text)) for lb in tl.labels if lb.role in ("row", "column") and lb.text
+        (lb.first_row, lb.first_col, lb.text, normalise(lb.text))
+        for lb in tl.labels
+        if lb.role in ("row", "column") and lb.text
     )
 
 
@@ -80,7 +82,11 @@ def _locate_all(sheets: Sheets, fmt: Format) -> dict[str, Located]:
             loc = locate_table(sheets.grid(s), s, table)
             if loc is not None and (best is None or _score(loc) > _score(best)):
                 best = loc
-            if best is not None and len(best.rows) == len(table.leaf_rows) and len(best.cols) == len(table.leaf_columns):
+            if (
+                best is not None
+                and len(best.rows) == len(table.leaf_rows)
+                and len(best.cols) == len(table.leaf_columns)
+            ):
                 break
         if best is not None:
             out[table.id] = best

@@ -50,7 +50,9 @@ def _sheet_empty(sheets: Sheets, name: str) -> bool:
     return all(is_blank(v) for row in sheets.grid(name) for v in row)
 
 
-def _by_labels(p: Path, sheets: Sheets, candidates: list[Format], kind: str) -> tuple[Format, dict[str, Located], list[Issue]]:
+def _by_labels(
+    p: Path, sheets: Sheets, candidates: list[Format], kind: str
+) -> tuple[Format, dict[str, Located], list[Issue]]:
     chosen, located = locate_by_labels(sheets, candidates)
     if not located:
         if all(_sheet_empty(sheets, s) for s in sheets.names):
@@ -120,7 +122,20 @@ def read_workbook(
             candidates = [first, *[f for f in candidates if f is not first]]
         chosen, located, issues = _by_labels(p, sheets, list(dict.fromkeys(candidates)), container.kind)
         meta = {}
-    return _finish(p, sheets, chosen, meta, located, issues, wanted=wanted, year=year, unit=unit, strict=strict, previous=previous, kind=container.kind)
+    return _finish(
+        p,
+        sheets,
+        chosen,
+        meta,
+        located,
+        issues,
+        wanted=wanted,
+        year=year,
+        unit=unit,
+        strict=strict,
+        previous=previous,
+        kind=container.kind,
+    )
 
 
 def _finish(
@@ -178,5 +193,6 @@ def read_safely(path: str, kw: Mapping[str, object]) -> Result:
             raise
         name = Path(path).name
         return unreadable(
-            path, f"{name}：读取时发生意外错误（{type(exc).__name__}），文件可能已损坏。请用 Excel 或 WPS 打开后另存为 .xlsx 再提交"
+            path,
+            f"{name}：读取时发生意外错误（{type(exc).__name__}），文件可能已损坏。请用 Excel 或 WPS 打开后另存为 .xlsx 再提交",
         )

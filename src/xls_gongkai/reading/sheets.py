@@ -46,7 +46,9 @@ class Sheets:
                 if interrupt(exc):
                     raise
                 explain_failure(self.path)
-                raise UnreadableWorkbookError(f"{self.path.name}：工作表“{name}”无法读取（文件可能已损坏）。{RESAVE}") from exc
+                raise UnreadableWorkbookError(
+                    f"{self.path.name}：工作表“{name}”无法读取（文件可能已损坏）。{RESAVE}"
+                ) from exc
         return self.cache[name]
 
     def data_sheets(self) -> list[str]:
@@ -74,7 +76,9 @@ def open_book(path: Path) -> Sheets:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
         names = list(book.sheet_names)
     except python_calamine.PasswordError as exc:
-        raise UnreadableWorkbookError(f"{path.name}：设置了打开密码（已加密），无法读取。请填报单位取消密码后重新提交") from exc
+        raise UnreadableWorkbookError(
+            f"{path.name}：设置了打开密码（已加密），无法读取。请填报单位取消密码后重新提交"
+        ) from exc
     except BaseException as exc:
         if interrupt(exc):
             raise

@@ -38,7 +38,11 @@ def _known_cells(lay: Layout) -> Mapping[str, frozenset[tuple[int, int]]]:
     for tl in lay.tables.values():
         cells = known.setdefault(tl.sheet, set())
         for label in tl.labels:
-            cells.update((r, c) for r in range(label.first_row, label.last_row + 1) for c in range(label.first_col, label.last_col + 1))
+            cells.update(
+                (r, c)
+                for r in range(label.first_row, label.last_row + 1)
+                for c in range(label.first_col, label.last_col + 1)
+            )
         cells.update((pos.row, pos.col) for pos in tl.checks.values())
         cells.update((r, c) for r in tl.rows.values() for c in tl.cols.values())
     text_cells = known.setdefault(TEXT_SHEET, set())
@@ -73,7 +77,9 @@ def _scan(grid: list[list[Any]], first: int, skip: Any) -> Iterator[tuple[int, i
             yield r, c, v
 
 
-def _template_sheets(sheets: Sheets, lay: Layout, located: Mapping[str, Located], cells: Mapping[CellKey, tuple[str, str]], kind: str) -> Iterator[Unrecognised]:
+def _template_sheets(
+    sheets: Sheets, lay: Layout, located: Mapping[str, Located], cells: Mapping[CellKey, tuple[str, str]], kind: str
+) -> Iterator[Unrecognised]:
     found_on = [loc.sheet for loc in located.values() if loc.sheet not in lay.data_sheets]
     value_cells = set(cells.values())
     known = _known_cells(lay)
@@ -84,7 +90,14 @@ def _template_sheets(sheets: Sheets, lay: Layout, located: Mapping[str, Located]
         moved = any(loc.by_label and loc.sheet == sheet for loc in located.values())
         sheet_known = known.get(sheet, frozenset())
 
-        def skip(r: int, c: int, v: Any, moved: bool = moved, sheet: str = sheet, sheet_known: frozenset[tuple[int, int]] = sheet_known) -> bool:
+        def skip(
+            r: int,
+            c: int,
+            v: Any,
+            moved: bool = moved,
+            sheet: str = sheet,
+            sheet_known: frozenset[tuple[int, int]] = sheet_known,
+        ) -> bool:
             if not moved:
                 return (r, c) in sheet_known
             return (sheet, a1(r, c)) in value_cells or _is_decoration(v, lay)
@@ -102,7 +115,9 @@ def _template_sheets(sheets: Sheets, lay: Layout, located: Mapping[str, Located]
                 yield Unrecognised(sheet, a1(r, c), cell_text(v))
 
 
-def _hand_made(sheets: Sheets, lay: Layout, located: Mapping[str, Located], cells: Mapping[CellKey, tuple[str, str]]) -> Iterator[Unrecognised]:
+def _hand_made(
+    sheets: Sheets, lay: Layout, located: Mapping[str, Located], cells: Mapping[CellKey, tuple[str, str]]
+) -> Iterator[Unrecognised]:
     from xls_gongkai.parsing.values import parse_cell
     from xls_gongkai.spec import CellKind
 
@@ -114,7 +129,9 @@ def _hand_made(sheets: Sheets, lay: Layout, located: Mapping[str, Located], cell
             for c, v in enumerate(grid[r]):
                 if c <= 0 or is_blank(v) or (loc.sheet, a1(r, c)) in value_cells:
                     continue
-                numberish = isinstance(v, int | float) or (isinstance(v, str) and parse_cell(v, CellKind.COUNT).code == "")
+                numberish = isinstance(v, int | float) or (
+                    isinstance(v, str) and parse_cell(v, CellKind.COUNT).code == ""
+                )
                 if (c <= c1 and not numberish) or _is_decoration(v, lay):
                     continue  # a label (header or stub), matched or not
                 yield Unrecognised(loc.sheet, a1(r, c), cell_text(v))

@@ -190,7 +190,9 @@ class Engine:
     def value(self, values: Mapping[CellKey, Value], key: CellKey) -> Value:
         return group_value(self.format, values, key)
 
-    def side(self, values: Mapping[CellKey, Value], terms: Iterable[Term], previous: Mapping[CellKey, Value] | None = None) -> Value:
+    def side(
+        self, values: Mapping[CellKey, Value], terms: Iterable[Term], previous: Mapping[CellKey, Value] | None = None
+    ) -> Value:
         total: Value = 0
         for term in terms:
             if term.previous:
@@ -410,7 +412,9 @@ def _cell_issue(o: Outcome, key: CellKey, problem: str, report: Report, locate: 
     return Issue(
         code=rule.id,
         severity=rule.severity,
-        message=rule.message.format(table=table.name, row=rnode.path_text or "数据", column=cnode.label, problem=problem),
+        message=rule.message.format(
+            table=table.name, row=rnode.path_text or "数据", column=cnode.label, problem=problem
+        ),
         unit_code=report.unit.code,
         unit_name=report.unit.name,
         sheet=sheet,
@@ -483,4 +487,3 @@ def with_totals(fmt: Format, values: Mapping[CellKey, Value], keep: Iterable[Cel
 
 def evaluate(check: Check, report: Report, previous: Report | None = None) -> Outcome:
     return engine(report.format).evaluate(check, report.values, previous.values if previous is not None else None)
-

@@ -148,9 +148,12 @@ def _node(k: _Keys, raw: Any, where: str, parents: tuple[str, ...], depth: int, 
 def _table(k: _Keys, raw: Any, where: str) -> Table:
     m = k.mapping(raw, where, {"id", "sheet", "title", "corner", "rows", "columns"})
     table_id = k.ident(m, "id", where)
-    rows = tuple(_node(k, r, f"{where}.rows[{i}]", (), 0, False) for i, r in enumerate(k.seq(m.get("rows"), f"{where}.rows")))
+    rows = tuple(
+        _node(k, r, f"{where}.rows[{i}]", (), 0, False) for i, r in enumerate(k.seq(m.get("rows"), f"{where}.rows"))
+    )
     columns = tuple(
-        _node(k, c, f"{where}.columns[{i}]", (), 0, True) for i, c in enumerate(k.seq(m.get("columns"), f"{where}.columns"))
+        _node(k, c, f"{where}.columns[{i}]", (), 0, True)
+        for i, c in enumerate(k.seq(m.get("columns"), f"{where}.columns"))
     )
     if not rows or not columns:
         raise k.fail(where, "表格至少要有一行一列")
@@ -216,13 +219,21 @@ def _terms(k: _Keys, raw: Any, where: str) -> tuple[Term, ...]:
 
 
 def _equations(
-    k: _Keys, m: Mapping[str, Any], where: str, kind: RuleKind, each: Each, table_ids: tuple[str, ...], tables: Mapping[str, Table]
+    k: _Keys,
+    m: Mapping[str, Any],
+    where: str,
+    kind: RuleKind,
+    each: Each,
+    table_ids: tuple[str, ...],
+    tables: Mapping[str, Table],
 ) -> tuple[Equation, ...]:
     equations: list[Equation] = []
     for i, raw_eq in enumerate(k.seq(m.get("equations"), f"{where}.equations")):
         ew = f"{where}.equations[{i}]"
         em = k.mapping(raw_eq, ew, {"lhs", "rhs", "name"})
-        eq = Equation(_terms(k, em.get("lhs"), f"{ew}.lhs"), _terms(k, em.get("rhs"), f"{ew}.rhs"), str(em.get("name", "")))
+        eq = Equation(
+            _terms(k, em.get("lhs"), f"{ew}.lhs"), _terms(k, em.get("rhs"), f"{ew}.rhs"), str(em.get("name", ""))
+        )
         for t in table_ids:
             nodes = tables[t].row_nodes if each is Each.COLUMN else tables[t].column_nodes
             for term in (*eq.lhs, *eq.rhs):
@@ -237,7 +248,14 @@ def _equations(
     return tuple(equations)
 
 
-def _check_computes(k: _Keys, where: str, equations: tuple[Equation, ...], each: Each, table_ids: tuple[str, ...], tables: Mapping[str, Table]) -> None:
+def _check_computes(
+    k: _Keys,
+    where: str,
+    equations: tuple[Equation, ...],
+    each: Each,
+    table_ids: tuple[str, ...],
+    tables: Mapping[str, Table],
+) -> None:
     for eq in equations:
         if len(eq.lhs) != 1 or eq.lhs[0].sign < 0:
             raise k.fail(where, "computes: true 的规则左边只能有一个单元格（合计）")
@@ -255,7 +273,9 @@ def _facts(k: _Keys, raw: Any, where: str, tables: Mapping[str, Table]) -> tuple
         patterns = k.texts(fm, "patterns", fw) + k.texts(fm, "pattern", fw)
         if not patterns:
             raise k.fail(fw, "要写 pattern 或 patterns")
-        cells = tuple(_cell_ref(k, c, f"{fw}.cells[{j}]", tables) for j, c in enumerate(k.seq(fm.get("cells"), f"{fw}.cells")))
+        cells = tuple(
+            _cell_ref(k, c, f"{fw}.cells[{j}]", tables) for j, c in enumerate(k.seq(fm.get("cells"), f"{fw}.cells"))
+        )
         if not cells:
             raise k.fail(f"{fw}.cells", "不能为空")
         clause = _facts(k, fm["clause"], f"{fw}.clause", tables) if "clause" in fm else ()

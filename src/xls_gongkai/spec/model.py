@@ -357,9 +357,9 @@ class Format:
     @cached_property
     def leaf_labels(self) -> frozenset[str]:
         """The labels of every leaf row and column (what tells one format's tables from another's)."""
-        return frozenset(
-            n.label for t in self.tables for n in (*t.leaf_rows, *t.leaf_columns) if n.label
-        ) | frozenset(t.title for t in self.tables)
+        return frozenset(n.label for t in self.tables for n in (*t.leaf_rows, *t.leaf_columns) if n.label) | frozenset(
+            t.title for t in self.tables
+        )
 
     @cached_property
     def key_positions(self) -> Mapping[CellKey, tuple[int, int, int]]:
@@ -382,4 +382,3 @@ class Format:
         from xls_gongkai.spec.load import format_to_dict
 
         return format_to_dict(self)
-
