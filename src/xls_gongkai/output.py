@@ -15,7 +15,18 @@ from pathlib import Path
 
 from xls_gongkai.errors import UsageError
 
-__all__ = ["atomic_path"]
+__all__ = ["atomic_path", "check_output"]
+
+
+def check_output(path: str | os.PathLike[str], suffixes: tuple[str, ...], what: str = "输出") -> Path:
+    """Refuse an unusable output name before any work is done (not after a long batch)."""
+    out = Path(path)
+    allowed = "、".join(suffixes)
+    if out.suffix.lower() not in suffixes:
+        raise UsageError(f"不支持的{what}格式 {out.name}：请用 {allowed}")
+    if out.is_dir():
+        raise UsageError(f"{out} 是文件夹。请给出{what}文件的名字（{allowed}）")
+    return out
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from xls_gongkai.batch.pipeline import Batch
 from xls_gongkai.collection import Merged, Status
 from xls_gongkai.errors import UsageError
 from xls_gongkai.issues import ISSUE_COLUMNS, Issue, Result, Unrecognised, by_severity, counts
-from xls_gongkai.output import atomic_path
+from xls_gongkai.output import atomic_path, check_output
 from xls_gongkai.report import TIDY_COLUMNS, Report, Unit
 from xls_gongkai.spec import CellKey
 
@@ -150,12 +150,7 @@ def write_json(sources: Sequence[Source], path: Path, *, extra: Mapping[str, Any
 
 def check_tidy_path(path: str | os.PathLike[str]) -> Path:
     """Refuse an unusable output name before any work is done."""
-    out = Path(path)
-    if out.suffix.lower() not in TIDY_SUFFIXES:
-        raise UsageError(f"不支持的输出格式 {out.name}：请用 .csv、.parquet 或 .json")
-    if out.is_dir():
-        raise UsageError(f"{out} 是文件夹。请给出输出文件的名字（.csv、.parquet 或 .json）")
-    return out
+    return check_output(path, TIDY_SUFFIXES)
 
 
 def write_tidy(sources: Sequence[Source], path: str | os.PathLike[str]) -> Path:
@@ -204,12 +199,7 @@ STATUS_ORDER = (
 
 def check_report_path(path: str | os.PathLike[str]) -> Path:
     """Refuse an unusable report name before the batch is read."""
-    out = Path(path)
-    if out.suffix.lower() not in CHECK_REPORT_SUFFIXES:
-        raise UsageError(f"不支持的报告格式 {out.name}：请用 .xlsx、.csv 或 .json")
-    if out.is_dir():
-        raise UsageError(f"{out} 是文件夹。请给出报告文件的名字（.xlsx、.csv 或 .json）")
-    return out
+    return check_output(path, CHECK_REPORT_SUFFIXES, "报告")
 
 
 def _display_name(path: str) -> str:

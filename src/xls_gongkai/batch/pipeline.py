@@ -224,7 +224,7 @@ def _roster_match(result: Result, index: RosterIndex, roster: Roster) -> tuple[R
     u = rep.unit
     m = index.match(u)
     if m.unit is None:
-        found = issue(
+        outsider = issue(
             Code.NOT_IN_ROSTER,
             name=u.name or "（未填写）",
             code=u.code or "无",
@@ -233,33 +233,14 @@ def _roster_match(result: Result, index: RosterIndex, roster: Roster) -> tuple[R
             unit_code=u.code,
             unit_name=u.name,
         )
-        return result.with_issues(found), u, False
-    if m.differs and m.by == "code":
-        note = f"单位代码 {u.code} 在名册中是“{m.differs}”，文件中写的是“{u.name}”"
-        result = result.with_issues(
-            issue(
-                Code.ROSTER_MISMATCH,
-                note=note,
-                expected=m.differs,
-                found=u.name,
-                file=result.source,
-                unit_code=u.code,
-                unit_name=u.name,
-            )
-        )
-    elif m.differs:
-        note = f"“{u.name}”在名册中的代码是 {m.differs}，文件中写的是 {u.code}；已按名称对应"
-        result = result.with_issues(
-            issue(
-                Code.ROSTER_MISMATCH,
-                note=note,
-                expected=m.differs,
-                found=u.code,
-                file=result.source,
-                unit_code=m.unit.code,
-                unit_name=u.name,
-            )
-        )
+        return result.with_issues(outsider), u, False
+    if m.differs:
+        if m.by == "code":
+            note, found = f"单位代码 {u.code} 在名册中是“{m.differs}”，文件中写的是“{u.name}”", u.name
+        else:
+            note, found = f"“{u.name}”在名册中的代码是 {m.differs}，文件中写的是 {u.code}；已按名称对应", u.code
+        who = {"file": result.source, "unit_code": m.unit.code, "unit_name": u.name}
+        result = result.with_issues(issue(Code.ROSTER_MISMATCH, note=note, expected=m.differs, found=found, **who))
     elif not u.code:
         # A hand-made workbook names its unit but has no code: the roster supplies it.
         result = replace(result, report=replace(rep, unit=m.unit))

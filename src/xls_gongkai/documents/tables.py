@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from xls_gongkai.issues import Code, Issue, issue
-from xls_gongkai.parsing.grid import Found, Located, at, find_tables
+from xls_gongkai.parsing.grid import Found, Located, at, find_tables, group_row_issue
 from xls_gongkai.parsing.values import parse_cell
 from xls_gongkai.report import CellKey, Value
 from xls_gongkai.rules import engine
@@ -59,18 +59,7 @@ def _read(rows: Sequence[tuple[str, ...]], table: Table, loc: Located, out: Docu
     for rid in loc.rows:
         node = table.row_nodes[rid]
         if not node.is_leaf:
-            parts = "、".join(c.label for c in node.children)
-            out.issues.append(
-                issue(
-                    Code.GROUP_AS_ONE_ROW,
-                    table=table.id,
-                    table_name=table.name,
-                    label=node.label,
-                    parts=parts,
-                    row=rid,
-                    row_label=node.path_text,
-                )
-            )
+            out.issues.append(group_row_issue(table, node))
         for col in table.leaf_columns:
             pos = loc.pos(rid, col.id)
             if pos is None:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
 
+from xls_gongkai.issues import Code, Issue, issue
 from xls_gongkai.parsing.labels import matcher as shared_matcher
 from xls_gongkai.parsing.labels import normalise, strip_number
 from xls_gongkai.spec import PATH_SEP, Node, Table
@@ -641,3 +642,17 @@ def find_tables(grid: Grid, sheet: str, tables: Sequence[Table], *, max_rows: in
 def locate_table(grid: Grid, sheet: str, table: Table) -> Located | None:
     """Where one table is in a grid, found by its labels (None when it is not there)."""
     return find_tables(grid, sheet, (table,)).located.get(table.id)
+
+
+def group_row_issue(table: Table, node: Node) -> Issue:
+    """A group printed as one row (2021's （六）其他处理 as in 2019): its sub-rows are unknown."""
+    parts = "、".join(leaf.label for leaf in node.leaves())
+    return issue(
+        Code.GROUP_AS_ONE_ROW,
+        table=table.id,
+        table_name=table.name,
+        label=node.label,
+        parts=parts,
+        row=node.id,
+        row_label=node.path_text,
+    )

@@ -14,7 +14,7 @@ from typing import Any
 
 from xls_gongkai.issues import Code, Issue, issue
 from xls_gongkai.numbers import Value, format_number
-from xls_gongkai.parsing.grid import Located, at
+from xls_gongkai.parsing.grid import Located, at, group_row_issue
 from xls_gongkai.parsing.values import Parsed, cell_text, parse_cell
 from xls_gongkai.reading.sheets import Sheets
 from xls_gongkai.rules import engine
@@ -66,44 +66,21 @@ def _rows_read(table: Table, loc: Located, out: Extracted) -> list[Node]:
             continue
         hidden = {leaf.id for leaf in node.leaves()}
         rows = [r for r in rows if r.id not in hidden] + [node]
-        parts = "、".join(leaf.label for leaf in node.leaves())
+        out.issues.append(group_row_issue(table, node))
+    lost = [
+        (f"“{r.path_text or '数据'}”这一行", {"row": r.id, "row_label": r.path_text})
+        for r in rows
+        if r.id not in loc.rows
+    ]
+    lost += [
+        (f"“{c.path_text}”这一列", {"column": c.id, "column_label": c.path_text})
+        for c in table.leaf_columns
+        if not any(loc.pos(rid, c.id) for rid in loc.rows)
+    ]
+    for what, where in lost:
         out.issues.append(
-            issue(
-                Code.GROUP_AS_ONE_ROW,
-                table=table.id,
-                table_name=table.name,
-                label=node.label,
-                parts=parts,
-                row=node.id,
-                row_label=node.path_text,
-            )
+            issue(Code.LABEL_NOT_FOUND, note=f"{table.name}中找不到{what}", table=table.id, sheet=loc.sheet, **where)
         )
-    for rnode in rows:
-        if rnode.id not in loc.rows:
-            note = f"{table.name}中找不到“{rnode.path_text or '数据'}”这一行"
-            out.issues.append(
-                issue(
-                    Code.LABEL_NOT_FOUND,
-                    note=note,
-                    table=table.id,
-                    row=rnode.id,
-                    row_label=rnode.path_text,
-                    sheet=loc.sheet,
-                )
-            )
-    for cnode in table.leaf_columns:
-        if not any(loc.pos(rid, cnode.id) for rid in loc.rows):
-            note = f"{table.name}中找不到“{cnode.path_text}”这一列"
-            out.issues.append(
-                issue(
-                    Code.LABEL_NOT_FOUND,
-                    note=note,
-                    table=table.id,
-                    column=cnode.id,
-                    column_label=cnode.path_text,
-                    sheet=loc.sheet,
-                )
-            )
     return [r for r in rows if r.id in loc.rows]
 
 

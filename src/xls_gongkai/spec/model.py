@@ -141,13 +141,12 @@ class Table:
         by sheet and block title (表二第二十条第（一）项)."""
         return self.sheet if "、" in self.title else f"{self.sheet}{self.title}"
 
+    def _leaf_nodes(self, row: str, column: str) -> tuple[Node, Node]:
+        """The cell's row and column, a group standing for its first leaf."""
+        return self.row_nodes[row].leaves()[0], self.column_nodes[column].leaves()[0]
+
     def cell_kind(self, row: str, column: str) -> CellKind:
-        r = self.row_nodes[row]
-        if not r.is_leaf:
-            r = r.leaves()[0]
-        c = self.column_nodes[column]
-        if not c.is_leaf:
-            c = c.leaves()[0]
+        r, c = self._leaf_nodes(row, column)
         return r.kind or c.kind or CellKind.COUNT
 
     def decimals(self, row: str, column: str) -> int:
@@ -155,12 +154,7 @@ class Table:
         return r.decimals if r.kind else self.column_nodes[column].decimals
 
     def unit(self, row: str, column: str) -> str:
-        r = self.row_nodes[row]
-        if not r.is_leaf:
-            r = r.leaves()[0]
-        c = self.column_nodes[column]
-        if not c.is_leaf:
-            c = c.leaves()[0]
+        r, c = self._leaf_nodes(row, column)
         return r.unit if r.kind else c.unit
 
     def cells(self) -> Iterator[tuple[str, str]]:
