@@ -253,6 +253,14 @@ CATALOGUE: Mapping[str, IssueType] = {
             "请核对年度",
             "导入的报告中年度前后不一：标题与统计期限、标题与指定的年度、本年与上一年度报告。",
         ),
+        IssueType(
+            "format-unknown",
+            W,
+            "格式定义未提供",
+            "文件记录的格式是“{found}”，不是内置格式，也没有给出它的定义，已按行列标签识别",
+            "如为地方变体，请用 --format 指定它的定义文件（YAML）",
+            "模板由地方变体生成，而本次没有用 --format 给出该变体的定义。",
+        ),
         IssueType("year-unknown", W, "年度不明", "{note}", "请用 --year 指定年度", "文件中找不到报告年度。"),
         IssueType("other-format", E, "格式不符", "{note}", "请改用正确格式的模板重新填报", "报表用了另一版本的格式。"),
         IssueType("unit-mismatch", E, "单位不符", "{note}", "请核对", "文件中的单位与指定的单位不一致。"),
@@ -330,6 +338,7 @@ class Code:
     YEAR_MISMATCH = "year-mismatch"
     YEAR_IN_DOUBT = "year-in-doubt"
     YEAR_UNKNOWN = "year-unknown"
+    FORMAT_UNKNOWN = "format-unknown"
     OTHER_FORMAT = "other-format"
     UNIT_MISMATCH = "unit-mismatch"
     UNIT_CHANGED = "unit-changed"

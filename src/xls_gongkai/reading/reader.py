@@ -121,6 +121,9 @@ def read_workbook(
         if first is not None:
             candidates = [first, *[f for f in candidates if f is not first]]
         chosen, located, issues = _by_labels(p, sheets, list(dict.fromkeys(candidates)), container.kind)
+        if meta.get("format"):
+            # Our template, of a format whose definition was not given (a local variant).
+            issues = [issue(Code.FORMAT_UNKNOWN, found=meta["format"]), *issues[1:]]
         meta = {}
     return _finish(
         p,
