@@ -299,7 +299,7 @@ def _notes(raw: list[_Raw], notes: dict[Position, CellNote], budget: int) -> dic
         if cell.f_attrs is None:
             notes[cell.at] = CellNote(None, error, None)
             continue
-        formula = _text(cell.f_text or b"", MAX_FORMULA)
+        formula = (_FORMULAS.get(cell.f_text) or _formula_text(cell.f_text)) if cell.f_text else ""
         if not cell.f_attrs:  # the usual <f>: nothing more to know
             notes[cell.at] = CellNote(formula, error, value)
             continue
@@ -313,7 +313,8 @@ def _notes(raw: list[_Raw], notes: dict[Position, CellNote], budget: int) -> dic
         elif kind in ("array", "dataTable"):
             if kind == "dataTable":
                 formula = "TABLE({})".format(",".join(fa[a] for a in ("r1", "r2") if a in fa))
-            covered.update(_array_range(fa.get("ref", ""), cell.at, formula))
+            if ":" in fa.get("ref", ""):  # more cells than the one holding the formula
+                covered.update(_array_range(fa["ref"], cell.at, formula))
         notes[cell.at] = CellNote(formula, error, value, shared=kind == "shared", array=kind in ("array", "dataTable"))
     for at, shared_id, note in children:
         notes[at] = _translated(note, masters.get(shared_id), at)
