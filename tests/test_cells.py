@@ -11,6 +11,7 @@ import xlsxwriter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.lo import requires_soffice
 from tests.safety_files import changed, entries, fake_xls, ods, part, template_bytes, workbook
 from xls_gongkai.errors import UnreadableWorkbookError
 from xls_gongkai.reading.cells import MAX_FORMULA, CellNote, special_cells
@@ -302,3 +303,25 @@ def test_rich_inline_text_beside_a_formula(tmp_path: Path) -> None:
     assert special_cells(workbook(tmp_path / "rich.xlsx", {"表三": cells})) == {
         "表三": {(0, 1): CellNote('A1&"y"', None, "xy")}
     }
+
+
+@pytest.mark.soffice
+@requires_soffice
+def test_the_template_saved_by_libreoffice(tmp_path: Path) -> None:
+    # LibreOffice keeps the template's formulas in .ods (OpenFormula) and in .xlsx (its own
+    # spelling); .xls keeps them too, as compiled tokens this does not read.
+    from tests.lo import convert
+
+    src = tmp_path / "城关镇.xlsx"
+    src.write_bytes(template_bytes())
+    original = special_cells(src)
+    outs = {kind: convert([src], kind, tmp_path / kind)[0] for kind in ("ods", "xls", "xlsx")}
+    assert inspect_file(outs["ods"]).kind == "ods"
+    assert inspect_file(outs["xls"]).kind == "xls"
+    assert special_cells(outs["xls"]) == {}
+    for kind in ("ods", "xlsx"):
+        notes = special_cells(outs[kind])
+        assert set(notes) >= {"表二", "表三", "表四"}, kind
+        for sheet in ("表三", "表四"):
+            assert set(notes[sheet]) == set(original[sheet]), (kind, sheet)
+    assert special_cells(outs["ods"])["表三"][(6, 9)].formula == "SUM([.D7])+SUM([.E7:.I7])"
