@@ -82,7 +82,9 @@ def test_a_local_variant_works_end_to_end(tmp_path: Path) -> None:
     assert set(frame.format) == {"local-2021"}
     extra = frame[(frame.row == "other_docs") & (frame.column == "issued")]
     expected = {u: vals.get(("t2_1", "other_docs", "issued")) for u, vals in zip(("001", "002"), filled, strict=True)}
-    assert dict(zip(extra.unit_code, extra.value, strict=True)) == {k: float(v) for k, v in expected.items() if v is not None}
+    assert dict(zip(extra.unit_code, extra.value, strict=True)) == {
+        k: float(v) for k, v in expected.items() if v is not None
+    }
     summary = openpyxl.load_workbook(out, data_only=True)
     assert "其他主动公开文件" in {str(c.value) for row in summary["表二"].iter_rows() for c in row if c.value}
 
@@ -118,7 +120,9 @@ def test_a_variant_that_keeps_the_builtin_id_is_not_confused_with_it(tmp_path: P
     roster = tmp_path / "名册.csv"
     roster.write_text("代码,名称\n001,城关镇\n", encoding="utf-8")
     assert load_roster(roster).units[0].name == "城关镇"
-    res = runner.invoke(app, ["generate", "-y", "2024", "-u", "城关镇", "--code", "001", "-o", str(tmp_path), "--format", str(same_id)])
+    res = runner.invoke(
+        app, ["generate", "-y", "2024", "-u", "城关镇", "--code", "001", "-o", str(tmp_path), "--format", str(same_id)]
+    )
     assert res.exit_code == 0, res.output
     path = tmp_path / "001_城关镇_2024.xlsx"
     from xls_gongkai.reading.reader import read_workbook

@@ -8,12 +8,29 @@ helps the key, sheet or cell) and says what to do next: the CLI prints it as one
 
 from __future__ import annotations
 
+import re
+
+_BREAKS = re.compile(r"\s*[\r\n\t\v\f]+\s*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+#: A message is one line: a parser's multi-line complaint quoted in it is cut down to this.
+MAX_MESSAGE = 600
+
+
+def one_line(text: str) -> str:
+    """A message as one line: line breaks folded, control characters shown visibly, not too long."""
+    text = _BREAKS.sub(" ", text.strip())
+    text = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
 
 class XlsGongkaiError(Exception):
-    """Base class of every error xls-gongkai raises on purpose."""
+    """Base class of every error xls-gongkai raises on purpose (its message is always one line)."""
 
     #: Exit code the CLI uses for this error.
     exit_code = 2
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(one_line(str(message)))
 
 
 class SpecError(XlsGongkaiError):

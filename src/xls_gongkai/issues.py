@@ -313,12 +313,22 @@ CATALOGUE: Mapping[str, IssueType] = {
             "交回的是未填写的模板：不算已报送，不计入汇总。",
         ),
         # ---- what a workbook file holds besides its cells (reading.findings)
-        IssueType("container-content", W, "文件中含有宏或外部内容", "{detail}",
-                  "本工具不会运行或打开这些内容；如非必要，请删除后重新保存",
-                  "工作簿含宏、嵌入对象、外部链接、DDE 链接或外部数据连接；只读取单元格，不运行、不打开。"),
-        IssueType("odd-entry-name", W, "文件内部有异常的部件名", "{detail}",
-                  "本工具不会解压这些部件；请用 Excel 或 WPS 打开后重新保存再提交",
-                  "工作簿（压缩包）内有 ../、绝对路径、反斜杠或控制字符的部件名，常见于被改动或恶意构造的文件。"),
+        IssueType(
+            "container-content",
+            W,
+            "文件中含有宏或外部内容",
+            "{detail}",
+            "本工具不会运行或打开这些内容；如非必要，请删除后重新保存",
+            "工作簿含宏、嵌入对象、外部链接、DDE 链接或外部数据连接；只读取单元格，不运行、不打开。",
+        ),
+        IssueType(
+            "odd-entry-name",
+            W,
+            "文件内部有异常的部件名",
+            "{detail}",
+            "本工具不会解压这些部件；请用 Excel 或 WPS 打开后重新保存再提交",
+            "工作簿（压缩包）内有 ../、绝对路径、反斜杠或控制字符的部件名，常见于被改动或恶意构造的文件。",
+        ),
     )
 }
 

@@ -125,6 +125,8 @@ def read_workbook(
             # Our template, of a format whose definition was not given (a local variant).
             issues = [issue(Code.FORMAT_UNKNOWN, found=meta["format"]), *issues[1:]]
         meta = {}
+    # What the file holds besides its cells (macros, external links…): named, never run.
+    issues += [issue(f.code, detail=f.detail) for f in container.findings]
     return _finish(
         p,
         sheets,
