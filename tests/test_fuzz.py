@@ -149,7 +149,6 @@ def grids_of_template(format_id: str) -> dict[str, list[list[object]]]:
     from xls_gongkai.report import Unit
     from xls_gongkai.sample import random_report
     from xls_gongkai.spec import get_format
-
     from xls_gongkai.workbook import writer
 
     fmt = get_format(format_id)
