@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
+from xls_gongkai.errors import one_line, printable
 from xls_gongkai.report import CellKey, Report
 from xls_gongkai.spec import Severity
 
@@ -109,12 +110,17 @@ class IssueType:
     def make(self, *, where: Mapping[str, Any] | None = None, **params: Any) -> Issue:
         """An issue of this type: ``params`` fill the template (and may be Issue fields too)."""
         located = {k: v for k, v in {**(where or {}), **params}.items() if k in _ISSUE_FIELDS}
+        if "file" in located:
+            located["file"] = printable(str(located["file"]))
         message = self.template.format(**params)
         action = self.action.format(**params)
         if action:
             message = f"{message.rstrip('。')}。{action}"
         if not message.endswith(("。", "？", "！", "）")):
             message += "。"
+        # A message is one line of text safe to print and to store (a clerk's cell or a file
+        # name may carry line breaks, control characters or bytes that are not UTF-8).
+        message = one_line(message)
         return Issue(code=self.code, severity=self.severity, message=message, **located)
 
 
@@ -440,6 +446,7 @@ class Result:
 
 def unreadable(source: str, message: str) -> Result:
     """The result of a file that could not be used at all (one ``file-unreadable`` issue)."""
+    source = printable(source)
     return Result(report=None, issues=(issue(Code.FILE_UNREADABLE, note=message, file=source),), source=source)
 
 

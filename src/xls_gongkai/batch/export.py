@@ -19,7 +19,7 @@ from typing import Any
 from xls_gongkai.batch.inputs import Skipped
 from xls_gongkai.batch.pipeline import Batch
 from xls_gongkai.collection import Merged, Status
-from xls_gongkai.errors import UsageError
+from xls_gongkai.errors import UsageError, printable
 from xls_gongkai.issues import ISSUE_COLUMNS, Issue, Result, Unrecognised, by_severity, counts
 from xls_gongkai.output import atomic_path, check_output
 from xls_gongkai.report import TIDY_COLUMNS, Report, Unit
@@ -204,7 +204,7 @@ def check_report_path(path: str | os.PathLike[str]) -> Path:
 
 def _display_name(path: str) -> str:
     # The officer forwards this report: bare file names, never the local folders they sit in.
-    return Path(path).name
+    return printable(Path(path).name)
 
 
 def summary_rows(batch: Batch) -> list[tuple[Any, ...]]:
@@ -234,7 +234,7 @@ def summary_rows(batch: Batch) -> list[tuple[Any, ...]]:
 
 
 def _skipped_dicts(skipped: Sequence[Skipped]) -> list[dict[str, str]]:
-    return [{"file": str(s.path), "reason": s.reason} for s in skipped]
+    return [{"file": printable(str(s.path)), "reason": s.reason} for s in skipped]
 
 
 def write_check_report(batch: Batch, path: str | os.PathLike[str]) -> Path:
@@ -276,7 +276,9 @@ def _write_xlsx(batch: Batch, issues: Sequence[Issue], out: Path) -> None:
     import xlsxwriter
 
     # Text is written as text, never as a formula: a clerk's cell content could start with "=".
-    wb = xlsxwriter.Workbook(str(out), {"strings_to_formulas": False, "strings_to_numbers": False})
+    # in_memory: no temporary files of xlsxwriter's own in the system's temp folder, even when
+    # the write fails half-way.
+    wb = xlsxwriter.Workbook(str(out), {"strings_to_formulas": False, "strings_to_numbers": False, "in_memory": True})
     st = {
         "head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}),
         "cell": wb.add_format({"border": 1, "text_wrap": True, "valign": "top"}),

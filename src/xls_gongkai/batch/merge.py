@@ -31,7 +31,7 @@ from xls_gongkai.batch.inputs import BOOK_SUFFIXES, REPORT_SUFFIXES, saved_at
 from xls_gongkai.batch.pipeline import Batch, Item, load_previous, run_batch, unit_key
 from xls_gongkai.batch.roster import Roster
 from xls_gongkai.collection import Entry, Merged, OnError, Status, Submission
-from xls_gongkai.errors import UsageError, XlsGongkaiError
+from xls_gongkai.errors import UsageError, XlsGongkaiError, printable
 from xls_gongkai.issues import Code, Issue, issue
 from xls_gongkai.numbers import Value, coerce_value
 from xls_gongkai.reading.detail import read_detail
@@ -304,7 +304,7 @@ def merge_batch(
         generated_at=generated,
         on_error=on_error,
         roster=batch.roster.units if batch.roster is not None else None,
-        skipped=tuple((str(s.path), s.reason) for s in batch.skipped),
+        skipped=tuple((printable(str(s.path)), s.reason) for s in batch.skipped),
     )
 
 

@@ -22,7 +22,7 @@ from xls_gongkai.batch.inputs import BOOK_SUFFIXES, REPORT_SUFFIXES, Skipped, co
 from xls_gongkai.batch.read import read_many
 from xls_gongkai.batch.roster import Roster, RosterIndex
 from xls_gongkai.collection import Status
-from xls_gongkai.errors import UsageError, XlsGongkaiError
+from xls_gongkai.errors import UsageError, XlsGongkaiError, printable
 from xls_gongkai.issues import Code, Issue, Result, issue, unreadable
 from xls_gongkai.parsing.labels import normalise
 from xls_gongkai.reading.detail import read_detail
@@ -113,7 +113,7 @@ def _json_results(path: Path, formats: Sequence[Format]) -> list[Result]:
         return [unreadable(str(path), str(exc))]
     out = []
     for n, report in enumerate(reports, start=1):
-        source = str(path) if len(reports) == 1 else f"{path}#{n}"
+        source = printable(str(path) if len(reports) == 1 else f"{path}#{n}")
         # A JSON report's cells are located where the template would put them.
         lay = layout_for(report.format)
         report = replace(report, values=engine(report.format).with_totals(report.values, keep=report.values))

@@ -43,7 +43,7 @@ from xls_gongkai.documents.items import (
 )
 from xls_gongkai.documents.sections import Parts, clean, split_sections
 from xls_gongkai.documents.tables import read_tables
-from xls_gongkai.errors import XlsGongkaiError
+from xls_gongkai.errors import XlsGongkaiError, printable
 from xls_gongkai.issues import Code, Issue, Result, Unrecognised, issue, unreadable
 from xls_gongkai.parsing.labels import normalise, strip_number
 from xls_gongkai.report import Report, Unit
@@ -313,7 +313,7 @@ def import_document(
     p = Path(path)
     return _import(
         document_items(p),
-        source=str(p),
+        source=printable(str(p)),
         container=container_of(p),
         fmt=fmt,
         formats=formats,

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from xls_gongkai.documents.items import PENDING_MARK
-from xls_gongkai.errors import UsageError
+from xls_gongkai.errors import UsageError, xml_text
+from xls_gongkai.output import atomic_path
 from xls_gongkai.report import CellKey, Report, Value
 from xls_gongkai.rules import engine, missing_mentions, summary_text
 from xls_gongkai.spec import PATH_SEP, Format, Node, Section, Table
@@ -570,25 +571,34 @@ def _docx_document(report: Report) -> DocxDocument:
 def render_docx(report: Report, path: str | Path) -> Path:
     """Write the report as a Word document (opens in Word, WPS and LibreOffice).
 
-    Needs python-docx (the ``docx`` extra): without it, a :class:`~xls_gongkai.errors.UsageError`
-    says how to install it.
+    Needs python-docx (a dependency): in an environment that lacks it, a
+    :class:`~xls_gongkai.errors.UsageError` says how to install it.
     """
     try:
         import docx  # noqa: F401
     except ImportError as exc:
-        raise UsageError('生成 Word 文稿需要 python-docx：请运行 pip install "xls-gongkai[docx]" 安装后再试。') from exc
+        raise UsageError('生成 Word 文稿需要 python-docx（xls-gongkai 的依赖），当前环境中缺少它：请运行 pip install python-docx 后再试。') from exc
     out = Path(path)
-    _docx_document(report).save(str(out))
+    with atomic_path(out) as tmp:
+        _docx_document(report).save(str(tmp))
     return out
 
 
 def render(report: Report, to: Target, out: str | Path | None = None) -> str | Path:
     """Render to ``md`` / ``html`` (returns the text, also written to ``out`` if given) or ``docx`` (needs ``out``)."""
+    report = _xml_safe(report)
     if to == "docx":
         if out is None:
             raise ValueError("docx 需要输出文件路径")
         return render_docx(report, out)
     text = render_markdown(report) if to == "md" else render_html(report)
     if out is not None:
-        Path(out).write_text(text, encoding="utf-8")
+        with atomic_path(Path(out)) as tmp:
+            tmp.write_text(text, encoding="utf-8")
     return text
+
+
+def _xml_safe(report: Report) -> Report:
+    """The report with its texts and unit fit for any document (control characters shown)."""
+    unit = replace(report.unit, name=xml_text(report.unit.name), code=xml_text(report.unit.code))
+    return replace(report, unit=unit, texts={k: xml_text(v) for k, v in report.texts.items()})

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from xls_gongkai.errors import TemplateMismatchError, UnreadableWorkbookError, UsageError, WorkbookError
+from xls_gongkai.errors import TemplateMismatchError, UnreadableWorkbookError, UsageError, WorkbookError, printable
 from xls_gongkai.issues import Code, Issue, Result, issue, unreadable
 from xls_gongkai.parsing.grid import Located
 from xls_gongkai.parsing.values import is_blank
@@ -105,7 +105,7 @@ def read_workbook(
     """
     p = Path(path)
     container = inspect_file(p, scan_xml=False)
-    sheets = open_book(p)
+    sheets = open_book(p, container.data)
     wanted = get_format(fmt) if fmt is not None else None
     variants = tuple(formats) + ((wanted,) if wanted is not None and not wanted.builtin else ())
     meta = sheets.meta()
@@ -173,7 +173,7 @@ def _finish(
     rule_issues = check_report(report, previous, locate, lay.locate_text if template else None)
     found = find_unrecognised(sheets, lay, located, cells, template=template, kind=meta.get("kind", "template"))
     all_issues = [*issues, *who.issues, *extracted.issues, *text_issues, *rule_issues, *unrecognised_issues(found)]
-    source = str(p)
+    source = printable(str(p))
     stamped = tuple(replace(i, unit_code=who.unit.code, unit_name=who.unit.name, file=source) for i in all_issues)
     return Result(
         report=report,
@@ -192,12 +192,12 @@ def read_safely(path: str, kw: Mapping[str, object]) -> Result:
     try:
         return read_workbook(path, **kw)  # type: ignore[arg-type]
     except (WorkbookError, UsageError) as exc:
-        return unreadable(path, str(exc))
+        return unreadable(printable(path), str(exc))
     except BaseException as exc:  # one bad file must never stop a batch
         if interrupt(exc):
             raise
-        name = Path(path).name
+        name = printable(Path(path).name)
         return unreadable(
-            path,
+            printable(path),
             f"{name}：读取时发生意外错误（{type(exc).__name__}），文件可能已损坏。请用 Excel 或 WPS 打开后另存为 .xlsx 再提交",
         )

@@ -69,11 +69,18 @@ class Sheets:
         return out
 
 
-def open_book(path: Path) -> Sheets:
+def open_book(path: Path, data: bytes = b"") -> Sheets:
+    """The workbook's sheets; ``data`` is the file's bytes when already read (the safety look
+    reads them: the file is read once, and a name that is not UTF-8 is no obstacle)."""
+    import io
+
     import python_calamine
 
     try:
-        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        if data:
+            book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        else:
+            book = python_calamine.CalamineWorkbook.from_path(str(path))
         names = list(book.sheet_names)
     except python_calamine.PasswordError as exc:
         raise UnreadableWorkbookError(

@@ -26,6 +26,17 @@ from xls_gongkai.workbook.layout import TEXT_SHEET, Layout, Pos, TableLayout, a1
 #: Excel's limit on the characters of a cell; the text sections are validated against it.
 MAX_TEXT = 32767
 
+
+def fit_text(text: str) -> str:
+    """Text for one cell: longer than Excel's limit, it is cut with a visible note saying how
+    much was left out (never silently)."""
+    if len(text) <= MAX_TEXT:
+        return text
+    note = f"……【以下 {{n}} 字超出 Excel 单元格上限（{MAX_TEXT} 字），未能写入本单元格，请见原文】"
+    keep = MAX_TEXT - len(note.format(n=len(text)))
+    return text[:keep] + note.format(n=len(text) - keep)
+
+
 # --------------------------------------------------------------------------- styles
 
 _BORDER: dict[str, Any] = {"border": 1, "border_color": "#808080"}

@@ -31,10 +31,12 @@ from xlsxwriter.format import Format as XFormat
 from xlsxwriter.worksheet import Worksheet
 
 from xls_gongkai.collection import Merged, Status
+from xls_gongkai.errors import printable
 from xls_gongkai.numbers import Value
 from xls_gongkai.rules import engine
 from xls_gongkai.spec import CellKey, CellKind, Chart, Each, Format, Node, Table
 from xls_gongkai.workbook.layout import ISSUES_SHEET, col_letter
+from xls_gongkai.workbook.plan import fit_text
 from xls_gongkai.workbook.writer import WriteOptions, write_workbook
 
 __all__ = [
@@ -128,7 +130,7 @@ class _Styles:
 
 def _s(ws: Worksheet, st: _Styles, r: int, c: int, text: object, fmt: XFormat | None = None) -> None:
     # Units' text is never a formula: write_string even for "=…", "+…", "-…", "@…".
-    ws.write_string(r, c, "" if text is None else str(text), fmt if fmt is not None else st.text)
+    ws.write_string(r, c, "" if text is None else fit_text(printable(str(text))), fmt if fmt is not None else st.text)
 
 
 def _num(v: Value) -> float | int:

@@ -63,6 +63,7 @@ from xls_gongkai.workbook.plan import (
     SheetPlan,
     cell_validation,
     display_width,
+    fit_text,
     plan_for,
     validation_options,
 )
@@ -451,7 +452,7 @@ def _write_values(
         style = st["flag_text" if flagged and (cell.sheet, cell.row, cell.col) in flagged else "input_text"]
         text = report.texts.get(sid, "")
         if text:
-            sheets[cell.sheet].write_string(cell.row, cell.col, text[:MAX_TEXT], style)
+            sheets[cell.sheet].write_string(cell.row, cell.col, fit_text(text), style)
         else:
             sheets[cell.sheet].write_blank(cell.row, cell.col, None, style)
 
