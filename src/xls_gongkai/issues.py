@@ -26,6 +26,7 @@ __all__ = [
     "IssueType",
     "Result",
     "Unrecognised",
+    "explanation_key",
 ]
 
 
@@ -90,6 +91,16 @@ class Issue:
 
 
 ISSUE_COLUMNS = tuple(f.name for f in fields(Issue))
+
+
+def explanation_key(i: Issue) -> str:
+    """What a 说明 (explanation) of this issue is filed under, stable across versions of a file:
+    a rule's check (``R7|t2_1|regulations|0``), else the problem and the cell it is about."""
+    if i.key:
+        return i.key
+    if i.table:
+        return "|".join((i.code, i.table, i.row, i.column))
+    return "|".join((i.code, i.sheet, i.cell))
 
 
 @dataclass(frozen=True)
