@@ -39,6 +39,7 @@ from tests.oracle import (
     TEXT_KINDS,
     TOTAL_TYPED,
     YEARS,
+    Case,
     ErrorValue,
     Filler,
     Run,
@@ -46,10 +47,13 @@ from tests.oracle import (
     check_verdict,
     draw_cases,
     format_rows,
+    make_perturbation,
     read_cells,
     run_cases,
     semantics_probe,
+    state,
     summarise,
+    touching,
 )
 from xls_gongkai import excel
 from xls_gongkai.layout import layout_for
@@ -129,13 +133,28 @@ def test_recalculated_sheet_and_check_give_one_verdict(property_run: Run) -> Non
     assert_agree(property_run)
 
 
+def _beyond(case: Case, key: tuple[str, str, str, int], limit: int) -> bool:
+    return any(p.kind == HUGE and int(p.value or 0) >= limit for p in touching(case, key))
+
+
 @engines
 @pytest.mark.slow
 def test_the_engines_agree_with_each_other(property_run: Run) -> None:
-    """Independent of check: the two engines show the same text in every check cell."""
+    """Independent of check: LibreOffice and Gnumeric show the same verdict in every check cell
+    and the same text — except where a value of 2**53 or more (beyond exact doubles) is
+    involved: there the two round differently (see ``test_values_beyond_2_53``), and a
+    difference of 1e15 or more is written "1E+016" by LibreOffice, in full by Gnumeric."""
     assert_complete(property_run, N * len(YEARS))
-    diffs = [d for r in property_run.results for d in r.engine_disagreements]
-    assert not diffs, format_rows(summarise(diffs), limit=20)
+    bad = []
+    for r in property_run.results:
+        for d in r.engine_disagreements:
+            assert d.key is not None
+            if _beyond(r.case, d.key, 2**53):
+                continue
+            if state(d.sheet_shows) == state(d.check_says) and _beyond(r.case, d.key, 10**15):
+                continue
+            bad.append(d)
+    assert not bad, format_rows(summarise(bad), limit=20)
 
 
 # --------------------------------------------------------------------------- one case per kind
@@ -144,7 +163,7 @@ def test_the_engines_agree_with_each_other(property_run: Run) -> None:
 @pytest.fixture(scope="module")
 def catalogue_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     cases = [c for year in YEARS for c in catalogue(year).values()]
-    return run_cases(cases, tmp_path_factory.mktemp("verdict_catalogue"))
+    return run_cases([*cases, HUGE_PAIR], tmp_path_factory.mktemp("verdict_catalogue"))
 
 
 def _only(run: Run, name: str) -> Run:
@@ -203,6 +222,36 @@ def test_failure_count_cell(catalogue_run: Run, engine: str, situation: str, req
         shown = res.sheets[engine].failures
         if shown != float(res.check.count):
             raise VerdictMismatch(f"{year}: CHECK_FAILURES shows {shown}, check counts {res.check.count}")
+
+
+#: Two counts of 1e16 (beyond 2**53) in one column of 表三: the R1 difference is 1 in exact
+#: arithmetic (check) and in Gnumeric; LibreOffice rounds it away and shows ✔ (found by the
+#: property test, case y2020_0_0158).
+HUGE_PAIR = Case(
+    2020,
+    2080081,
+    None,
+    (
+        make_perturbation(2020, HUGE, ("t3", "unavailable_unclear", "legal_service"), 0, 10**16),
+        make_perturbation(2020, HUGE, ("t3", "carried_over", "natural"), 0, 10**16),
+    ),
+    name="y2020_huge_pair",
+)
+
+
+@engines
+@pytest.mark.xfail(
+    not ISSUE_11_LANDED,
+    reason="values beyond 2**53: LibreOffice shows R1 ✔ where check and Gnumeric find a difference of 1",
+    strict=True,
+    raises=VerdictMismatch,
+)
+def test_values_beyond_2_53(catalogue_run: Run) -> None:
+    run = _only(catalogue_run, HUGE_PAIR.name)
+    assert_complete(run, 1)
+    res = run.results[0]
+    assert res.sheets[GNUMERIC].failing == res.check.failing  # Gnumeric agrees with check today
+    assert_agree(run, ("check", "red", "yellow"))
 
 
 @engines
