@@ -319,6 +319,13 @@ def main(argv: list[str] | None = None) -> int:
     primary = pivot(run.verdict_disagreements, engines)
     print_pivot("1. Sheet vs check on the perturbed file (what the requirement forbids)", primary, args.limit)
     saved = [d for r in run.results for d in r.saved_disagreements if d.what != "text"]
+    print("\n## 2a. Headline against check on the file as each engine saved it (cached results present)\n")
+    print(
+        _table(
+            headline(saved, engines),
+            ["cause", "where", "rule", "sheet shows", "check says", *engines],
+        )
+    )
     print_pivot(
         "2. Sheet vs check on the file as each engine saved it (cached results present)",
         pivot(saved, engines),

@@ -893,9 +893,9 @@ def _kinds(ps: Iterable[Perturbation]) -> str:
     return "+".join(ks) if ks else "no perturbation (base data)"
 
 
-def _cause(ps: Sequence[Perturbation]) -> tuple[Perturbation, ...]:
+def _cause(ps: Sequence[Perturbation], same: frozenset[str] = SAME_MEANING) -> tuple[Perturbation, ...]:
     """The touching perturbations that can explain a difference (see :data:`SAME_MEANING`)."""
-    gap = tuple(p for p in ps if p.kind not in SAME_MEANING)
+    gap = tuple(p for p in ps if p.kind not in same)
     return gap or tuple(ps)
 
 
@@ -904,8 +904,13 @@ def _notes(case: Case, ps: Iterable[Perturbation], cv: CheckVerdict) -> str:
     return f" [check at the cell: {', '.join(codes)}]" if codes else ""
 
 
-def compare(case: Case, sv: SheetVerdict, cv: CheckVerdict) -> list[Disagreement]:
-    """Every difference between one engine's sheet and check's verdict on one case."""
+def compare(case: Case, sv: SheetVerdict, cv: CheckVerdict, *, cached: bool = False) -> list[Disagreement]:
+    """Every difference between one engine's sheet and check's verdict on one case.
+
+    ``cached``: check read a file with cached results (as the engine saved it), where a
+    formula typed over an input reads as its number on both sides.
+    """
+    same = SAME_MEANING | FORMULA_KINDS if cached else SAME_MEANING
     lay = layout_for(case.format)
     out: list[Disagreement] = []
     for key, shown in sv.shown.items():
@@ -916,7 +921,7 @@ def compare(case: Case, sv: SheetVerdict, cv: CheckVerdict) -> list[Disagreement
         where = f"{pos.sheet}!{pos.a1}"
         rule = key[0]
         if s_fail != c_fail:
-            ps = _cause(ps)
+            ps = _cause(ps, same)
             cat = f"{_kinds(ps)}: sheet {rule} {state(shown)}, check {rule} {'✘' if c_fail else '✔'}{_notes(case, ps, cv)}"
             out.append(
                 Disagreement(
@@ -932,7 +937,7 @@ def compare(case: Case, sv: SheetVerdict, cv: CheckVerdict) -> list[Disagreement
                 )
             )
         elif s_fail and isinstance(shown, str) and shown != cv.texts.get(key):
-            ps = _cause(ps)
+            ps = _cause(ps, same)
             cat = f"{_kinds(ps)}: both {rule} ✘, different text"
             out.append(Disagreement(case.name, sv.engine, "text", key, where, shown, cv.texts.get(key, "?"), ps, cat))
     fc = lay.failures_cell
@@ -998,11 +1003,11 @@ def compare(case: Case, sv: SheetVerdict, cv: CheckVerdict) -> list[Disagreement
                 follows = [ch for ch in disagreeing if key in ch.leaf_keys(ch.lhs) + ch.leaf_keys(ch.rhs)]
                 errored = [ch for ch in errors if key in ch.leaf_keys(ch.lhs) + ch.leaf_keys(ch.rhs)]
                 if follows:
-                    ps = _cause(tuple(dict.fromkeys(q for ch in follows for q in touching(case, ch.key))))
+                    ps = _cause(tuple(dict.fromkeys(q for ch in follows for q in touching(case, ch.key))), same)
                     rules = "/".join(sorted({ch.rule.id for ch in follows}))
                     cat = f"{_kinds(ps)}: yellow {sides} (follows the {rules} verdict disagreement)"
                 elif errored and not in_sheet:
-                    ps = _cause(tuple(dict.fromkeys(q for ch in errored for q in touching(case, ch.key))))
+                    ps = _cause(tuple(dict.fromkeys(q for ch in errored for q in touching(case, ch.key))), same)
                     rules = "/".join(sorted({ch.rule.id for ch in errored}))
                     cat = (
                         f"{_kinds(ps)}: yellow {sides} (the {rules} check cell covering it shows an error value, "
@@ -1179,7 +1184,7 @@ def run_cases(
             if check_saved:
                 cs = check_verdict(out, res.case.year)
                 res.check_saved[engine] = cs
-                res.saved_disagreements += compare(res.case, sv, cs)
+                res.saved_disagreements += compare(res.case, sv, cs, cached=True)
             if len(res.sheets) == 2:
                 a, b = (res.sheets[e] for e in engines)
                 res.engine_disagreements += compare_engines(res.case, a, b)
