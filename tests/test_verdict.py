@@ -134,7 +134,13 @@ def test_recalculated_sheet_and_check_give_one_verdict(property_run: Run) -> Non
 
 
 def _beyond(case: Case, key: tuple[str, str, str, int], limit: int) -> bool:
-    return any(p.kind == HUGE and int(p.value or 0) >= limit for p in touching(case, key))
+    """Whether a huge value of at least ``limit`` reaches the check (directly, or through a
+    formula typed over another input that refers to it)."""
+    huge = {p.key: int(p.value or 0) for p in case.perturbations if p.kind == HUGE}
+    for p in touching(case, key):
+        if max(huge.get(p.key, 0), huge.get(p.refers_to, 0) if p.refers_to else 0) >= limit:
+            return True
+    return False
 
 
 @engines
