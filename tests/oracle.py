@@ -1231,6 +1231,8 @@ PROBE_PER_INPUT: tuple[str, ...] = (
     "=ISTEXT({c})",
     "=IF(ISBLANK({c}),FALSE,IF(ISNUMBER({c}),OR({c}<0,{c}<>INT({c})),TRUE))",  # the R5 red conditional format
     "=ROUND(({c}+1)-{c},6)",
+    "=VALUE({c})",  # candidate coercions, should text numbers count in the sheet
+    "=N({c})",
 )
 #: Check-cell ranges: E2:E5 clean (2 ✘), F2:F5 with one ✘ and two error values.
 PROBE_CHECK_CELLS = {"E": ("✔", "✘ 差 1", "✔", "✘ 2处数值不合规"), "F": ("✔", "✘ 差 1", "=1/0", "=NA()")}
