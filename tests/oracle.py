@@ -71,7 +71,7 @@ from xls_gongkai import excel
 from xls_gongkai.layout import Layout, a1, layout_for, parse_a1
 from xls_gongkai.reader import read_workbook
 from xls_gongkai.report import CellKey, Report, Unit, Value
-from xls_gongkai.rules import Check, check_report, computed_cells, evaluate, expand, format_number
+from xls_gongkai.rules import Check, computed_cells, evaluate, expand, format_number
 from xls_gongkai.sample import random_report, with_totals
 from xls_gongkai.spec import CellKind, Each, Format, RuleKind, get_format
 from xls_gongkai.writer import write_workbook
@@ -1393,7 +1393,6 @@ __all__ = [
     "base_report",
     "case_strategy",
     "catalogue",
-    "check_report",
     "check_verdict",
     "compare",
     "compare_engines",

@@ -17,6 +17,7 @@ stays green and a fix shows up at once: when issue 11 lands, set ``ISSUE_11_LAND
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
@@ -90,9 +91,10 @@ requires_engines = pytest.mark.skipif(
 )
 
 
-def engines(test):  # type: ignore[no-untyped-def]
+def engines(test: Callable[..., None]) -> Callable[..., None]:
     """Needs both LibreOffice and Gnumeric (skipped with the reason when one is missing)."""
-    return pytest.mark.soffice(requires_engines(test))
+    marked: Callable[..., None] = pytest.mark.soffice(requires_engines(test))
+    return marked
 
 
 class VerdictMismatch(AssertionError):
