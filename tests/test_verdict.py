@@ -104,7 +104,14 @@ class VerdictMismatch(AssertionError):
 def assert_agree(run: Run, what: tuple[str, ...] = ("check", "red", "yellow", "count")) -> None:
     bad = [d for d in run.verdict_disagreements if d.what in what]
     if bad:
-        raise VerdictMismatch(f"{len(bad)} disagreement(s):\n" + format_rows(summarise(bad), limit=40))
+        cases = {r.case.name: r.case for r in run.results}
+        first = list(dict.fromkeys(d.case for d in bad))[:5]
+        raise VerdictMismatch(
+            f"{len(bad)} disagreement(s):\n"
+            + format_rows(summarise(bad), limit=40)
+            + "\ncases (rebuild one with tests.oracle.Case or draw_cases):\n"
+            + "\n".join(f"  {cases[n]!r}" for n in first)
+        )
 
 
 def assert_complete(run: Run, n: int) -> None:
