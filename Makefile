@@ -13,13 +13,15 @@ $(STAMP): pyproject.toml requirements-dev.txt
 	$(BIN)/pip install -q -e . -r requirements-dev.txt
 	touch $(STAMP)
 
-## 安装 LibreOffice 等系统软件（需要 root，Debian/Ubuntu）。缺少时相关测试会跳过并说明原因。
+## 安装 LibreOffice、Gnumeric 等系统软件（需要 root，Debian/Ubuntu）。缺少时相关测试会跳过并说明原因。
+## Gnumeric 提供 ssconvert：第二个独立的电子表格程序，用于核对表内校验与 check 的裁决是否一致。
 sysdeps:
-	@if command -v soffice >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; then echo "LibreOffice 已安装"; \
+	@if command -v soffice >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && command -v ssconvert >/dev/null 2>&1; then \
+		echo "LibreOffice、Gnumeric 已安装"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends \
-			libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils fonts-noto-cjk >/dev/null; \
-	else echo "提示：未安装 LibreOffice，真实电子表格测试将跳过。"; fi
+			libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils fonts-noto-cjk gnumeric >/dev/null; \
+	else echo "提示：未安装 LibreOffice 或 Gnumeric，真实电子表格测试将跳过。"; fi
 
 ## 主流程：在示例数据上运行（结果写入 demo-out/）。
 demo: $(STAMP)
