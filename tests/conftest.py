@@ -21,7 +21,8 @@ def value_strategy(kind: CellKind, decimals: int = 0) -> st.SearchStrategy[Value
         return st.integers(0, 2000)
     if kind is CellKind.SIGNED:
         return st.integers(-500, 500)
-    return st.integers(0, 10**9).map(lambda n: Decimal(n).scaleb(-decimals))
+    # Amounts below 1 亿元 (10,000 万元): plausible for one unit (see the format's rule P1).
+    return st.integers(0, 10**8 - 1).map(lambda n: Decimal(n).scaleb(-decimals))
 
 
 @st.composite

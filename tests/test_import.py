@@ -228,7 +228,7 @@ def test_a_broken_rule_is_an_error_with_its_row() -> None:
     r4 = [i for i in result.errors if i.code == "R4"]
     assert len(r4) == 1
     assert r4[0].column == "review_total"
-    assert (r4[0].found, r4[0].expected) == ("0", "11")
+    assert (r4[0].found, r4[0].expected) == ("总计=0", "四项之和=11")
     # The text still says 行政复议 351 件: R9 warns.
     assert any(i.code == "R9" and i.column == "review_total" and i.found == "351" for i in result.warnings)
 

@@ -74,8 +74,8 @@ def test_r1_break_names_the_column_and_the_difference() -> None:
     assert {i.code for i in issues} == {"R1"}
     natural = _only(issues, "R1")[0]
     assert natural.column == "natural"
-    assert natural.found == "1"
-    assert natural.expected == "4"
+    assert natural.found == "一+二=1"
+    assert natural.expected == "（七）+四=4"
     assert "相差 -3" in natural.message
     assert natural.sheet == "表三"
     # 一、 and 二、 of the column, then （七） and 四、
@@ -104,8 +104,8 @@ def test_r4_break_names_the_group() -> None:
     issues = check_report(replace(report, values=values))
     assert [i.code for i in issues] == ["R4"]
     assert "行政复议" in issues[0].message
-    assert issues[0].found == "0"
-    assert issues[0].expected == "11"
+    assert issues[0].found == "总计=0"
+    assert issues[0].expected == "四项之和=11"
 
 
 @pytest.mark.parametrize(

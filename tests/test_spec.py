@@ -151,7 +151,8 @@ def test_rules_r1_to_r5_are_errors(fmt: Format) -> None:
     for rid in ("R1", "R2", "R3", "R4", "R5"):
         assert rules[rid].severity.value == "error"
     # cross-year rules, the restated numbers of 一 (R9) and, from 2021, the 信息处理费 statement (T1)
-    warnings = {"R6", "R8", "R9"} if fmt.id == "gongkai-2019" else {"R6", "R7", "R9", "T1"}
+    # and the plausibility of amounts (P1: 元 typed where 万元 belong)
+    warnings = {"P1", "R6", "R8", "R9"} if fmt.id == "gongkai-2019" else {"P1", "R6", "R7", "R9", "T1"}
     assert {rid for rid, r in rules.items() if r.severity.value == "warning"} == warnings
 
 

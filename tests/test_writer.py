@@ -49,9 +49,10 @@ STAMP = "2025-01-05T09:00:00+00:00"
 
 #: openpyxl's view of a validation per kind: (type, operator, formula1, formula2)
 EXPECTED_VALIDATION = {
-    CellKind.COUNT: ("whole", "greaterThanOrEqual", "0", None),
+    # between 0 and VALUE_LIMIT: a figure beyond it cannot be right (and R5 says so)
+    CellKind.COUNT: ("whole", "between", "0", None),
     CellKind.SIGNED: ("whole", "between", None, None),  # bounds checked separately
-    CellKind.AMOUNT: ("decimal", "greaterThanOrEqual", "0", None),
+    CellKind.AMOUNT: ("decimal", "between", "0", None),
     CellKind.TEXT: ("textLength", "lessThanOrEqual", None, None),
 }
 
@@ -293,8 +294,17 @@ def _assert_cached_results(path: Path, report: Report, lay: Layout) -> None:
             assert _at(grid, p.sheet, p.row, p.col) == excel.check_display(eng.evaluate(check, full)), check.key
     fc = lay.failures_cell
     assert int(_at(grid, fc.sheet, fc.row, fc.col)) == eng.failing(report.values)
+    failing: dict[str, int] = {}
+    for o in eng.outcomes(full):
+        if o.check.in_sheet and not o.passed:
+            sheet = lay.checks[o.check.key].sheet
+            failing[sheet] = failing.get(sheet, 0) + 1
     sc = lay.summary_cell
-    assert _at(grid, sc.sheet, sc.row, sc.col) == excel.summary_display(lay, eng.failing(report.values))
+    line = _at(grid, sc.sheet, sc.row, sc.col)
+    assert line == excel.summary_display(lay, failing)
+    # the line names every sheet with a failing check, and the count
+    assert all(f"{sheet} {n} 项" in line for sheet, n in failing.items())
+    assert line.startswith(f"{eng.failing(report.values)} 项校验未通过") if failing else "全部通过" in line
 
 
 @pytest.mark.parametrize("fmt", FORMATS, ids=_ids)

@@ -177,6 +177,22 @@ CATALOGUE: Mapping[str, IssueType] = {
             "金额带单位（“251000元”），已换算为本单元格的单位（万元）。",
         ),
         IssueType(
+            "formula-in-input",
+            W,
+            "填数格中有公式",
+            "{place}：{note}",
+            "请直接填写数字",
+            "应直接填数的单元格中是公式（如 =5+7 或 =D8+1）：本工具重新计算它（不采信文件里保存的结果）并按结果计入。",
+        ),
+        IssueType(
+            "formula-unsafe",
+            E,
+            "无法核对的公式",
+            "{place}：{note}",
+            "请删除公式，直接填写数字",
+            "应直接填数的单元格中的公式引用了其他工作簿、使用 DDE 或随时间变化的函数（RAND、NOW 等），结果无法核对。",
+        ),
+        IssueType(
             "total-overwritten",
             E,
             "合计被改写",
@@ -359,6 +375,8 @@ class Code:
     NUMBER_IN_TEXT = "number-in-text"
     UNIT_CONVERTED = "unit-converted"
     TOTAL_OVERWRITTEN = "total-overwritten"
+    FORMULA_IN_INPUT = "formula-in-input"
+    FORMULA_UNSAFE = "formula-unsafe"
     LAYOUT_MOVED = "layout-moved"
     OTHER_VERSION = "other-version"
     HAND_MADE = "hand-made"

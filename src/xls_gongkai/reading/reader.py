@@ -21,10 +21,11 @@ from xls_gongkai.errors import TemplateMismatchError, UnreadableWorkbookError, U
 from xls_gongkai.issues import Code, Issue, Result, issue, unreadable
 from xls_gongkai.parsing.grid import Located
 from xls_gongkai.parsing.values import is_blank
+from xls_gongkai.reading.cells import special_cells
 from xls_gongkai.reading.extract import extract_texts, extract_values
 from xls_gongkai.reading.identity import identify
 from xls_gongkai.reading.locate import locate_by_labels, locate_template
-from xls_gongkai.reading.safety import inspect_file
+from xls_gongkai.reading.safety import Container, inspect_file
 from xls_gongkai.reading.sheets import Sheets, interrupt, open_book
 from xls_gongkai.reading.unrecognised import find_unrecognised, unrecognised_issues
 from xls_gongkai.report import Report, Unit
@@ -139,7 +140,7 @@ def read_workbook(
         unit=unit,
         strict=strict,
         previous=previous,
-        kind=container.kind,
+        container=container,
     )
 
 
@@ -156,12 +157,14 @@ def _finish(
     unit: Unit | None,
     strict: bool,
     previous: Report | None,
-    kind: str,
+    container: Container,
 ) -> Result:
     lay = layout_for(fmt)
     template = bool(meta)
     who = identify(sheets, fmt, meta, template=template, wanted=wanted, year=year, unit=unit, lay=lay)
-    extracted = extract_values(sheets, fmt, located, strict=strict)
+    # Formulas and error values in the tables' sheets (python-calamine shows neither).
+    notes = special_cells(container, {loc.sheet for loc in located.values()}) if located else {}
+    extracted = extract_values(sheets, fmt, located, strict=strict, notes=notes, template=template)
     texts, text_issues = extract_texts(sheets, lay) if template else ({}, [])
     units = int(meta["units"]) if meta.get("units", "").isdigit() else 1
     report = Report(who.unit, who.year, fmt, extracted.values, texts, units=units)
@@ -170,7 +173,9 @@ def _finish(
     def locate(key: CellKey) -> tuple[str, str]:
         return cells.get(key) or (located[key[0]].sheet if key[0] in located else fmt.table(key[0]).sheet, "")
 
-    rule_issues = check_report(report, previous, locate, lay.locate_text if template else None)
+    rule_issues = check_report(
+        report, previous, locate, lay.locate_text if template else None, text=extracted.text, errors=extracted.errors
+    )
     found = find_unrecognised(sheets, lay, located, cells, template=template, kind=meta.get("kind", "template"))
     all_issues = [*issues, *who.issues, *extracted.issues, *text_issues, *rule_issues, *unrecognised_issues(found)]
     source = printable(str(p))
@@ -179,7 +184,7 @@ def _finish(
         report=report,
         issues=stamped,
         source=source,
-        container=kind,
+        container=container.kind,
         located_by="template" if template else "labels",
         cells=cells,
         unrecognised=tuple(found),

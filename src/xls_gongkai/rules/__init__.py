@@ -7,9 +7,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from xls_gongkai.issues import Issue
 from xls_gongkai.report import Report
 from xls_gongkai.rules.engine import (
+    HAS_ERROR,
+    NO_CELLS,
+    TOO_LARGE,
     Check,
     Engine,
     Locator,
@@ -21,6 +26,9 @@ from xls_gongkai.rules.engine import (
     evaluate,
     expand,
     outcome_issues,
+    same,
+    side_names,
+    too_large,
     with_totals,
 )
 from xls_gongkai.rules.narrative import (
@@ -31,8 +39,12 @@ from xls_gongkai.rules.narrative import (
     restated_numbers,
     summary_text,
 )
+from xls_gongkai.rules.plausible import plausible_issues
+from xls_gongkai.spec import CellKey
 
 __all__ = [
+    "HAS_ERROR",
+    "TOO_LARGE",
     "Check",
     "Engine",
     "Locator",
@@ -49,8 +61,12 @@ __all__ = [
     "missing_mentions",
     "narrative_issues",
     "outcome_issues",
+    "plausible_issues",
     "restated_numbers",
+    "same",
+    "side_names",
     "summary_text",
+    "too_large",
     "with_totals",
 ]
 
@@ -60,14 +76,20 @@ def check_report(
     previous: Report | None = None,
     locate: Locator | None = None,
     locate_text: TextLocator | None = None,
+    *,
+    text: Mapping[CellKey, str] = NO_CELLS,
+    errors: Mapping[CellKey, str] = NO_CELLS,
 ) -> list[Issue]:
     """Every rule issue of a report whose values hold their totals: relations in check order,
     then the cross-year rules against ``previous`` (last year's report, of either format), then
     the text rules. ``locate`` maps a cell key to ``(sheet, A1)``, ``locate_text`` a text
-    section id; without them issues name only the sheet."""
+    section id; without them issues name only the sheet. ``text`` and ``errors`` are the cells
+    of a workbook holding text or an error value where a number belongs (see
+    :meth:`Engine.evaluate`)."""
     eng = engine(report.format)
-    issues = eng.issues(report, locate=locate)
+    issues = eng.issues(report, locate=locate, text=text, errors=errors)
     if previous is not None:
         issues += eng.cross_year_issues(report, previous, locate)
+    issues += plausible_issues(report, locate)
     issues += narrative_issues(report, locate_text)
     return issues

@@ -14,20 +14,24 @@ format object and cached on it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache, cached_property
 
 from xls_gongkai.issues import Issue
 from xls_gongkai.numbers import Value, format_number
 from xls_gongkai.report import Report, group_value
-from xls_gongkai.spec import CellKey, CellKind, Each, Format, Rule, RuleKind, Table
+from xls_gongkai.spec import VALUE_LIMIT, CellKey, CellKind, Each, Format, Rule, RuleKind, Table
 
 #: Where a cell is in the source: ``(sheet, A1)`` (A1 empty when the source has no cells).
 Locator = Callable[[CellKey], tuple[str, str]]
 
 NO_CELLS: Mapping[CellKey, str] = {}
+
+#: Why a relation cannot be verified: what its check cell shows after "✘ <rule>：".
+HAS_ERROR = "含错误值"
+TOO_LARGE = "数值过大"
 
 
 @dataclass(frozen=True)
@@ -125,18 +129,34 @@ class Outcome:
     rhs: Value = 0
     #: R5: (cell, problem) of every cell that breaks its kind
     bad_cells: tuple[tuple[CellKey, str], ...] = ()
-    #: cells holding an error value (#REF!…): the relation cannot be verified
+    #: cells that make the relation unverifiable, and why (:data:`HAS_ERROR`: an error value
+    #: such as #REF! in the cell or in a total it feeds; :data:`TOO_LARGE`: beyond VALUE_LIMIT)
     unknown: tuple[CellKey, ...] = ()
+    reason: str = ""
 
     @property
     def diff(self) -> Value:
         return self.lhs - self.rhs
 
 
+def same(lhs: Value, rhs: Value) -> bool:
+    """Whether a relation's two sides are equal as the sheet decides it: ``ROUND(lhs-rhs,6)=0``
+    (amounts are decimals; a difference below a millionth of a 万元 is no difference)."""
+    if type(lhs) is int and type(rhs) is int:
+        return lhs == rhs
+    return Decimal(lhs - rhs).quantize(Decimal("0.000001"), ROUND_HALF_UP) == 0
+
+
+def too_large(v: Value | None) -> bool:
+    return v is not None and not -VALUE_LIMIT <= v <= VALUE_LIMIT
+
+
 def cell_problem(kind: CellKind, v: Value) -> str | None:
     """Why a value breaks R5 for a cell of ``kind``, or None when it is fine."""
     if kind is CellKind.TEXT:
         return None
+    if too_large(v):
+        return f"数值 {format_number(v)} 过大，不可能正确（最多 {VALUE_LIMIT:,}），请核对"
     if kind in (CellKind.COUNT, CellKind.SIGNED) and isinstance(v, Decimal) and v != v.to_integral_value():
         return f"应为整数，填的是 {format_number(v)}"
     if kind in (CellKind.COUNT, CellKind.AMOUNT) and v < 0:
@@ -254,19 +274,50 @@ class Engine:
         *,
         text: Mapping[CellKey, str] = NO_CELLS,
         errors: Mapping[CellKey, str] = NO_CELLS,
+        large: Collection[CellKey] | None = None,
     ) -> Outcome:
-        """The verdict of one check. ``text`` and ``errors`` are cells holding text or an error
-        value instead of a number: both break R5; text counts 0 in a relation, as a
-        spreadsheet's SUM ignores it; an error value leaves the relation unverifiable."""
+        """The verdict of one check, as the workbook's check cell gives it.
+
+        ``text`` and ``errors`` are input cells holding text or an error value instead of a
+        number, each with what to tell the clerk: both break R5. Text counts 0 in a relation,
+        as a spreadsheet's SUM ignores it. An error value — in a cell the check reads, or in a
+        total it feeds (see :meth:`depending`) — leaves the relation unverifiable, as does a
+        value beyond VALUE_LIMIT (``large``: those cells, when the caller knows them already).
+        """
         if check.rule.kind is RuleKind.CELLS:
             return self._cells(check, values, text, errors)
-        unknown = tuple(k for k in check.cells if k in errors) if errors else ()
         flat = check.flat
         if flat is not None and not self.has_groups(values):
             lhs, rhs = self._sum(values, flat[0]), self._sum(values, flat[1])
         else:
             lhs, rhs = self.side(values, check.lhs, previous), self.side(values, check.rhs, previous)
-        return Outcome(check, lhs == rhs and not unknown, lhs, rhs, unknown=unknown)
+        unknown = tuple(k for k in check.cells if k in errors) if errors else ()
+        if unknown:
+            return Outcome(check, False, lhs, rhs, unknown=unknown, reason=HAS_ERROR)
+        big = self.large(values) if large is None else large
+        unknown = tuple(k for k in check.cells if k in big) if big else ()
+        if unknown:
+            return Outcome(check, False, lhs, rhs, unknown=unknown, reason=TOO_LARGE)
+        return Outcome(check, same(lhs, rhs), lhs, rhs)
+
+    @staticmethod
+    def large(values: Mapping[CellKey, Value]) -> frozenset[CellKey]:
+        """The cells of ``values`` beyond VALUE_LIMIT (almost always none)."""
+        return frozenset(k for k, v in values.items() if too_large(v))
+
+    def depending(self, cells: Collection[CellKey], keep: Collection[CellKey] = ()) -> frozenset[CellKey]:
+        """``cells`` and every computed total that adds any of them up (directly or through
+        another total), except the totals in ``keep`` (typed over: constants in the sheet)."""
+        out = set(cells)
+        if not out:
+            return frozenset()
+        for key in self.total_order:
+            if key in keep or key in out:
+                continue
+            check = self.computed[key]
+            if any(d in out for d in check.leaf_keys(check.rhs)):
+                out.add(key)
+        return frozenset(out)
 
     def _cells(
         self, check: Check, values: Mapping[CellKey, Value], text: Mapping[CellKey, str], errors: Mapping[CellKey, str]
@@ -276,14 +327,14 @@ class Engine:
         bad: list[tuple[CellKey, str]] = []
         for key, kind in self.typed_inputs[check]:
             if key in errors:
-                bad.append((key, f"是错误值 {errors[key]}，不是数字"))
+                bad.append((key, errors[key]))
                 continue
             if key in text:
-                bad.append((key, f"填的是文本“{text[key]}”，不是数字"))
+                bad.append((key, text[key]))
                 continue
             v = values.get(key)
             # Whole non-negative numbers, almost every cell, need no further look.
-            problem = None if v is None or (type(v) is int and v >= 0) else cell_problem(kind, v)
+            problem = None if v is None or (type(v) is int and 0 <= v <= VALUE_LIMIT) else cell_problem(kind, v)
             if problem:
                 bad.append((key, problem))
         return Outcome(check, not bad, bad_cells=tuple(bad))
@@ -297,8 +348,9 @@ class Engine:
         errors: Mapping[CellKey, str] = NO_CELLS,
     ) -> list[Outcome]:
         """Every check of the format; cross-year checks only when ``previous`` is given."""
+        large = self.large(values)
         return [
-            self.evaluate(check, values, previous, text=text, errors=errors)
+            self.evaluate(check, values, previous, text=text, errors=errors, large=large)
             for check in self.checks
             if check.rule.kind is not RuleKind.PREVIOUS or previous is not None
         ]
@@ -431,6 +483,13 @@ def _cell_issue(o: Outcome, key: CellKey, problem: str, report: Report, locate: 
     )
 
 
+def side_names(rule: Rule) -> tuple[str, str]:
+    """The names of a relation's two sides from its short text (``一+二≠（七）+四`` gives
+    ``一+二`` and ``（七）+四``); empty when the short text does not name them."""
+    left, sep, right = rule.short.partition("≠")
+    return (left.strip(), right.strip()) if sep else ("", "")
+
+
 def _relation_issue(o: Outcome, report: Report, locate: Locator) -> Issue:
     check, rule, table = o.check, o.check.rule, o.check.table
     cells = check.cells
@@ -438,19 +497,32 @@ def _relation_issue(o: Outcome, report: Report, locate: Locator) -> Issue:
     _t, first_r, first_c = cells[0]
     row_label = table.row_nodes[check.index].path_text if rule.each is Each.ROW else ""
     column_label = table.column_nodes[check.index].path_text if rule.each is Each.COLUMN else ""
-    diff = "无法计算（含错误值）" if o.unknown else format_number(o.diff)
-    return Issue(
-        code=rule.id,
-        severity=rule.severity,
-        message=rule.message.format(
+    column = table.column_nodes[check.index].label if rule.each is Each.COLUMN else ""
+    lhs_name, rhs_name = side_names(rule)
+    if o.unknown:
+        # The sides cannot be computed: say which cells stand in the way, not a made-up difference.
+        blocking = "、".join(dict.fromkeys(a1 for _s, a1 in map(locate, o.unknown) if a1)) or "有的单元格"
+        where = f"“{column}”列" if column else f"“{row_label or check.name or '数据'}”"
+        relation = rule.short.replace("≠", "=") or rule.title
+        message = f"{table.name}{where}：无法校验 {relation}，因为 {blocking} {o.reason}。请先改正这些单元格。"
+        expected = found = ""
+    else:
+        message = rule.message.format(
             table=table.name,
             row=row_label or "数据",
-            column=table.column_nodes[check.index].label if rule.each is Each.COLUMN else "",
+            column=column,
             name=check.name,
             lhs=format_number(o.lhs),
             rhs=format_number(o.rhs),
-            diff=diff,
-        ),
+            diff=format_number(o.diff),
+        )
+        # 应为/实为 of a relation are its two sides, each with its name when the rule gives one.
+        expected = f"{rhs_name}={format_number(o.rhs)}" if rhs_name else format_number(o.rhs)
+        found = f"{lhs_name}={format_number(o.lhs)}" if lhs_name else format_number(o.lhs)
+    return Issue(
+        code=rule.id,
+        severity=rule.severity,
+        message=message,
         unit_code=report.unit.code,
         unit_name=report.unit.name,
         sheet=located[0][0],
@@ -461,8 +533,8 @@ def _relation_issue(o: Outcome, report: Report, locate: Locator) -> Issue:
         column=check.index if rule.each is Each.COLUMN else first_c,
         row_label=row_label or table.row_nodes[first_r].path_text,
         column_label=column_label or table.column_nodes[first_c].path_text,
-        expected=format_number(o.rhs),
-        found=format_number(o.lhs),
+        expected=expected,
+        found=found,
         key=check.key_text,
     )
 

@@ -12,6 +12,7 @@ from xls_gongkai.spec.load import parse_format
 from xls_gongkai.spec.model import (
     PATH_SEP,
     SPEC_VERSION,
+    VALUE_LIMIT,
     CellKey,
     CellKind,
     Chart,
@@ -31,6 +32,7 @@ from xls_gongkai.spec.model import (
 __all__ = [
     "PATH_SEP",
     "SPEC_VERSION",
+    "VALUE_LIMIT",
     "CellKey",
     "CellKind",
     "Chart",

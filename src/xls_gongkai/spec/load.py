@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
@@ -208,7 +209,12 @@ _RULE_KEYS = {
     "summary",
     "mentions",
     "placeholder",
+    "test",
+    "params",
 }
+
+#: The plausibility tests a rule may name, with the parameters each takes.
+PLAUSIBLE_TESTS: Mapping[str, frozenset[str]] = {"yuan": frozenset({"at_least", "whole_at_least"})}
 
 
 def _terms(k: _Keys, raw: Any, where: str) -> tuple[Term, ...]:
@@ -335,6 +341,7 @@ def _rule(k: _Keys, raw: Any, where: str, tables: Mapping[str, Table], sections:
     mentions = k.texts(m, "mentions", where)
     if kind is RuleKind.TEXT and not mentions:
         raise k.fail(f"{where}.mentions", "文字规则要写明必须提到的词")
+    test, params = _plausible(k, m, where) if kind is RuleKind.PLAUSIBLE else ("", ())
     return Rule(
         id=k.text(m, "id", where),
         title=k.text(m, "title", where),
@@ -351,7 +358,22 @@ def _rule(k: _Keys, raw: Any, where: str, tables: Mapping[str, Table], sections:
         summary=_summary(k, k.text(m, "summary", where, ""), f"{where}.summary", tables),
         mentions=mentions,
         placeholder=k.text(m, "placeholder", where, ""),
+        test=test,
+        params=params,
     )
+
+
+def _plausible(k: _Keys, m: Mapping[str, Any], where: str) -> tuple[str, tuple[tuple[str, Decimal], ...]]:
+    test = k.text(m, "test", where)
+    if test not in PLAUSIBLE_TESTS:
+        raise k.fail(f"{where}.test", f"“{test}”不是可用的检验（可用：{'、'.join(PLAUSIBLE_TESTS)}）")
+    raw = k.mapping(m.get("params", {}), f"{where}.params", set(PLAUSIBLE_TESTS[test]))
+    params: list[tuple[str, Decimal]] = []
+    for name, value in raw.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise k.fail(f"{where}.params.{name}", "应为数字")
+        params.append((str(name), Decimal(repr(value)) if isinstance(value, float) else Decimal(value)))
+    return test, tuple(params)
 
 
 # --------------------------------------------------------------------------- the format
@@ -508,6 +530,9 @@ def _rule_dict(r: Rule) -> dict[str, Any]:
         d["mentions"] = list(r.mentions)
     if r.placeholder:
         d["placeholder"] = r.placeholder
+    if r.test:
+        d["test"] = r.test
+        d["params"] = {name: float(v) for name, v in r.params}
     return d
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
 from typing import Any
@@ -21,6 +22,12 @@ PATH_SEP = " › "
 
 #: ``(table, row, column)`` ids of one value cell (row or column may name a group).
 CellKey = tuple[str, str, str]
+
+#: The largest magnitude a value cell may hold. No count, change or amount (万元) a government
+#: body reports comes near it; beyond it spreadsheet programs stop adding exactly (LibreOffice
+#: takes numbers that close in relative terms as equal), so the sheet and ``check`` could give
+#: different verdicts. A value beyond it breaks R5, and a relation over it cannot be verified.
+VALUE_LIMIT = 999_999_999
 
 
 class CellKind(StrEnum):
@@ -59,6 +66,7 @@ class RuleKind(StrEnum):
     PREVIOUS = "previous"  # lhs == rhs where terms may name last year's report
     RESTATED = "restated"  # numbers the text of a section restates equal the tables (R9)
     TEXT = "text"  # a text section says what it must (T1: the 信息处理费 statement)
+    PLAUSIBLE = "plausible"  # a value that can be right but seldom is (an amount in 元 in a 万元 cell)
 
 
 class Each(StrEnum):
@@ -253,6 +261,13 @@ class Rule:
     mentions: tuple[str, ...] = ()
     #: what to write when the section lacks them (render inserts it, marked 【待补充】)
     placeholder: str = ""
+    #: plausibility rules: which test (``yuan``: an amount that looks like 元 in a 万元 cell)
+    test: str = ""
+    #: plausibility rules: the test's parameters (``at_least``…), by name
+    params: tuple[tuple[str, Decimal], ...] = ()
+
+    def param(self, name: str, default: Decimal | int) -> Decimal:
+        return next((v for k, v in self.params if k == name), Decimal(default))
 
 
 @dataclass(frozen=True)

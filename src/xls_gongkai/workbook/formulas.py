@@ -1,7 +1,18 @@
 """Rules compiled to Excel formulas over a layout, with the cached results Python computes.
 
-Only functions that Excel, WPS and LibreOffice all evaluate the same way are emitted: ``SUM``,
-``IF``, ``ROUND``, ``ISNUMBER``, ``ISBLANK``, ``INT``, ``LEFT``, ``SUMPRODUCT`` and arithmetic.
+Only functions that Excel, WPS, LibreOffice and Gnumeric all evaluate the same way are emitted:
+``SUM``, ``IF``, ``IFERROR``, ``OR``, ``MAX``, ``MIN``, ``ROUND``, ``ISNUMBER``, ``ISBLANK``,
+``INT``, ``ABS``, ``COUNTIF``, ``MID`` and arithmetic; the R5 count is an array formula (as a
+plain formula every engine intersects its ranges with the formula's row). Never
+``SUMPRODUCT(--(LEFT(range,1)=…))``: Gnumeric intersects ``LEFT(range)`` and gives #VALUE!.
+
+What a cell means is decided once, here and in :mod:`xls_gongkai.rules.engine` alike (the
+verdict test in ``tests/test_verdict.py`` recalculates perturbed workbooks in LibreOffice and
+Gnumeric and compares): a blank counts 0; text counts 0 in a relation (``SUM`` of a cell
+ignores it) and breaks R5; an error value breaks R5 and makes every relation over it show
+"✘ …含错误值，无法校验" (``IFERROR``), never an error that would hide the count of failures;
+a value beyond ``VALUE_LIMIT`` breaks R5 and makes its relations "✘ …数值过大，无法校验".
+
 Each formula comes with :func:`check_display` (or the total's value), the string or number the
 formula evaluates to, which the writer stores as the cell's cached result: LibreOffice with
 default settings and every Python reader show that cached value rather than recalculating.
@@ -9,11 +20,11 @@ default settings and every Python reader show that cached value rather than reca
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from xls_gongkai.numbers import format_number
-from xls_gongkai.rules import Check, Outcome, Term, computed_cells
-from xls_gongkai.spec import CellKind, RuleKind, Table
+from xls_gongkai.rules import HAS_ERROR, TOO_LARGE, Check, Outcome, Term, computed_cells
+from xls_gongkai.spec import VALUE_LIMIT, CellKind, RuleKind, Table
 from xls_gongkai.workbook.layout import Layout, Pos, a1, sheet_ref
 
 PASS = "✔"
@@ -21,18 +32,20 @@ FAIL = "✘"
 CELLS_SHORT = "处数值不合规"
 
 
-def _rect(lay: Layout, term: Term, from_sheet: str) -> str:
+def _area(lay: Layout, term: Term, from_sheet: str) -> str:
     t, r, c = term.key
     tl = lay.tables[t]
     r0, r1 = tl.row_span(tl.table.row_nodes[r])
     c0, c1 = tl.col_span(tl.table.column_nodes[c])
     prefix = "" if tl.sheet == from_sheet else f"{sheet_ref(tl.sheet)}!"
-    if (r0, c0) == (r1, c1):
-        # SUM, not a bare reference: text pasted into an input cell (a paste is not stopped by
-        # data validation) is then ignored, as R5 flags it, instead of turning the totals, every
-        # check and CHECK_FAILURES into #VALUE!.
-        return f"SUM({prefix}{a1(r0, c0)})"
-    return f"SUM({prefix}{a1(r0, c0)}:{a1(r1, c1)})"
+    return f"{prefix}{a1(r0, c0)}" if (r0, c0) == (r1, c1) else f"{prefix}{a1(r0, c0)}:{a1(r1, c1)}"
+
+
+def _rect(lay: Layout, term: Term, from_sheet: str) -> str:
+    # SUM, not a bare reference, even for one cell: text pasted into an input cell (a paste is
+    # not stopped by data validation) then counts 0, as R5 flags it, instead of turning the
+    # totals and every check over it into #VALUE!.
+    return f"SUM({_area(lay, term, from_sheet)})"
 
 
 def side_formula(lay: Layout, side: Iterable[Term], from_sheet: str) -> str:
@@ -55,8 +68,16 @@ def check_formula(check: Check, lay: Layout) -> str:
     if check.rule.kind is RuleKind.CELLS:
         n = cells_count_formula(check.table, lay)
         return f'=IF({n}=0,"{PASS}","{FAIL} "&{n}&"{CELLS_SHORT}")'
+    short = check.rule.short
+    areas = ",".join(_area(lay, t, sheet) for t in (*check.lhs, *check.rhs))
+    large = f"OR(MAX({areas})>{VALUE_LIMIT},MIN({areas})<-{VALUE_LIMIT})"
     diff = f"ROUND(({side_formula(lay, check.lhs, sheet)})-({side_formula(lay, check.rhs, sheet)}),6)"
-    return f'=IF({diff}=0,"{PASS}","{FAIL} {check.rule.short}，差 "&{diff})'
+    verdict = f'IF({diff}=0,"{PASS}","{FAIL} {short}，差 "&{diff})'
+    return f'=IFERROR(IF({large},"{unverifiable(short, TOO_LARGE)}",{verdict}),"{unverifiable(short, HAS_ERROR)}")'
+
+
+def unverifiable(short: str, reason: str) -> str:
+    return f"{FAIL} {short}：{reason}，无法校验"
 
 
 def check_display(outcome: Outcome) -> str:
@@ -65,6 +86,8 @@ def check_display(outcome: Outcome) -> str:
         return PASS
     if outcome.check.rule.kind is RuleKind.CELLS:
         return f"{FAIL} {len(outcome.bad_cells)}{CELLS_SHORT}"
+    if outcome.unknown:
+        return unverifiable(outcome.check.rule.short, outcome.reason)
     return f"{FAIL} {outcome.check.rule.short}，差 {format_number(outcome.diff)}"
 
 
@@ -112,9 +135,9 @@ def cells_count_formula(table: Table, lay: Layout) -> str:
             continue
         rng = a1(r0, c0) if (r0, c0) == (r1, c1) else f"{a1(r0, c0)}:{a1(r1, c1)}"
         bad = {
-            CellKind.COUNT: f"({rng}<0)+({rng}<>INT({rng}))",
-            CellKind.SIGNED: f"{rng}<>INT({rng})",
-            CellKind.AMOUNT: f"{rng}<0",
+            CellKind.COUNT: f"({rng}<0)+({rng}<>INT({rng}))+({rng}>{VALUE_LIMIT})",
+            CellKind.SIGNED: f"({rng}<>INT({rng}))+(ABS({rng})>{VALUE_LIMIT})",
+            CellKind.AMOUNT: f"({rng}<0)+({rng}>{VALUE_LIMIT})",
         }[kind]
         terms.append(f"SUM(IF(ISNUMBER({rng}),IF({bad},1,0),IF(ISBLANK({rng}),0,1)))")
     return "(" + "+".join(terms) + ")" if terms else "0"
@@ -152,20 +175,49 @@ def _runs(positions: list[Pos]) -> list[tuple[str, int, int, int, int]]:
     return runs
 
 
-def failures_formula(lay: Layout, from_sheet: str) -> str:
-    """The number of check cells showing ✘, across all sheets (the CHECK_FAILURES cell)."""
+def _count_failed(positions: list[Pos], from_sheet: str) -> str:
     terms = []
-    for sheet, r0, c0, r1, c1 in _runs(list(lay.checks.values())):
+    for sheet, r0, c0, r1, c1 in _runs(positions):
         prefix = "" if sheet == from_sheet else f"{sheet_ref(sheet)}!"
         rng = prefix + a1(r0, c0) + ("" if (r0, c0) == (r1, c1) else ":" + a1(r1, c1))
-        terms.append(f'SUMPRODUCT(--(LEFT({rng},1)="{FAIL}"))')
-    return "=" + "+".join(terms)
+        terms.append(f'COUNTIF({rng},"{FAIL}*")')
+    return "+".join(terms)
+
+
+def failures_formula(lay: Layout, from_sheet: str) -> str:
+    """The number of check cells showing ✘, across all sheets (the CHECK_FAILURES cell)."""
+    return "=" + _count_failed(list(lay.checks.values()), from_sheet)
+
+
+def failable(lay: Layout) -> int:
+    """How many checks a clerk's typing can fail: the relations between inputs and R5. The
+    checks that define a total hold by construction while its formula is in place."""
+    computes = {r.id for r in lay.format.rules if r.computes}
+    return sum(1 for key in lay.checks if key[0] not in computes)
 
 
 def summary_formula(lay: Layout) -> str:
-    ref = lay.failures_cell.ref(lay.summary_cell.sheet)
-    return f'="共 {len(lay.checks)} 项校验，"&{ref}&" 项未通过"'
+    """“共 N 项校验，全部通过”, or how many fail on which sheet (表三 2 项、表四 1 项)."""
+    sheet = lay.summary_cell.sheet
+    ref = lay.failures_cell.ref(sheet)
+    parts = "&".join(
+        f'IF({count}>0,"、{name} "&{count}&" 项","")'
+        for name, count in ((name, f"({_count_failed(cells, sheet)})") for name, cells in _by_sheet(lay).items())
+    )
+    return f'=IF({ref}=0,"共 {failable(lay)} 项校验，全部通过",{ref}&" 项校验未通过："&MID({parts},2,200))'
 
 
-def summary_display(lay: Layout, failures: int) -> str:
-    return f"共 {len(lay.checks)} 项校验，{failures} 项未通过"
+def summary_display(lay: Layout, failing: Mapping[str, int]) -> str:
+    """What :func:`summary_formula` shows, given the failing check cells per sheet."""
+    total = sum(failing.values())
+    if not total:
+        return f"共 {failable(lay)} 项校验，全部通过"
+    parts = "、".join(f"{name} {failing[name]} 项" for name in _by_sheet(lay) if failing.get(name))
+    return f"{total} 项校验未通过：{parts}"
+
+
+def _by_sheet(lay: Layout) -> dict[str, list[Pos]]:
+    out: dict[str, list[Pos]] = {sheet: [] for sheet in lay.data_sheets}
+    for pos in lay.checks.values():
+        out.setdefault(pos.sheet, []).append(pos)
+    return {sheet: cells for sheet, cells in out.items() if cells}

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
+from xls_gongkai.numbers import format_number
 from xls_gongkai.rules import Check, Engine, engine
-from xls_gongkai.spec import CellKey, CellKind, Each, Format, RuleKind, Section, Table
+from xls_gongkai.spec import VALUE_LIMIT, CellKey, CellKind, Each, Format, RuleKind, Section, Table
 from xls_gongkai.workbook import formulas as excel
 from xls_gongkai.workbook.layout import TEXT_SHEET, Layout, Pos, TableLayout, a1, col_letter, layout_for
 
@@ -133,8 +134,6 @@ PROMPTS: Mapping[CellKind, tuple[str, str, str, str]] = {
     ),
 }
 
-_SIGNED_LIMIT = 999_999_999
-
 
 def validation_options(kind: CellKind, prompt: str = "") -> dict[str, Any]:
     """The xlsxwriter data-validation options for an input cell of ``kind`` (Chinese prompts)."""
@@ -150,11 +149,11 @@ def validation_options(kind: CellKind, prompt: str = "") -> dict[str, Any]:
         "ignore_blank": True,
     }
     if kind is CellKind.COUNT:
-        opts |= {"validate": "integer", "criteria": ">=", "value": 0}
+        opts |= {"validate": "integer", "criteria": "between", "minimum": 0, "maximum": VALUE_LIMIT}
     elif kind is CellKind.SIGNED:
-        opts |= {"validate": "integer", "criteria": "between", "minimum": -_SIGNED_LIMIT, "maximum": _SIGNED_LIMIT}
+        opts |= {"validate": "integer", "criteria": "between", "minimum": -VALUE_LIMIT, "maximum": VALUE_LIMIT}
     elif kind is CellKind.AMOUNT:
-        opts |= {"validate": "decimal", "criteria": ">=", "value": 0}
+        opts |= {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": VALUE_LIMIT}
     else:
         opts |= {"validate": "length", "criteria": "<=", "value": MAX_TEXT}
     return opts
@@ -300,9 +299,9 @@ def _range_text(rects: Sequence[tuple[int, int, int, int]]) -> str:
 def _bad_value_formula(kind: CellKind, ref: str) -> str:
     # Mirrors R5 for one cell: blank is fine, text is bad, then the kind's own limits.
     bad = {
-        CellKind.COUNT: f"OR({ref}<0,{ref}<>INT({ref}))",
-        CellKind.SIGNED: f"{ref}<>INT({ref})",
-        CellKind.AMOUNT: f"{ref}<0",
+        CellKind.COUNT: f"OR({ref}<0,{ref}<>INT({ref}),{ref}>{VALUE_LIMIT})",
+        CellKind.SIGNED: f"OR({ref}<>INT({ref}),ABS({ref})>{VALUE_LIMIT})",
+        CellKind.AMOUNT: f"OR({ref}<0,{ref}>{VALUE_LIMIT})",
     }[kind]
     return f"=IF(ISBLANK({ref}),FALSE,IF(ISNUMBER({ref}),{bad},TRUE))"
 
@@ -544,6 +543,13 @@ def _rule_line(fmt: Format, eng: Engine, rule_index: int) -> str:
         return (
             f"{rule.id}　{rule.title}（{where}，{n} 项，{rule.severity.label}）：与上一年度报告衔接，"
             "汇总时与上年数据比对并提醒，不在本工作簿中校验。"
+        )
+    if rule.kind is RuleKind.PLAUSIBLE:
+        return (
+            f"{rule.id}　{rule.title}（{where}，{rule.severity.label}）：金额达到 "
+            f"{format_number(rule.param('at_least', 100000))} 万元，或为整数且达到 "
+            f"{format_number(rule.param('whole_at_least', 100000))} 万元时，提醒核对是否按元填写；读取报表时核对，"
+            "数额无误的请在“说明”中写明。"
         )
     if rule.kind is RuleKind.CELLS:
         what = "数量须为 0 或正整数"

@@ -255,14 +255,24 @@ class _Cached:
 
     values: Mapping[tuple[str, str, str], Value]
     shown: Mapping[tuple[str, str, str, int], str]
-    failures: int
+    #: failing check cells per sheet
+    failing: Mapping[str, int]
+
+    @property
+    def failures(self) -> int:
+        return sum(self.failing.values())
 
 
 def _cached(plan: Plan, values: Mapping[tuple[str, str, str], Value]) -> _Cached:
     eng = plan.engine
     full = eng.with_totals(values)
-    shown = {c.check.key: excel.check_display(eng.evaluate(c.check, full)) for c in plan.checks}
-    return _Cached(full, shown, sum(1 for text in shown.values() if text.startswith(excel.FAIL)))
+    large = eng.large(full)
+    shown = {c.check.key: excel.check_display(eng.evaluate(c.check, full, large=large)) for c in plan.checks}
+    failing: dict[str, int] = {}
+    for c in plan.checks:
+        if shown[c.check.key].startswith(excel.FAIL):
+            failing[c.pos.sheet] = failing.get(c.pos.sheet, 0) + 1
+    return _Cached(full, shown, failing)
 
 
 @cache
@@ -427,8 +437,16 @@ def _write_values(
     """The unit's part: inputs, totals and checks with their cached results, texts, the summary line."""
     lay = plan.lay
     sc = lay.summary_cell
-    summary = excel.summary_display(lay, cached.failures)
+    summary = excel.summary_display(lay, cached.failing)
     sheets[sc.sheet].write_formula(sc.row, sc.col, plan.summary_formula, st["summary"], summary)
+    # The line turns red while any check fails (it names the sheets).
+    sheets[sc.sheet].conditional_format(
+        sc.row,
+        sc.col,
+        sc.row,
+        sc.col,
+        {"type": "text", "criteria": "containing", "value": "未通过", "format": st["cf_fail"]},
+    )
     values = report.values
     for key, pos, style in plan.inputs:
         flag = flagged and (pos.sheet, pos.row, pos.col) in flagged
@@ -530,6 +548,9 @@ def _guide_head(
             ws.write_string(r, 1, value, st["guide_value"])
     ws.write_string(fc.row, fc.col - 1, "未通过校验数", st["guide_key"])
     ws.write_formula(fc.row, fc.col, plan.failures_formula, st["guide_value"], failures)
+    ws.conditional_format(
+        fc.row, fc.col, fc.row, fc.col, {"type": "cell", "criteria": ">", "value": 0, "format": st["cf_fail"]}
+    )
 
 
 def _guide_paragraphs(plan: Plan, report: Report, options: WriteOptions) -> list[tuple[str, str]]:
