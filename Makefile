@@ -10,7 +10,7 @@ CODE := $(wildcard src tests bench scripts)
 $(STAMP): pyproject.toml requirements-dev.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e . -r requirements-dev.txt
+	$(BIN)/pip install -q -e '.[portal]' -r requirements-dev.txt
 	touch $(STAMP)
 
 ## 安装 LibreOffice 等系统软件（需要 root，Debian/Ubuntu）。缺少时相关测试会跳过并说明原因。
