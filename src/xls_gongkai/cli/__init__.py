@@ -52,6 +52,7 @@ app.command("merge")(__import__("xls_gongkai.cli.merge", fromlist=["merge_cmd"])
 app.command("import")(__import__("xls_gongkai.cli.importcmd", fromlist=["import_cmd"]).import_cmd)
 app.command("read")(__import__("xls_gongkai.cli.read", fromlist=["read"]).read)
 app.command("check")(__import__("xls_gongkai.cli.check", fromlist=["check"]).check)
+app.add_typer(__import__("xls_gongkai.cli.portal", fromlist=["app"]).app, name="portal")
 
 
 def main() -> None:
