@@ -29,6 +29,7 @@ from xls_gongkai.portal import library
 from xls_gongkai.portal.instance import CONFIG, DATABASE, ENV, SECRET, Config, Instance, database_from_url
 
 OFFICER_USERNAME = "officer"
+SERVER_CAP = 64 * 1024 * 1024
 _DATE = re.compile(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})")
 
 
@@ -227,8 +228,10 @@ def cli_serve(root: Path, *, host: str, port: int, threads: int = 8) -> None:
         host=host,
         port=port,
         threads=threads,
-        # The server's own cap: a body past it is refused with 413 before Django sees it.
-        max_request_body_size=settings.PORTAL_MAX_UPLOAD_BYTES + MULTIPART_SLACK,
+        # The server's own cap: a body past it is refused with 413 before Django sees it. It
+        # is at least 64 MB (the library's largest workbook) so that a file somewhat over the
+        # portal's limit gets the portal's Chinese 413 page rather than waitress's English one.
+        max_request_body_size=max(settings.PORTAL_MAX_UPLOAD_BYTES + MULTIPART_SLACK, SERVER_CAP),
         ident="xls-gongkai",
         clear_untrusted_proxy_headers=True,
         _quiet=True,

@@ -148,6 +148,7 @@ def _version_context(unit: Unit, version: Version) -> dict[str, Any]:
         "texts": sheetview.texts(result),
         "editable": is_latest and unit.state not in (State.SUBMITTED, State.ACCEPTED),
         "can_submit": is_latest and unit.state is State.DRAFT_READY,
+        "can_upload": unit.state is not State.ACCEPTED,
         "mismatch": any(
             r.code in (library.UNIT_MISMATCH, library.YEAR_MISMATCH) for r in rows if r.severity == sheetview.ERROR
         ),
