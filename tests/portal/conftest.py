@@ -52,6 +52,28 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[pg.Server]:
+    """A PostgreSQL server for the tests that run the real ``portal`` commands on it."""
+    reason = pg.skip_reason()
+    if reason:
+        pytest.skip(reason)
+    server = pg.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def database_url(request: pytest.FixtureRequest, db_kind: str, name: str) -> list[str]:
+    """``--database URL`` for ``portal init`` on PostgreSQL (a new database), nothing for SQLite."""
+    if db_kind != "postgresql":
+        return []
+    server: pg.Server = request.getfixturevalue("pg_server")
+    server.createdb(name)
+    return ["--database", server.url(name)]
+
+
 @pytest.fixture(autouse=True)
 def _portal_files(settings: Any, tmp_path: Path) -> None:
     settings.PORTAL_FILES_DIR = str(tmp_path / "files")
