@@ -5,6 +5,7 @@ Standard library only, so the bench needs nothing installed beyond the portal it
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import re
@@ -52,10 +53,9 @@ class Browser:
             all_headers = {"Host": f"{self.host}:{self.port}", **(headers or {})}
             if self.cookies:
                 all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-            try:
+            # The server may answer (413) and close before the whole body was sent.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 conn.request(method, path, body=body or None, headers=all_headers)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the server answered (413) and closed before the whole body was sent
             raw = conn.getresponse()
             data = raw.read()
             result = Response(raw.status, {k.lower(): v for k, v in raw.getheaders()}, data)
