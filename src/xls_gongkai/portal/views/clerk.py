@@ -144,7 +144,8 @@ def _version_context(unit: Unit, version: Version) -> dict[str, Any]:
         "errors": [r for r in rows if r.severity == sheetview.ERROR],
         "warnings": [(r, texts.get(r.key, "")) for r in rows if r.severity == sheetview.WARNING],
         "explained": sum(1 for r in rows if r.key in texts),
-        "sheets": sheetview.sheets(result),
+        "sheets": (sheets := sheetview.sheets(result)),
+        "flagged_any": any(s.errors or s.warnings for s in sheets),
         "texts": sheetview.texts(result),
         "editable": is_latest and unit.state not in (State.SUBMITTED, State.ACCEPTED),
         "can_submit": is_latest and unit.state is State.DRAFT_READY,
@@ -212,7 +213,10 @@ def receipt(request: HttpRequest, number: int) -> HttpResponse:
     unit = _unit(request)
     found = get_object_or_404(unit.versions, number=number, submitted_at__isnull=False)
     explained = found.explanations.count()
-    return render(request, "portal/clerk/receipt.html", {"unit": unit, "version": found, "explained": explained})
+    latest = unit.latest()
+    superseded = latest is not None and latest.number != found.number
+    context = {"unit": unit, "version": found, "explained": explained, "superseded": superseded}
+    return render(request, "portal/clerk/receipt.html", context)
 
 
 @require_GET

@@ -175,7 +175,8 @@ def review(request: HttpRequest, code: str) -> HttpResponse:
         context |= {
             "errors": [r for r in rows if r.severity == sheetview.ERROR],
             "warnings": [(r, texts.get(r.key, "")) for r in rows if r.severity == sheetview.WARNING],
-            "sheets": sheetview.sheets(result),
+            "sheets": (sheets := sheetview.sheets(result)),
+            "flagged_any": any(s.errors or s.warnings for s in sheets),
             "texts": sheetview.texts(result),
             "is_latest": shown is versions[0],
         }
