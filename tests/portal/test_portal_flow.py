@@ -373,3 +373,19 @@ def test_explanations_carry_to_the_next_version_with_the_same_warning(campaign: 
     assert Explanation.objects.get(version__number=2).text == "确无"
     upload(client, books.make(seed=2))  # the warning is gone: so is its 说明
     assert not Explanation.objects.filter(version__number=3).exists()
+
+
+def test_admin_edits_are_audited_and_states_are_read_only(campaign: Campaign, officer: Client) -> None:
+    u = unit()
+    url = f"/admin/portal/unit/{u.pk}/change/"
+    page = officer.get(url)
+    assert page.status_code == 200
+    response = officer.post(url, {"name": "城关镇（新名）", "parent": "河洛县", "position": 0, "status": "accepted"})
+    assert response.status_code == 302
+    changed = unit()
+    assert changed.name == "城关镇（新名）"
+    assert changed.state is State.NEW  # the state is not a field of the form: "accepted" was ignored
+    entry = AuditEntry.objects.get(action="管理后台修改")
+    assert "单位名称" in entry.detail
+    assert officer.get("/admin/portal/campaign/add/").status_code == 403
+    assert officer.get("/admin/portal/auditentry/1/delete/").status_code == 403

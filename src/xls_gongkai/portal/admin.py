@@ -22,6 +22,16 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # ModelAdmin i
     list_display = ("name", "year", "deadline", "contact")
     readonly_fields = ("year", "format_id", "created_at")
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a campaign is made by portal init, with its units and links
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Campaign, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        _audit(request, obj, None, form)
+
 
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -36,6 +46,25 @@ class UnitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def save_model(self, request: HttpRequest, obj: Unit, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        _audit(request, obj.campaign, obj, form)
+
+
+def _audit(request: HttpRequest, campaign: Campaign, unit: Unit | None, form: Any) -> None:
+    """Edits in the admin go to the audit log too."""
+    from xls_gongkai.portal.intake import audit
+    from xls_gongkai.portal.views.common import actor
+
+    changed = "、".join(str(form.fields[f].label) for f in form.changed_data) or "无改动"
+    audit(
+        campaign,
+        unit,
+        actor(request, f"县政务公开办（{request.user.get_username()}，管理后台）"),
+        "管理后台修改",
+        changed,
+    )
 
 
 class ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]

@@ -46,7 +46,9 @@ class Unit(models.Model):
     name = models.CharField("单位名称", max_length=200)
     parent = models.CharField("上级", max_length=200, blank=True)
     position = models.PositiveIntegerField("名册顺序", default=0)
-    status = models.CharField("状态", max_length=20, choices=[(s.value, s.label) for s in State], default=State.NEW)
+    status = models.CharField(
+        "状态", max_length=20, choices=[(s.value, s.label) for s in State], default=State.NEW.value
+    )
     status_at = models.DateTimeField("状态时间", null=True, blank=True)
     status_by = models.CharField("状态由谁", max_length=200, blank=True)
     status_event = models.CharField("状态因何", max_length=20, blank=True)
@@ -174,7 +176,7 @@ class AuditEntry(models.Model):
     objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
-        verbose_name = verbose_name_plural = "审计日志"
+        verbose_name = verbose_name_plural = "操作记录"
         ordering = ("-at", "-id")
 
     def save(self, *args: Any, **kwargs: Any) -> None:
