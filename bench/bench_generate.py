@@ -43,14 +43,14 @@ from typing import Any
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 
-from xls_gongkai import writer
-from xls_gongkai.excel import check_display
-from xls_gongkai.layout import layout_for
 from xls_gongkai.report import Report, Unit
 from xls_gongkai.rules import evaluate, expand
 from xls_gongkai.sample import random_report, with_totals
 from xls_gongkai.spec import format_for_year
-from xls_gongkai.writer import WriteOptions, write_workbook
+from xls_gongkai.workbook import writer
+from xls_gongkai.workbook.formulas import check_display
+from xls_gongkai.workbook.layout import layout_for
+from xls_gongkai.workbook.writer import WriteOptions, write_workbook
 
 BLOCK = 50
 OURS = "xls-gongkai"

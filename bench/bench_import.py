@@ -32,8 +32,8 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
-from xls_gongkai.docimport import import_document
-from xls_gongkai.render import render
+from xls_gongkai.documents.importer import import_document
+from xls_gongkai.documents.render import render
 from xls_gongkai.report import Unit
 from xls_gongkai.sample import random_report
 from xls_gongkai.spec import builtin_formats

@@ -45,7 +45,7 @@ def _write_chunk(args: tuple[str, list[int]]) -> int:
     from xls_gongkai.report import Unit
     from xls_gongkai.sample import random_report
     from xls_gongkai.spec import get_format
-    from xls_gongkai.writer import write_workbook
+    from xls_gongkai.workbook.writer import write_workbook
 
     folder, indices = args
     fmt = get_format(YEAR)
@@ -82,7 +82,7 @@ def ensure_inputs(n: int, jobs: int) -> list[Path]:
 
 
 def _child_merge(n: int, jobs: int, out: str) -> dict[str, float]:
-    from xls_gongkai.merge import collect_inputs, load_reports, merge_results, write_summary
+    from xls_gongkai.batch.merge import collect_inputs, load_reports, merge_results, write_summary
     from xls_gongkai.report import Unit
 
     paths = [CACHE / "units" / f"{i:05d}.xlsx" for i in range(n)]

@@ -4,10 +4,10 @@ Ways of getting the same sheets out of the same N workbooks (default 1,000), eac
 worker process and in ``--jobs`` worker processes (all cores), run side by side in one
 invocation:
 
-* **xls-gongkai** — what :func:`~xls_gongkai.reader.read_many` runs in each of its worker
+* **xls-gongkai** — what :func:`~xls_gongkai.reading.reader.read_many` runs in each of its worker
   processes for each file: check the file's safety, open, locate, parse every value,
   recompute totals, run every rule, look for unrecognised cells; a ``Result`` per file. The
-  workers are confined (:func:`~xls_gongkai.safety.confine`: bounded memory, so a file that
+  workers are confined (:func:`~xls_gongkai.reading.safety.confine`: bounded memory, so a file that
   crashes the parser costs one worker, which the batch survives);
 * **xls-gongkai in-process** — ``read_workbook`` called in an ordinary process (a library
   user's): the same, plus a scan of every cell reference before parsing, since a crash there
@@ -47,12 +47,12 @@ from pathlib import Path
 
 import python_calamine as pc
 
-from xls_gongkai.reader import _read_safely, read_many, read_workbook
+from xls_gongkai.reading.reader import _read_safely, read_many, read_workbook
+from xls_gongkai.reading.safety import confine
 from xls_gongkai.report import Unit
-from xls_gongkai.safety import confine
 from xls_gongkai.sample import broken, random_report
 from xls_gongkai.spec import get_format
-from xls_gongkai.writer import write_workbook
+from xls_gongkai.workbook.writer import write_workbook
 
 YEAR = 2023
 
@@ -146,7 +146,7 @@ def _confined_worker() -> None:
 def measure(paths: Sequence[Path], sheets: Sequence[str], jobs: int, block: int, repeat: int) -> dict[str, float]:
     """Seconds per contender in ``jobs`` warm worker processes, interleaved block by block.
 
-    Each block is split into chunks as :func:`xls_gongkai.parallel.map_files` splits a batch.
+    Each block is split into chunks as :func:`xls_gongkai.batch.parallel.map_files` splits a batch.
     """
     items = [str(p) for p in paths]
     totals = dict.fromkeys(CONTENDERS, 0.0)

@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from xls_gongkai import render as R
+from xls_gongkai.documents import render as R
 from xls_gongkai.report import Report, Unit
 from xls_gongkai.sample import random_report
 from xls_gongkai.spec import builtin_formats

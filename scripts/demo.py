@@ -18,12 +18,12 @@ from pathlib import Path
 import openpyxl
 from typer.testing import CliRunner
 
+from xls_gongkai.batch.roster import load_roster
 from xls_gongkai.cli import app
-from xls_gongkai.layout import layout_for
-from xls_gongkai.roster import load_roster
 from xls_gongkai.sample import broken, random_report
 from xls_gongkai.spec import get_format
-from xls_gongkai.writer import write_workbook
+from xls_gongkai.workbook.layout import layout_for
+from xls_gongkai.workbook.writer import write_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 YEAR = 2024

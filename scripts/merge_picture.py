@@ -32,12 +32,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from xls_gongkai.merge import merge, write_summary  # noqa: E402
+from xls_gongkai.batch.merge import merge, write_summary  # noqa: E402
+from xls_gongkai.batch.roster import load_roster  # noqa: E402
 from xls_gongkai.report import Unit  # noqa: E402
-from xls_gongkai.roster import load_roster  # noqa: E402
 from xls_gongkai.sample import broken, random_report  # noqa: E402
 from xls_gongkai.spec import get_format  # noqa: E402
-from xls_gongkai.writer import write_workbook  # noqa: E402
+from xls_gongkai.workbook.writer import write_workbook  # noqa: E402
 
 YEAR = 2024
 TEXTS = {

@@ -30,11 +30,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from xls_gongkai.layout import layout_for  # noqa: E402
 from xls_gongkai.report import Report, Unit  # noqa: E402
 from xls_gongkai.sample import broken, random_report  # noqa: E402
 from xls_gongkai.spec import get_format  # noqa: E402
-from xls_gongkai.writer import WriteOptions, write_workbook  # noqa: E402
+from xls_gongkai.workbook.layout import layout_for  # noqa: E402
+from xls_gongkai.workbook.writer import WriteOptions, write_workbook  # noqa: E402
 
 UNIT = Unit("410102001", "城关镇", "河洛县")
 YEARS = (2020, 2024)

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from xls_gongkai.render import render_docx  # noqa: E402
+from xls_gongkai.documents.render import render_docx  # noqa: E402
 from xls_gongkai.report import Report, Unit  # noqa: E402
 from xls_gongkai.sample import random_report  # noqa: E402
 from xls_gongkai.spec import get_format  # noqa: E402

@@ -12,15 +12,15 @@ import pytest
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 
-from xls_gongkai.annotate import annotate, annotate_all, annotated_name, relocate
 from xls_gongkai.errors import UsageError
 from xls_gongkai.issues import Code, Issue, Result
-from xls_gongkai.layout import META_SHEET, layout_for
-from xls_gongkai.reader import read_workbook
+from xls_gongkai.reading.reader import read_workbook
 from xls_gongkai.report import Report, Unit
 from xls_gongkai.sample import broken, random_report
 from xls_gongkai.spec import Severity, get_format
-from xls_gongkai.writer import ISSUES_SHEET, write_workbook
+from xls_gongkai.workbook.annotate import annotate, annotate_all, annotated_name, relocate
+from xls_gongkai.workbook.layout import META_SHEET, layout_for
+from xls_gongkai.workbook.writer import ISSUES_SHEET, write_workbook
 
 FMT = get_format(2023)
 TEXTS = {"s1": "总体情况", "s5": "问题", "s6": "本年度未收取信息处理费"}

@@ -17,7 +17,7 @@ from xls_gongkai.issues import Code
 from xls_gongkai.report import TIDY_COLUMNS, Report, Unit
 from xls_gongkai.sample import broken, random_report
 from xls_gongkai.spec import get_format
-from xls_gongkai.writer import write_workbook
+from xls_gongkai.workbook.writer import write_workbook
 
 FMT = get_format(2024)
 TEXTS = {"s1": "总体情况", "s5": "问题", "s6": "其他"}

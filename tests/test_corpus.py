@@ -20,12 +20,12 @@ from msoffcrypto.format.ooxml import OOXMLFile
 from tests.lo import convert, requires_soffice
 from xls_gongkai.errors import TemplateMismatchError, UnreadableWorkbookError, WorkbookError
 from xls_gongkai.issues import Code
-from xls_gongkai.reader import read_many, read_workbook
+from xls_gongkai.reading.reader import read_many, read_workbook
+from xls_gongkai.reading.safety import Limits, inspect_file
 from xls_gongkai.report import Report, Unit
-from xls_gongkai.safety import Limits, inspect_file
 from xls_gongkai.sample import random_report
 from xls_gongkai.spec import get_format
-from xls_gongkai.writer import write_workbook
+from xls_gongkai.workbook.writer import write_workbook
 
 FMT = get_format(2021)
 TEXTS = {"s1": "总体情况", "s5": "问题", "s6": "其他"}
@@ -326,7 +326,7 @@ def _corpus(folder: Path) -> dict[str, str | set[str]]:
     issue codes the file must raise (others may come too).
     """
     from tests.test_reader import grids_of, hand_made, set_cell, write_grids
-    from xls_gongkai.layout import layout_for
+    from xls_gongkai.workbook.layout import layout_for
 
     folder.mkdir(parents=True, exist_ok=True)
     work = folder.parent / "work"

@@ -18,12 +18,12 @@ from hypothesis import strategies as st
 formulas = pytest.importorskip("formulas")
 
 from tests.conftest import consistent_reports  # noqa: E402
-from xls_gongkai import excel  # noqa: E402
-from xls_gongkai.layout import Layout, layout_for, parse_a1  # noqa: E402
 from xls_gongkai.report import Report  # noqa: E402
 from xls_gongkai.rules import Check, computed_cells, evaluate, expand  # noqa: E402
 from xls_gongkai.sample import broken  # noqa: E402
 from xls_gongkai.spec import Format, get_format  # noqa: E402
+from xls_gongkai.workbook import formulas as excel  # noqa: E402
+from xls_gongkai.workbook.layout import Layout, layout_for, parse_a1  # noqa: E402
 
 FORMATS = [get_format(2019), get_format(2021)]
 

@@ -24,11 +24,11 @@ from hypothesis import strategies as st
 from tests.lo import requires_soffice
 from xls_gongkai.errors import TemplateMismatchError, UnreadableWorkbookError, WorkbookError
 from xls_gongkai.issues import Code, Result
-from xls_gongkai.reader import read_many, read_workbook
+from xls_gongkai.reading.reader import read_many, read_workbook
 from xls_gongkai.report import Unit
 from xls_gongkai.sample import random_report
 from xls_gongkai.spec import get_format
-from xls_gongkai.writer import write_workbook
+from xls_gongkai.workbook.writer import write_workbook
 
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -325,7 +325,7 @@ def _fake_xls(path: Path) -> Path:
 def test_a_parser_that_aborts_the_process_only_kills_the_probe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # python-calamine aborted the whole process on a damaged .xls ("memory allocation of
     # 1742146124400 bytes failed"); the probe child takes the hit instead.
-    from xls_gongkai import safety
+    from xls_gongkai.reading import safety
 
     def abort(path: str, memory: int) -> None:
         import faulthandler
@@ -345,7 +345,7 @@ def test_a_parser_that_aborts_the_process_only_kills_the_probe(tmp_path: Path, m
 def test_a_parser_that_hangs_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import time
 
-    from xls_gongkai import safety
+    from xls_gongkai.reading import safety
 
     monkeypatch.setattr(safety, "_probe_child", lambda path, memory: time.sleep(60))
     path = _fake_xls(tmp_path / "hang.xls")
@@ -415,7 +415,7 @@ def test_the_parser_reads_the_same_values_from_the_unpacked_copy(tmp_path: Path,
     import openpyxl
     import python_calamine
 
-    from xls_gongkai.safety import inspect_file
+    from xls_gongkai.reading.safety import inspect_file
 
     path = tmp_path / "valid.xlsx"
     path.write_bytes(valid())
@@ -456,7 +456,7 @@ def test_a_sheet_without_dimension_is_read(tmp_path: Path) -> None:
         parts[name] = re.sub(rb"<dimension[^>]*/>", b"", parts[name])
     path = tmp_path / "nodim.xlsx"
     path.write_bytes(_repack(parts))
-    from xls_gongkai.safety import Limits, inspect_file
+    from xls_gongkai.reading.safety import Limits, inspect_file
 
     assert inspect_file(path, Limits(probe_spawn=True)).kind == "xlsx"
     result = read_workbook(path)
@@ -506,7 +506,7 @@ def test_a_far_cell_under_a_small_declared_area_goes_to_the_probe(tmp_path: Path
     with pytest.raises(UnreadableWorkbookError, match=r"lying\.xlsx"):
         read_workbook(path)
     # the same with a fresh interpreter as the probe (what Windows, without fork, uses)
-    from xls_gongkai.safety import Limits, inspect_file
+    from xls_gongkai.reading.safety import Limits, inspect_file
 
     with pytest.raises(UnreadableWorkbookError, match=r"lying\.xlsx"):
         inspect_file(path, Limits(probe_spawn=True))
@@ -524,7 +524,7 @@ def test_a_far_cell_under_a_small_declared_area_goes_to_the_probe(tmp_path: Path
 def test_regression_a_part_claiming_more_bytes_than_the_file_has(tmp_path: Path) -> None:
     # Found by fuzzing: a part whose directory entry claims more compressed bytes than the file
     # holds, and which shows no element, made the DTD scan loop forever on empty reads.
-    from xls_gongkai.safety import inspect_file
+    from xls_gongkai.reading.safety import inspect_file
 
     parts = _parts(valid())
     parts["xl/notes.xml"] = b" " * 10
@@ -540,7 +540,7 @@ def test_regression_a_part_claiming_more_bytes_than_the_file_has(tmp_path: Path)
 def _confined_limits() -> tuple[bool, bool, int]:
     import resource
 
-    from xls_gongkai import safety
+    from xls_gongkai.reading import safety
 
     confined = safety.confine()
     soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -551,7 +551,7 @@ def _confined_limits() -> tuple[bool, bool, int]:
 def test_a_confined_worker_has_bounded_memory_and_skips_the_reference_scan() -> None:
     from concurrent.futures import ProcessPoolExecutor
 
-    from xls_gongkai import safety
+    from xls_gongkai.reading import safety
 
     assert safety.default_limits().scan_cells  # this process: every reference is looked at
     with ProcessPoolExecutor(max_workers=1) as pool:

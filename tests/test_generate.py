@@ -14,16 +14,16 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tests.conftest import consistent_reports
+from xls_gongkai.batch.roster import load_roster
 from xls_gongkai.cli import app
 from xls_gongkai.issues import Code
-from xls_gongkai.layout import GUIDE_SHEET, META_SHEET, layout_for
-from xls_gongkai.reader import read_workbook
+from xls_gongkai.reading.reader import read_workbook
 from xls_gongkai.report import Report
-from xls_gongkai.roster import load_roster
 from xls_gongkai.rules import computed_cells
 from xls_gongkai.sample import with_totals
 from xls_gongkai.spec import get_format
-from xls_gongkai.writer import META_KEYS
+from xls_gongkai.workbook.layout import GUIDE_SHEET, META_SHEET, layout_for
+from xls_gongkai.workbook.writer import META_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
 ROSTER = ROOT / "samples" / "roster.csv"
@@ -240,7 +240,7 @@ def test_out_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_os_error_while_writing_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import xls_gongkai.writer as writer
+    import xls_gongkai.workbook.writer as writer
 
     def boom(*_args: object, **_kw: object) -> None:
         raise PermissionError(13, "Permission denied", str(tmp_path / "x.xlsx"))

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from tests.lo import convert, requires_soffice
 from xls_gongkai.cli import app
-from xls_gongkai.docimport import (
+from xls_gongkai.documents.importer import (
     Para,
     Row,
     UnreadableDocumentError,
@@ -32,9 +32,9 @@ from xls_gongkai.docimport import (
     import_text,
     restated_numbers,
 )
+from xls_gongkai.documents.render import render
 from xls_gongkai.errors import UsageError
 from xls_gongkai.issues import Code
-from xls_gongkai.render import render
 from xls_gongkai.report import Report, Unit
 from xls_gongkai.sample import random_report
 from xls_gongkai.spec import builtin_formats, get_format
@@ -586,7 +586,7 @@ def test_gbk_text_is_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize("parallel", [False, True], ids=["in-process", "worker-processes"])
 def test_import_many_keeps_order_and_never_raises(tmp_path: Path, monkeypatch, parallel: bool) -> None:  # type: ignore[no-untyped-def]
     if parallel:
-        monkeypatch.setattr("xls_gongkai.docimport.PARALLEL_FROM", 2)
+        monkeypatch.setattr("xls_gongkai.documents.importer.PARALLEL_FROM", 2)
     bad = tmp_path / "bad.docx"
     bad.write_bytes(b"garbage")
     seen: list[int] = []
@@ -1003,7 +1003,7 @@ def test_cli_import_report_file(tmp_path: Path) -> None:
 
 
 def test_totals_filled_takes_blank_totals_as_sums_and_keeps_printed_ones() -> None:
-    from xls_gongkai.docimport import totals_filled
+    from xls_gongkai.documents.importer import totals_filled
     from xls_gongkai.rules import computed_cells
     from xls_gongkai.sample import with_totals
 

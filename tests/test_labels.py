@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xls_gongkai.labels import TableMatcher, match, match_all, normalise, strip_number
+from xls_gongkai.parsing.labels import TableMatcher, match, match_all, normalise, strip_number
 from xls_gongkai.spec import builtin_formats, get_format
 
 F19 = get_format(2019)

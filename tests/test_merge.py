@@ -16,9 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import consistent_reports
-from xls_gongkai.errors import UsageError
-from xls_gongkai.issues import Code
-from xls_gongkai.merge import (
+from xls_gongkai.batch.merge import (
     NOT_SUBMITTED,
     TIDY_EXPORT_COLUMNS,
     Merged,
@@ -32,6 +30,8 @@ from xls_gongkai.merge import (
     write_summary,
     write_tidy,
 )
+from xls_gongkai.errors import UsageError
+from xls_gongkai.issues import Code
 from xls_gongkai.report import Report, Unit
 from xls_gongkai.rules import check_report
 from xls_gongkai.sample import broken, random_report
@@ -402,7 +402,7 @@ def test_formula_injection_stays_text(tmp_path: Path) -> None:
 
 
 def test_tidy_export_columns_and_parquet(tmp_path: Path) -> None:
-    from xls_gongkai.layout import layout_for
+    from xls_gongkai.workbook.layout import layout_for
 
     _save(_report(0), tmp_path / "in" / "0.json")
     _workbook(_report(1), tmp_path / "in" / "1.xlsx")
@@ -441,7 +441,7 @@ def test_failed_write_leaves_the_old_summary(tmp_path: Path, monkeypatch: pytest
     m = merge([tmp_path / "in"])
     out = tmp_path / "汇总.xlsx"
     out.write_bytes(b"old")
-    import xls_gongkai.merge as mod
+    import xls_gongkai.batch.merge as mod
 
     def boom(*_a: object, **_k: object) -> None:
         raise RuntimeError("disk full")
@@ -457,7 +457,7 @@ def test_failed_write_leaves_the_old_summary(tmp_path: Path, monkeypatch: pytest
 
 
 def _workbook(report: Report, path: Path) -> Path:
-    from xls_gongkai.writer import write_workbook
+    from xls_gongkai.workbook.writer import write_workbook
 
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_workbook(path, report)
@@ -468,7 +468,7 @@ def _workbook(report: Report, path: Path) -> Path:
 def test_summary_read_back_equals_the_sum_and_merges_again(
     tmp_path_factory: pytest.TempPathFactory, reports: list[Report]
 ) -> None:
-    from xls_gongkai.reader import read_workbook
+    from xls_gongkai.reading.reader import read_workbook
 
     tmp = tmp_path_factory.mktemp("wb")
     reports = [_at_year(r, 2024) for r in reports]
@@ -515,8 +515,8 @@ def test_workbooks_and_json_mix_and_parallel_reading(tmp_path: Path) -> None:
 
 
 def test_slim_results_keep_what_a_merge_needs(tmp_path: Path) -> None:
-    from xls_gongkai.merge import _slim
-    from xls_gongkai.reader import read_workbook
+    from xls_gongkai.batch.merge import _slim
+    from xls_gongkai.reading.reader import read_workbook
 
     full = read_workbook(_workbook(_report(1), tmp_path / "a.xlsx"))
     slim = _slim(full)
@@ -545,7 +545,7 @@ def test_group_row_stored_as_one_row_is_summed_as_the_group() -> None:
 
 
 def test_cross_year_across_formats_checks_only_what_last_year_has() -> None:
-    from xls_gongkai.merge import cross_year_issues
+    from xls_gongkai.batch.merge import cross_year_issues
 
     # 2021 (2021 format) against 2020 (2019 format): R6 (表三) applies; R7 needs 2021's 表二 columns.
     this = _report(1, 2021, "gongkai-2021")
@@ -560,7 +560,7 @@ def test_cross_year_across_formats_checks_only_what_last_year_has() -> None:
 
 
 def test_previous_summary_gives_per_unit_warnings_from_its_detail_sheet(tmp_path: Path) -> None:
-    from xls_gongkai.merge import detail_reports
+    from xls_gongkai.batch.merge import detail_reports
 
     last = [_report(i, 2023) for i in range(1, 4)]
     this = [_report(i + 10, 2024) for i in range(1, 4)]
@@ -587,7 +587,7 @@ def test_previous_summary_gives_per_unit_warnings_from_its_detail_sheet(tmp_path
 
 def test_fast_detail_rows_write_exactly_what_xlsxwriter_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """明细's bulk number rows (the 10,000-unit speed path) give byte-identical sheet XML."""
-    import xls_gongkai.merge as mod
+    import xls_gongkai.batch.merge as mod
 
     reports = [_report(i) for i in range(3)]
     reports.append(replace(_report(3), values={**_report(3).values, ("t3", "new", "natural"): Decimal("2.5")}))
@@ -678,7 +678,7 @@ def test_tidy_cells_follow_moved_rows(tmp_path: Path) -> None:
     import xlsxwriter
     from python_calamine import CalamineWorkbook
 
-    from xls_gongkai.layout import META_SHEET, layout_for
+    from xls_gongkai.workbook.layout import META_SHEET, layout_for
 
     report = _report(1)
     src = _workbook(report, tmp_path / "src" / "a.xlsx")
@@ -736,7 +736,7 @@ def test_sum_with_group_rows_stored_is_associative_and_consistent(
 
 
 def test_many_units_chart_the_top_fifty(tmp_path: Path) -> None:
-    from xls_gongkai.merge import _BAR_TOP, _TOP_ROW
+    from xls_gongkai.batch.merge import _BAR_TOP, _TOP_ROW
 
     reports = [_report(i) for i in range(70)]
     m = sum_reports(reports, COUNTY)
@@ -756,8 +756,8 @@ def test_many_units_chart_the_top_fifty(tmp_path: Path) -> None:
 
 
 def merge_results_of(reports: list[Report]) -> Merged:
+    from xls_gongkai.batch.merge import merge_results
     from xls_gongkai.issues import Result
-    from xls_gongkai.merge import merge_results
 
     return merge_results([Result(r, [], f"{r.unit.code}.json") for r in reports], unit=COUNTY)
 
@@ -805,8 +805,8 @@ def test_merge_does_not_depend_on_the_order_of_its_inputs(tmp_path: Path) -> Non
     st.booleans(),
 )
 def test_status_counts_add_up_for_any_roster(states: list[str], unknown: int, on_error: str, newest: bool) -> None:
+    from xls_gongkai.batch.merge import merge_results
     from xls_gongkai.issues import Result
-    from xls_gongkai.merge import merge_results
 
     base = _report(0)
     bad = broken(base, ("t3", "new", "natural"), 1)

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from xls_gongkai.batch.merge import TIDY_EXPORT_COLUMNS
 from xls_gongkai.cli import app
-from xls_gongkai.merge import TIDY_EXPORT_COLUMNS
 from xls_gongkai.report import Report, Unit
 from xls_gongkai.sample import broken, random_report
 from xls_gongkai.spec import get_format
@@ -25,7 +25,7 @@ def _unit(i: int) -> Unit:
 
 
 def _write(tmp: Path, reports: list[Report]) -> Path:
-    from xls_gongkai.writer import write_workbook
+    from xls_gongkai.workbook.writer import write_workbook
 
     folder = tmp / "收到的报表"
     folder.mkdir(parents=True, exist_ok=True)
@@ -167,8 +167,8 @@ def test_summary_of_summaries_city_level(tmp_path: Path) -> None:
     )
     assert res.exit_code == 0, res.output
     assert "汇总了 4 个单位" in res.output
-    from xls_gongkai.merge import sum_reports
-    from xls_gongkai.reader import read_workbook
+    from xls_gongkai.batch.merge import sum_reports
+    from xls_gongkai.reading.reader import read_workbook
 
     back = read_workbook(city).report
     assert back is not None
@@ -201,7 +201,7 @@ def test_prefer_newest_and_previous_year(tmp_path: Path) -> None:
     folder = _write(tmp_path, reports)
     newer = folder / "重报" / "第1镇_更正.xlsx"
     newer.parent.mkdir()
-    from xls_gongkai.writer import write_workbook
+    from xls_gongkai.workbook.writer import write_workbook
 
     write_workbook(newer, reports[0])
     os.utime(newer, (2_000_000_000, 2_000_000_000))

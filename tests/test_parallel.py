@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from xls_gongkai.batch.parallel import crashed, map_files
 from xls_gongkai.issues import Code, Result
-from xls_gongkai.parallel import crashed, map_files
 
 
 def _work(path: str, kw: dict[str, Any]) -> Result:

@@ -18,12 +18,12 @@ from python_calamine import CalamineWorkbook
 from tests.conftest import consistent_reports
 from xls_gongkai.errors import TemplateMismatchError
 from xls_gongkai.issues import Code, Result
-from xls_gongkai.layout import META_SHEET, layout_for
-from xls_gongkai.reader import read_many, read_workbook
+from xls_gongkai.reading.reader import read_many, read_workbook
 from xls_gongkai.report import Report, Unit, reports_to_frame
 from xls_gongkai.sample import broken, random_report
 from xls_gongkai.spec import Format, Severity, builtin_formats, get_format
-from xls_gongkai.writer import write_workbook
+from xls_gongkai.workbook.layout import META_SHEET, layout_for
+from xls_gongkai.workbook.writer import write_workbook
 
 FORMATS = builtin_formats()
 TEXTS = {"s1": "总体情况", "s5": "问题", "s6": "其他"}
@@ -66,7 +66,7 @@ def codes(result: Result) -> Counter[str]:
 
 
 def set_cell(grids: Grids, sheet: str, a1: str, value: Any) -> None:
-    from xls_gongkai.layout import parse_a1
+    from xls_gongkai.workbook.layout import parse_a1
 
     r, c = parse_a1(a1)
     grid = grids[sheet]
@@ -289,8 +289,8 @@ def test_anything_typed_outside_the_known_cells_is_found(
     # The reader compares a whole row of a template sheet at once (reader._rows_to_scan);
     # whatever cell a value lands in — inside the table's width, right of it, below it — it
     # is reported unless it is one of the template's own cells.
-    from xls_gongkai.layout import FIRST_TABLE_ROW, a1
-    from xls_gongkai.reader import _known
+    from xls_gongkai.reading.reader import _known
+    from xls_gongkai.workbook.layout import FIRST_TABLE_ROW, a1
 
     fmt = get_format(2021)
     lay = layout_for(fmt)
@@ -522,7 +522,7 @@ def test_renamed_sheet_is_found_by_labels(tmp_path: Path) -> None:
 
 
 def test_many_unrecognised_cells_are_counted_not_listed(tmp_path: Path) -> None:
-    from xls_gongkai.reader import MAX_UNRECOGNISED_ISSUES
+    from xls_gongkai.reading.reader import MAX_UNRECOGNISED_ISSUES
 
     fmt = get_format(2021)
     grids = grids_of(write_workbook(tmp_path / "a.xlsx", sample(fmt)))

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from xls_gongkai.cli import app
-from xls_gongkai.render import (
+from xls_gongkai.documents.render import (
     FEE_PLACEHOLDER,
     SUMMARY_MARK,
     TEXT_PLACEHOLDER,
@@ -307,7 +307,7 @@ _texts = st.fixed_dictionaries(
 
 
 def _imported(report: Report, kind: str, tmp: Path, *, consistent: bool = True) -> Report:
-    from xls_gongkai.docimport import import_document, import_text
+    from xls_gongkai.documents.importer import import_document, import_text
 
     if kind == "docx":
         result = import_document(render_docx(report, tmp / "r.docx"))
@@ -353,7 +353,7 @@ def test_render_then_import_gives_the_same_report(
 
 @pytest.mark.parametrize("kind", ["md", "html", "docx"])
 def test_round_trip_of_an_unsplit_other_handling_row(tmp_path: Path, kind: str) -> None:
-    from xls_gongkai.docimport import import_document, import_text
+    from xls_gongkai.documents.importer import import_document, import_text
 
     base = sample2024()
     t3 = F2021.table("t3")
@@ -375,7 +375,7 @@ def test_round_trip_of_an_unsplit_other_handling_row(tmp_path: Path, kind: str) 
 
 
 def test_render_from_a_filled_workbook_equals_render_from_json(tmp_path: Path) -> None:
-    from xls_gongkai.writer import write_workbook
+    from xls_gongkai.workbook.writer import write_workbook
 
     report = sample2024()
     write_workbook(tmp_path / "u.xlsx", report)
@@ -390,8 +390,8 @@ def test_render_from_a_filled_workbook_equals_render_from_json(tmp_path: Path) -
 
 
 def test_render_from_a_county_summary(tmp_path: Path) -> None:
-    from xls_gongkai.merge import merge, sum_reports, write_summary
-    from xls_gongkai.writer import write_workbook
+    from xls_gongkai.batch.merge import merge, sum_reports, write_summary
+    from xls_gongkai.workbook.writer import write_workbook
 
     units = [Unit(f"00{i}", f"乡镇{i}") for i in range(3)]
     reports = [random_report(F2021, u, 2024, random.Random(i), TEXTS) for i, u in enumerate(units)]
@@ -409,7 +409,7 @@ def test_render_from_a_county_summary(tmp_path: Path) -> None:
 
 def test_a_published_report_renders_and_reads_back(tmp_path: Path) -> None:
     """Text as published → Report → our md/html/docx → the same Report (blank cells stay blank)."""
-    from xls_gongkai.docimport import import_document, import_text
+    from xls_gongkai.documents.importer import import_document, import_text
 
     for name in ("2019_shanghaishi_zhengfu_bangongting.txt", "2020_potouzhen.txt", "2024_huaianshi_zhengfu.txt"):
         first = import_document(DATA / name).report
@@ -466,7 +466,7 @@ def test_cli_import_then_render_a_published_report(tmp_path: Path) -> None:
 
 def test_empty_overview_gets_the_tables_key_counts_which_agree_with_r9() -> None:
     """An empty 一 gets a draft paragraph with the counts; importing it back raises no R9 warning."""
-    from xls_gongkai.docimport import import_document, import_text, restated_numbers
+    from xls_gongkai.documents.importer import import_document, import_text, restated_numbers
 
     published = import_document(DATA / "2019_shanghaishi_zhengfu_bangongting.txt").report
     assert published is not None
@@ -512,7 +512,7 @@ def test_cli_render_warns_and_exits_1_when_the_data_breaks_a_rule(tmp_path: Path
 
 def test_cli_render_of_a_published_report_with_blank_totals_is_clean(tmp_path: Path) -> None:
     """上海 2019 leaves totals blank: no error for a total it never printed."""
-    from xls_gongkai.docimport import import_document
+    from xls_gongkai.documents.importer import import_document
 
     report = import_document(DATA / "2019_shanghaishi_zhengfu_bangongting.txt").report
     assert report is not None
@@ -528,7 +528,7 @@ def test_cli_render_of_a_published_report_with_blank_totals_is_clean(tmp_path: P
 def test_docx_saved_again_by_libreoffice_still_reads_back(tmp_path: Path) -> None:
     """A unit opens our DOCX in an office suite and saves it: merges and values survive."""
     from tests.lo import convert
-    from xls_gongkai.docimport import import_document
+    from xls_gongkai.documents.importer import import_document
 
     reports = {"a": potouzhen(), "b": sample2024()}
     files = [render_docx(r, tmp_path / f"{k}.docx") for k, r in reports.items()]

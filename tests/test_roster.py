@@ -9,9 +9,9 @@ import xlsxwriter
 from hypothesis import given
 from hypothesis import strategies as st
 
+from xls_gongkai.batch.roster import RosterIndex, load_roster, parse_roster
 from xls_gongkai.errors import RosterError
 from xls_gongkai.report import Unit
-from xls_gongkai.roster import RosterIndex, load_roster, parse_roster
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "roster.csv"
 
@@ -149,13 +149,13 @@ def test_check_and_merge_agree_on_who_is_on_the_roster(tmp_path: Path) -> None:
     # brackets and spaces is on the roster for both, the same unit is missing for both.
     import random
 
-    from xls_gongkai.checking import check_files
+    from xls_gongkai.batch.check import check_files
+    from xls_gongkai.batch.merge import Status, merge
+    from xls_gongkai.batch.roster import Roster
     from xls_gongkai.issues import Code
-    from xls_gongkai.merge import Status, merge
-    from xls_gongkai.roster import Roster
     from xls_gongkai.sample import random_report
     from xls_gongkai.spec import get_format
-    from xls_gongkai.writer import write_workbook
+    from xls_gongkai.workbook.writer import write_workbook
 
     fmt = get_format(2024)
     files = []

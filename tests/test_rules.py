@@ -11,11 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import consistent_reports
-from xls_gongkai.layout import layout_for
 from xls_gongkai.report import Report, Unit
 from xls_gongkai.rules import check_report, computed_cells, expand, failing_in_sheet
 from xls_gongkai.sample import broken, with_totals
 from xls_gongkai.spec import get_format
+from xls_gongkai.workbook.layout import layout_for
 
 DATA = Path(__file__).parent / "data"
 F2019 = get_format(2019)

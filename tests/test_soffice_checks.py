@@ -27,13 +27,13 @@ import pytest
 import xlsxwriter
 
 from tests.lo import convert, requires_soffice
-from xls_gongkai import excel
-from xls_gongkai.layout import layout_for
 from xls_gongkai.report import CellKey, Report, Unit, Value
 from xls_gongkai.rules import Check, check_report, computed_cells, evaluate, expand, side_value
 from xls_gongkai.sample import broken, random_report, with_totals
 from xls_gongkai.spec import CellKind, Format, RuleKind, get_format
-from xls_gongkai.writer import WriteOptions, check_text, write_workbook
+from xls_gongkai.workbook import formulas as excel
+from xls_gongkai.workbook.layout import layout_for
+from xls_gongkai.workbook.writer import WriteOptions, check_text, write_workbook
 
 pytestmark = [pytest.mark.soffice, requires_soffice]
 

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from xls_gongkai.issues import Code
+from xls_gongkai.parsing.values import cell_text, is_blank, parse_cell
 from xls_gongkai.spec import CellKind, Severity
-from xls_gongkai.values import cell_text, is_blank, parse_cell
 
 C, S, A = CellKind.COUNT, CellKind.SIGNED, CellKind.AMOUNT
 

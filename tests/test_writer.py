@@ -24,14 +24,15 @@ from python_calamine import CalamineWorkbook
 
 from tests.conftest import consistent_reports
 from tests.lo import convert, requires_soffice
-from xls_gongkai import __version__, excel
-from xls_gongkai.layout import GUIDE_SHEET, META_SHEET, TEXT_SHEET, Layout, layout_for
+from xls_gongkai import __version__
+from xls_gongkai.batch.roster import load_roster
 from xls_gongkai.report import Report, Unit
-from xls_gongkai.roster import load_roster
 from xls_gongkai.rules import check_report, computed_cells, evaluate, expand, failing_in_sheet
 from xls_gongkai.sample import broken, random_report, with_totals
 from xls_gongkai.spec import CellKind, Format, RuleKind, get_format
-from xls_gongkai.writer import (
+from xls_gongkai.workbook import formulas as excel
+from xls_gongkai.workbook.layout import GUIDE_SHEET, META_SHEET, TEXT_SHEET, Layout, layout_for
+from xls_gongkai.workbook.writer import (
     ISSUES_SHEET,
     META_KEYS,
     WriteOptions,
@@ -443,7 +444,7 @@ def test_every_rule_kind_has_a_check_cell() -> None:
 
 @pytest.mark.parametrize("kind", list(CellKind))
 def test_long_section_prompt_is_cut_to_excel_limit(kind: CellKind) -> None:
-    from xls_gongkai.writer import validation_options
+    from xls_gongkai.workbook.writer import validation_options
 
     opts = validation_options(kind, prompt="请说明" * 200)
     assert len(opts["input_message"]) <= 255
@@ -460,13 +461,13 @@ def test_long_section_prompt_is_cut_to_excel_limit(kind: CellKind) -> None:
     ],
 )
 def test_template_file_names(unit: Unit, expected: str) -> None:
-    from xls_gongkai.writer import template_filename
+    from xls_gongkai.workbook.writer import template_filename
 
     assert template_filename(unit, 2024) == expected
 
 
 def test_file_name_has_no_characters_windows_forbids() -> None:
-    from xls_gongkai.writer import template_filename
+    from xls_gongkai.workbook.writer import template_filename
 
     name = template_filename(Unit("41/01", '城关镇:东"城*街道?<>|\\'), 2024)
     assert not set('/\\:*?"<>|') & set(name)

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from xls_gongkai.errors import UsageError
-from xls_gongkai.layout import META_SHEET
 from xls_gongkai.report import Report, Unit
 from xls_gongkai.spec import get_format
-from xls_gongkai.writer import META_KEYS, WriteOptions, _personal, _write, write_workbook
+from xls_gongkai.workbook.layout import META_SHEET
+from xls_gongkai.workbook.writer import META_KEYS, WriteOptions, _personal, _write, write_workbook
 
 OPTIONS = WriteOptions(
     deadline="2025年2月20日", contact="政务公开办 & 档案室 <0371-1234567>", generated_at="2025-01-02T03:04:05+00:00"

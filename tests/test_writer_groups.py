@@ -6,12 +6,12 @@ import random
 from dataclasses import replace
 from pathlib import Path
 
-from xls_gongkai.reader import read_workbook
+from xls_gongkai.reading.reader import read_workbook
 from xls_gongkai.report import Report, Unit
 from xls_gongkai.rules import check_report
 from xls_gongkai.sample import random_report
 from xls_gongkai.spec import get_format
-from xls_gongkai.writer import fold_group_values, write_workbook
+from xls_gongkai.workbook.writer import fold_group_values, write_workbook
 
 FMT = get_format(2024)
 SUBROWS = ("oh_no_correction", "oh_no_fee", "oh_other")

@@ -8,11 +8,11 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.cell_range import CellRange
 
-from xls_gongkai.layout import layout_for
 from xls_gongkai.report import Report, Unit
 from xls_gongkai.rules import computed_cells
 from xls_gongkai.spec import Format, get_format
-from xls_gongkai.writer import PROMPTS, write_workbook
+from xls_gongkai.workbook.layout import layout_for
+from xls_gongkai.workbook.writer import PROMPTS, write_workbook
 
 FORMATS = [get_format(2019), get_format(2021)]
 

@@ -13,7 +13,7 @@ from xls_gongkai.errors import (
     XlsGongkaiError,
 )
 from xls_gongkai.issues import Code, Issue, Result
-from xls_gongkai.reader import read_many, read_workbook
+from xls_gongkai.reading.reader import read_many, read_workbook
 from xls_gongkai.report import TIDY_COLUMNS, Report, Unit, reports_to_frame
 from xls_gongkai.rules import check_report
 from xls_gongkai.spec import Format, builtin_formats, format_for_year, get_format, load_format

@@ -3,7 +3,7 @@
 A rule of the format expands into *checks*: one per row or per column it holds in (R2 holds in
 every row of 表三, so it has one check per row), one per table for the cell rule R5. A check is
 the unit that the workbook shows as one ✔/✘ cell and that the Python engine counts as passed or
-failed; :mod:`xls_gongkai.excel` compiles the same check into that cell's formula, so the two
+failed; :mod:`xls_gongkai.workbook.formulas` compiles the same check into that cell's formula, so the two
 cannot disagree about what a rule means.
 """
 
@@ -190,7 +190,7 @@ def check_report(report: Report, previous: Report | None = None, locate: Locator
     ``locate`` maps a cell key to ``(sheet, A1)``; by default the generated template's layout.
     """
     if locate is None:
-        from xls_gongkai.layout import layout_for
+        from xls_gongkai.workbook.layout import layout_for
 
         lay = layout_for(report.format)
 

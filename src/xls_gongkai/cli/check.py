@@ -18,7 +18,7 @@ from xls_gongkai.issues import Issue
 from xls_gongkai.report import Unit
 
 if TYPE_CHECKING:
-    from xls_gongkai.checking import Batch
+    from xls_gongkai.batch.check import Batch
 
 #: How many issues per file the terminal shows (the --report file has them all).
 SHOWN_PER_FILE = 20
@@ -82,11 +82,11 @@ def run_checks(
     A roster that cannot be used, an unknown format or a year no format covers is one usage
     error, not one per file.
     """
-    from xls_gongkai.checking import check_files
+    from xls_gongkai.batch.check import check_files
 
     units = None
     if roster is not None:
-        from xls_gongkai.roster import load_roster
+        from xls_gongkai.batch.roster import load_roster
 
         units = load_roster(roster)
     fmt = None
@@ -201,9 +201,9 @@ def check(
 
       xls-gongkai check 回收/ --previous 去年回收/                 # 加上跨年衔接核对
     """
-    from xls_gongkai.annotate import annotate_all
-    from xls_gongkai.checking import collect_files, summary_rows, write_check_report
+    from xls_gongkai.batch.check import collect_files, summary_rows, write_check_report
     from xls_gongkai.cli import fail
+    from xls_gongkai.workbook.annotate import annotate_all
 
     # soft_wrap: a long path or message stays one line (a terminal wraps it, a log keeps it whole).
     console = Console(highlight=False, soft_wrap=True)

@@ -72,9 +72,9 @@ def generate(
 
       xls-gongkai generate -y 2024 -r 名册.xlsx -o 模板/ --deadline "2025年2月20日" --contact "政务公开办 0371-1234567"
     """
+    from xls_gongkai.batch.roster import load_roster
     from xls_gongkai.cli import fail
-    from xls_gongkai.roster import load_roster
-    from xls_gongkai.writer import WriteOptions, generate_templates
+    from xls_gongkai.workbook.writer import WriteOptions, generate_templates
 
     try:
         if (roster is None) == (unit is None):

@@ -76,7 +76,7 @@ def import_cmd(
       xls-gongkai import 2024年报.docx --previous 2023.json   # 核对跨年度关系
     """
     from xls_gongkai.cli import fail
-    from xls_gongkai.docimport import import_document, import_many
+    from xls_gongkai.documents.importer import import_document, import_many
     from xls_gongkai.report import reports_to_frame
 
     if json_out is not None and csv_out is not None:
@@ -99,7 +99,7 @@ def import_cmd(
     reports = [r.report for r in results if r.report is not None]
     try:
         if report_out is not None:
-            from xls_gongkai.checking import Batch, write_check_report
+            from xls_gongkai.batch.check import Batch, write_check_report
 
             written = write_check_report(Batch(results=tuple(results)), report_out)
             typer.echo(f"已写出 {written}")
@@ -163,7 +163,7 @@ def _write_json(out: Path, results: list[Result], several: bool) -> None:
 
 def _load_previous(path: Path) -> Report:
     """Last year's report from a Report JSON, a filled workbook or a published document."""
-    from xls_gongkai.docimport import SUFFIXES, import_document
+    from xls_gongkai.documents.importer import SUFFIXES, import_document
 
     if not path.is_file():
         raise UsageError(f"找不到上一年度的报告 {path}。请检查 --previous 的路径。")
@@ -176,7 +176,7 @@ def _load_previous(path: Path) -> Report:
     if suffix in SUFFIXES:
         report = import_document(path).report
     else:
-        from xls_gongkai.reader import read_workbook
+        from xls_gongkai.reading.reader import read_workbook
 
         report = read_workbook(path).report
     if report is None:

@@ -14,7 +14,7 @@ from xls_gongkai.errors import UsageError, XlsGongkaiError
 from xls_gongkai.report import Unit
 
 if TYPE_CHECKING:
-    from xls_gongkai.merge import Merged
+    from xls_gongkai.batch.merge import Merged
 
 
 class OnErrorChoice(StrEnum):
@@ -109,9 +109,9 @@ def merge_cmd(
 
       xls-gongkai merge 甲县汇总.xlsx 乙县汇总.xlsx --name 某某市汇总 --out 市汇总.xlsx --previous 上年市汇总.xlsx
     """
+    from xls_gongkai.batch.merge import write_summary, write_tidy
+    from xls_gongkai.batch.roster import load_roster
     from xls_gongkai.cli import fail
-    from xls_gongkai.merge import write_summary, write_tidy
-    from xls_gongkai.roster import load_roster
 
     try:
         if out.suffix.lower() != ".xlsx":
@@ -157,7 +157,7 @@ def _run(
 ) -> Merged:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from xls_gongkai.merge import merge
+    from xls_gongkai.batch.merge import merge
 
     with Progress(
         TextColumn("读取报表"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
@@ -181,7 +181,7 @@ def _run(
 
 
 def _print(merged: Merged, out: Path, extra: list[Path]) -> None:
-    from xls_gongkai.merge import Status
+    from xls_gongkai.batch.merge import Status
 
     console = Console(soft_wrap=True)  # paths and names stay on one line
     counts = merged.counts()

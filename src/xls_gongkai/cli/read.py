@@ -66,7 +66,7 @@ def read(
 
       xls-gongkai read 手工表.xlsx --unit 城关镇 --code 001 --year 2024 --parquet 城关镇.parquet
     """
-    from xls_gongkai.checking import collect_files, write_json, write_tidy
+    from xls_gongkai.batch.check import collect_files, write_json, write_tidy
     from xls_gongkai.cli import fail
 
     console = Console(highlight=False, soft_wrap=True)

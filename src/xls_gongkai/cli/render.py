@@ -32,7 +32,7 @@ def load_report(path: Path) -> Report:
     if not path.is_file():
         raise UsageError(f"找不到输入文件 {path}。请检查路径。")
     if path.suffix.lower() in _WORKBOOK_SUFFIXES:
-        from xls_gongkai.reader import read_workbook
+        from xls_gongkai.reading.reader import read_workbook
 
         result = read_workbook(path)
         if result.report is None:
@@ -57,7 +57,7 @@ def data_errors(report: Report) -> list[Issue]:
     Blank totals are taken as the sum of their parts first (as the importer does): a published
     table that leaves a total blank claims nothing wrong, while a typed total that disagrees does.
     """
-    from xls_gongkai.docimport import totals_filled
+    from xls_gongkai.documents.importer import totals_filled
     from xls_gongkai.rules import check_report
 
     return [i for i in check_report(totals_filled(report)) if i.is_error]
@@ -88,7 +88,7 @@ def render_cmd(
       xls-gongkai render 坡头镇.json --to md --out -
     """
     from xls_gongkai.cli import fail
-    from xls_gongkai.render import missing_statements, render
+    from xls_gongkai.documents.render import missing_statements, render
 
     try:
         report = load_report(input_file)

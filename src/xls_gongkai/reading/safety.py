@@ -90,7 +90,7 @@ def confine(extra_memory: int = 2 * 1024 * 1024 * 1024) -> bool:
 
     python-calamine answers an absurd allocation by aborting the process. In a process whose
     address space is bounded the allocation fails at once instead of filling the machine's
-    memory, only this process dies, and :func:`xls_gongkai.parallel.map_files` re-reads its
+    memory, only this process dies, and :func:`xls_gongkai.batch.parallel.map_files` re-reads its
     files one process each and reports the one that crashes. Such a process need not look at
     every cell reference of a worksheet before parsing it (about 100 µs a file, a fifth of the
     reading time), so :func:`default_limits` switches that scan off there; the declared used
@@ -515,7 +515,9 @@ def _probe_forked(p: Path, limits: Limits) -> int | None:
 
 
 def _probe_spawned(p: Path, limits: Limits) -> int | None:
-    code = "import sys; from xls_gongkai.safety import _probe_child; _probe_child(sys.argv[1], int(sys.argv[2]))"
+    code = (
+        "import sys; from xls_gongkai.reading.safety import _probe_child; _probe_child(sys.argv[1], int(sys.argv[2]))"
+    )
     try:
         done = subprocess.run(
             [sys.executable, "-c", code, str(p), str(limits.probe_memory)],

@@ -6,9 +6,9 @@ column labels at their expected cells confirm that nobody moved anything. When l
 moved (a row inserted after the protection was removed), when the workbook is not our template
 (a unit copied the official tables by hand, LibreOffice dropped ``_meta`` while converting to
 .xls/.ods) or when it is a template of the other format version, tables are found by their
-labels with :class:`~xls_gongkai.labels.TableMatcher`.
+labels with :class:`~xls_gongkai.parsing.labels.TableMatcher`.
 
-Values go through :func:`~xls_gongkai.values.parse_cell`; computed totals are recomputed from
+Values go through :func:`~xls_gongkai.parsing.values.parse_cell`; computed totals are recomputed from
 the inputs (a stored formula result is never trusted) and a typed total that disagrees is an
 issue. Every rule of the format then runs with the cells' real positions. Unusable files raise
 :class:`~xls_gongkai.errors.WorkbookError` subclasses; :func:`read_many` turns those into
@@ -27,12 +27,13 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from xls_gongkai.batch.parallel import crashed, map_files
 from xls_gongkai.errors import TemplateMismatchError, UnreadableWorkbookError, UsageError, WorkbookError
 from xls_gongkai.issues import Code, Issue, Result
-from xls_gongkai.labels import TableMatcher, match_all, normalise, strip_number
-from xls_gongkai.labels import matcher as shared_matcher
-from xls_gongkai.layout import FIRST_TABLE_ROW, GUIDE_SHEET, META_SHEET, TEXT_SHEET, Layout, a1, layout_for
-from xls_gongkai.parallel import crashed, map_files
+from xls_gongkai.parsing.labels import TableMatcher, match_all, normalise, strip_number
+from xls_gongkai.parsing.labels import matcher as shared_matcher
+from xls_gongkai.parsing.values import cell_text, is_blank, parse_cell
+from xls_gongkai.reading.safety import confinable, confine, explain_failure, inspect_file
 from xls_gongkai.report import CellKey, Report, Unit, Value, cell_order
 from xls_gongkai.rules import (
     Check,
@@ -44,10 +45,9 @@ from xls_gongkai.rules import (
     format_number,
     outcome_issues,
 )
-from xls_gongkai.safety import confinable, confine, explain_failure, inspect_file
 from xls_gongkai.sample import with_totals
 from xls_gongkai.spec import CellKind, Format, Node, Severity, Table, builtin_formats, format_for_year, get_format
-from xls_gongkai.values import cell_text, is_blank, parse_cell
+from xls_gongkai.workbook.layout import FIRST_TABLE_ROW, GUIDE_SHEET, META_SHEET, TEXT_SHEET, Layout, a1, layout_for
 
 __all__ = ["META_MARK", "Grid", "TemplateCells", "read_many", "read_workbook"]
 
@@ -1539,7 +1539,7 @@ def _worker_start() -> None:
     """The start of a batch's worker process: bounded memory (:func:`confine`), quiet stderr.
 
     A parser that aborts prints its panic and a fault handler its dump on stderr; the batch
-    reports that file in Chinese instead (:func:`xls_gongkai.parallel.crashed`).
+    reports that file in Chinese instead (:func:`xls_gongkai.batch.parallel.crashed`).
     """
     confine()
     import faulthandler
@@ -1571,7 +1571,7 @@ def read_many(
     Never raises for one bad file: it becomes ``Result(report=None, issues=[file-unreadable])``.
     ``jobs`` is the number of worker processes (default: all cores). Where the system can bound
     a process's memory (Linux), the files are always read in worker processes so bounded, even
-    with ``jobs`` 1 (see :func:`xls_gongkai.safety.confine`): a file that crashes the parser
+    with ``jobs`` 1 (see :func:`xls_gongkai.reading.safety.confine`): a file that crashes the parser
     costs one worker and is reported; elsewhere ``jobs`` 1 reads in this process.
     ``progress(done, total)`` is called as files finish. ``keep`` (a module-level function) is
     applied to each result in the worker, to send back only what the caller needs. Other

@@ -10,9 +10,9 @@ renumbered (FORMATS.md §6). The importer therefore never relies on positions in
 2. paragraphs that are section headings (一…六, recognised by their words; a heading opens its
    section only moving forward and where its number fits, so sub-headings stay text) split
    the text into sections; the texts of 一、五、六 become ``Report.texts`` s1, s5, s6;
-3. table rows are matched to rows and columns by their labels with :mod:`xls_gongkai.labels`
+3. table rows are matched to rows and columns by their labels with :mod:`xls_gongkai.parsing.labels`
    (the same matcher the workbook reader uses), values are parsed with
-   :func:`xls_gongkai.values.parse_cell`;
+   :func:`xls_gongkai.parsing.values.parse_cell`;
 4. all rules are checked, plus R9: numbers restated in 一、总体情况 against the tables.
 
 Blank cells stay missing in the Report. For the checks a blank *total* is taken as the sum of
@@ -34,10 +34,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from xls_gongkai.batch.parallel import crashed, map_files
 from xls_gongkai.errors import UnreadableWorkbookError, UsageError, XlsGongkaiError
 from xls_gongkai.issues import Code, Issue, Result
-from xls_gongkai.labels import matcher, normalise, strip_number
-from xls_gongkai.parallel import crashed, map_files
+from xls_gongkai.parsing.labels import matcher, normalise, strip_number
+from xls_gongkai.parsing.values import parse_cell
 from xls_gongkai.report import CellKey, Report, Unit, Value
 from xls_gongkai.rules import check_report, computed_cells, format_number, side_value
 from xls_gongkai.spec import (
@@ -51,7 +52,6 @@ from xls_gongkai.spec import (
     format_for_year,
     get_format,
 )
-from xls_gongkai.values import parse_cell
 
 __all__ = [
     "PARALLEL_FROM",
@@ -1392,7 +1392,7 @@ def _import_items(
     issues.extend(replace(i, file=source) for i in check_report(checked, locate=_locate(chosen)))
     issues.extend(_r9(report, checked, source))
     if previous is not None:
-        from xls_gongkai.merge import cross_year_issues
+        from xls_gongkai.batch.merge import cross_year_issues
 
         if previous.year != report.year - 1:
             issues.append(

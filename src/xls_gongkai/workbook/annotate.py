@@ -1,6 +1,6 @@
 """Marked-up copies to send back: the unit's figures in a fresh template, every problem commented.
 
-The copy is built from the template by :func:`xls_gongkai.writer.write_workbook` with the
+The copy is built from the template by :func:`xls_gongkai.workbook.writer.write_workbook` with the
 values that were read — never by re-saving the unit's own file, which would drop its
 validations, protection and formulas (and could carry over whatever else it holds). Each issue
 that names a cell gets a comment on that cell, and a 问题清单 sheet lists them all with links.
@@ -21,10 +21,10 @@ from pathlib import Path
 
 from xls_gongkai.errors import UsageError
 from xls_gongkai.issues import Issue, Result
-from xls_gongkai.layout import Layout, layout_for
 from xls_gongkai.report import CellKey
 from xls_gongkai.spec import Severity
-from xls_gongkai.writer import WriteOptions, write_workbook
+from xls_gongkai.workbook.layout import Layout, layout_for
+from xls_gongkai.workbook.writer import WriteOptions, write_workbook
 
 __all__ = ["annotate", "annotate_all", "annotated_name", "relocate"]
 

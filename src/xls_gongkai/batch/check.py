@@ -1,6 +1,6 @@
 """Check a batch of returned workbooks: read them all, then the checks that need the whole batch.
 
-:func:`check_files` reads every file (in parallel, :func:`~xls_gongkai.reader.read_many`) and
+:func:`check_files` reads every file (in parallel, :func:`~xls_gongkai.reading.reader.read_many`) and
 adds what no single file can know: whether each unit is on the roster, which units sent two
 files, which units sent nothing. :func:`write_check_report` writes the result for the officer
 (.xlsx with a summary and an issue list, .csv, or .json); :func:`tidy_frame` gives the values as
@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from xls_gongkai.errors import UsageError
 from xls_gongkai.issues import ISSUE_COLUMNS, Code, Issue, Result
-from xls_gongkai.labels import normalise
+from xls_gongkai.parsing.labels import normalise
 from xls_gongkai.report import TIDY_COLUMNS, Report, Unit
 from xls_gongkai.spec import Format, Severity
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from xls_gongkai.roster import Roster
+    from xls_gongkai.batch.roster import Roster
 
 __all__ = [
     "READ_SUFFIXES",
@@ -112,12 +112,12 @@ def check_files(
 ) -> Batch:
     """Read and check every file, then check the batch against the roster and for duplicates.
 
-    ``fmt``, ``year`` and ``unit`` are passed to :func:`~xls_gongkai.reader.read_workbook`
+    ``fmt``, ``year`` and ``unit`` are passed to :func:`~xls_gongkai.reading.reader.read_workbook`
     (``unit`` only makes sense for one file). ``previous`` names last year's workbooks (or
     report JSON files) of the same units: each unit is then also checked against its own last
     year (R6–R8, warnings). Never raises for a bad file.
     """
-    from xls_gongkai.reader import read_many
+    from xls_gongkai.reading.reader import read_many
 
     kw: dict[str, Any] = {"strict": strict}
     if fmt is not None:
@@ -142,7 +142,7 @@ def _unit_key(u: Unit) -> str:
 
 def _read_previous(paths: Sequence[str | os.PathLike[str]], jobs: int | None) -> dict[str, Report]:
     """Last year's reports by unit (code, or normalised name); unreadable ones are skipped."""
-    from xls_gongkai.reader import read_many
+    from xls_gongkai.reading.reader import read_many
 
     files = collect_files(paths, suffixes=(*READ_SUFFIXES, ".json"))
     out: dict[str, Report] = {}
@@ -162,7 +162,7 @@ def _read_previous(paths: Sequence[str | os.PathLike[str]], jobs: int | None) ->
 
 
 def _cross_year(results: Sequence[Result], previous: Mapping[str, Report], year: int | None) -> list[Result]:
-    from xls_gongkai.merge import cross_year_issues
+    from xls_gongkai.batch.merge import cross_year_issues
 
     out: list[Result] = []
     for res in results:
@@ -199,7 +199,7 @@ def _with(result: Result, *issues: Issue) -> Result:
 
 def _roster_checks(results: Sequence[Result], roster: Roster) -> tuple[list[Result], tuple[Unit, ...]]:
     """Each result's unit against the roster; and the roster's units no file was found for."""
-    from xls_gongkai.roster import RosterIndex
+    from xls_gongkai.batch.roster import RosterIndex
 
     index = RosterIndex(roster.units)
     found: set[Unit] = set()

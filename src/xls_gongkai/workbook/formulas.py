@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from xls_gongkai.layout import Layout, Pos, a1, sheet_ref
 from xls_gongkai.report import CellKey
 from xls_gongkai.rules import Cell, Check, Outcome, computed_cells, format_number
 from xls_gongkai.spec import CellKind, RuleKind, Table
+from xls_gongkai.workbook.layout import Layout, Pos, a1, sheet_ref
 
 PASS = "✔"
 FAIL = "✘"

@@ -11,7 +11,7 @@ atomically and a re-run on the same inputs gives the same content.
 
 Example::
 
-    from xls_gongkai.merge import merge, write_summary
+    from xls_gongkai.batch.merge import merge, write_summary
     merged = merge(["乡镇报表/"], roster=units, unit=Unit("", "某某县汇总"))
     write_summary(merged, "汇总.xlsx")
 """
@@ -32,10 +32,10 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from xls_gongkai.batch.roster import RosterIndex
 from xls_gongkai.errors import UsageError, XlsGongkaiError
 from xls_gongkai.issues import Code, Issue, Result
 from xls_gongkai.report import TIDY_COLUMNS, CellKey, Report, Unit, Value, coerce_value
-from xls_gongkai.roster import RosterIndex
 from xls_gongkai.rules import check_report, expand
 from xls_gongkai.spec import CellKind, RuleKind, Severity, get_format
 
@@ -208,7 +208,7 @@ def _read_json(path: Path) -> Result:
 def load_reports(paths: Sequence[Path], *, jobs: int | None = None, progress: Progress | None = None) -> list[Result]:
     """One :class:`Result` per path, in the order of ``paths``; never raises for one bad file.
 
-    JSON files are read (and checked) here; workbooks by :func:`xls_gongkai.reader.read_many`
+    JSON files are read (and checked) here; workbooks by :func:`xls_gongkai.reading.reader.read_many`
     in parallel. ``progress(done, total)`` is called as files finish.
     """
     total = len(paths)
@@ -236,7 +236,7 @@ def _read_books(paths: list[str], jobs: int | None, done: int, total: int, progr
     sent back, and a 10,000-unit merge holds a third of the memory. Results come back in
     order, with ``progress`` as files finish.
     """
-    from xls_gongkai.reader import read_many
+    from xls_gongkai.reading.reader import read_many
 
     def step(n: int, *_rest: object) -> None:
         if progress:
@@ -384,7 +384,7 @@ def _moved_cells(res: Result) -> Mapping[str, str] | None:
 @cache
 def _layout_cells(format_id: str) -> Mapping[str, str]:
     """``"t|r|c"`` → ``"表三!C7"`` for every value cell of the template's layout."""
-    from xls_gongkai.layout import layout_for
+    from xls_gongkai.workbook.layout import layout_for
 
     fmt = get_format(format_id)
     lay = layout_for(fmt)
@@ -1057,7 +1057,7 @@ def write_summary(merged: Merged, path: str | Path, *, password: str | None = No
     and checks, and ``_meta`` marking it a summary of N units — so it can be read, checked and
     merged again — then 明细, 报送情况, 问题清单, 文字材料 and 图表.
     """
-    from xls_gongkai.writer import WriteOptions, write_workbook
+    from xls_gongkai.workbook.writer import WriteOptions, write_workbook
 
     out = Path(path)
     options = WriteOptions(password=password, kind="summary", generated_at=merged.generated_at)
@@ -1260,7 +1260,7 @@ class _Sheets:
             r += 1
         self._s(ws, r, 0, "", self.total)
         self._s(ws, r, 1, "合计", self.total)
-        from xls_gongkai.layout import col_letter
+        from xls_gongkai.workbook.layout import col_letter
 
         for j, (t, rn, cn) in enumerate(columns):
             letter = col_letter(2 + j)

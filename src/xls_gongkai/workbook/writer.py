@@ -1,7 +1,7 @@
 """Write report workbooks: blank templates, filled copies, annotated copies and summaries.
 
-Everything about where a cell sits comes from :func:`xls_gongkai.layout.layout_for`, every formula
-from :mod:`xls_gongkai.excel`, and every cached formula result from the Python rule engine, so a
+Everything about where a cell sits comes from :func:`xls_gongkai.workbook.layout.layout_for`, every formula
+from :mod:`xls_gongkai.workbook.formulas`, and every cached formula result from the Python rule engine, so a
 workbook, its formulas and the Python checks cannot drift apart. The work that depends only on
 the format (labels, formulas, validation and conditional-format ranges, column widths) is done
 once per format and cached; writing one unit's workbook is then just writing cells, and a blank
@@ -17,7 +17,7 @@ protection).
 Example::
 
     from xls_gongkai.report import Report, Unit
-    from xls_gongkai.writer import WriteOptions, write_workbook
+    from xls_gongkai.workbook.writer import WriteOptions, write_workbook
 
     write_workbook("out/410102001_城关镇_2024.xlsx",
                    Report(Unit("410102001", "城关镇"), 2024, "gongkai-2021"),
@@ -45,10 +45,9 @@ from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.format import Format as XFormat
 from xlsxwriter.worksheet import Worksheet
 
-from xls_gongkai import __version__, excel
+from xls_gongkai import __version__
 from xls_gongkai.errors import UsageError
 from xls_gongkai.issues import Issue
-from xls_gongkai.layout import GUIDE_SHEET, META_SHEET, TEXT_SHEET, Layout, Pos, a1, col_letter, layout_for, parse_a1
 from xls_gongkai.report import CellKey, Report, Unit
 from xls_gongkai.rules import Check, computed_cells, evaluate, expand
 from xls_gongkai.sample import with_totals
@@ -62,6 +61,18 @@ from xls_gongkai.spec import (
     Table,
     format_for_year,
     get_format,
+)
+from xls_gongkai.workbook import formulas as excel
+from xls_gongkai.workbook.layout import (
+    GUIDE_SHEET,
+    META_SHEET,
+    TEXT_SHEET,
+    Layout,
+    Pos,
+    a1,
+    col_letter,
+    layout_for,
+    parse_a1,
 )
 
 #: The keys of the ``_meta`` sheet, one per row from row 2, in this order (a contract with the reader).

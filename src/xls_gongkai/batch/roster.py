@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from xls_gongkai.errors import RosterError
-from xls_gongkai.labels import normalise
+from xls_gongkai.parsing.labels import normalise
 from xls_gongkai.report import Unit
 
 #: Accepted header spellings (compared after stripping spaces, case-insensitive).
