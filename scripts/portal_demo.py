@@ -27,8 +27,8 @@ TEXTS = {
 
 def _workbook(folder: Path, code: str, name: str, seed: int, *, bad: bool = False, blank: bool = False) -> Path:
     from xls_gongkai import Unit, format_for_year
+    from xls_gongkai.portal import library
     from xls_gongkai.sample import broken, random_report
-    from xls_gongkai.writer import write_workbook
 
     fmt = format_for_year(YEAR)
     texts = {k: v.format(name=name) for k, v in TEXTS.items()}
@@ -40,7 +40,7 @@ def _workbook(folder: Path, code: str, name: str, seed: int, *, bad: bool = Fals
         values.pop(("t2_1", "regulations", "issued"), None)
         report = type(report)(report.unit, report.year, report.format_id, values, report.texts)
     path = folder / f"{code}_{name}_{YEAR}.xlsx"
-    write_workbook(path, report)
+    library.write_filled(path, report)
     return path
 
 

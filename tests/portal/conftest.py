@@ -21,7 +21,6 @@ from xls_gongkai.portal import library, ops
 from xls_gongkai.portal.models import Campaign, Unit
 from xls_gongkai.portal.tokens import token_for
 from xls_gongkai.sample import broken, random_report
-from xls_gongkai.writer import WriteOptions, write_workbook
 
 ROOT = Path(__file__).resolve().parents[2]
 ROSTER = ROOT / "samples" / "roster.csv"
@@ -144,7 +143,7 @@ class Books:
             values = dict(report.values)
             values.pop(("t2_1", "regulations", "issued"), None)
             report = type(report)(report.unit, report.year, report.format_id, values, report.texts)
-        write_workbook(path, report, WriteOptions())
+        library.write_filled(path, report)
         return path
 
 

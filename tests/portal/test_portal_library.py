@@ -13,12 +13,10 @@ import pytest
 
 from tests.portal.conftest import YEAR, Books
 from xls_gongkai import read_workbook
-from xls_gongkai.merge import merge_results
 from xls_gongkai.portal import library
-from xls_gongkai.writer import WriteOptions
 
 UNIT = library.Unit("410102001", "城关镇", "河洛县")
-OPTIONS = WriteOptions(deadline="2099年2月20日", contact="县政务公开办")
+OPTIONS = library.WriteOptions(deadline="2099年2月20日", contact="县政务公开办")
 
 
 def check(
@@ -166,8 +164,8 @@ def test_summary_has_explanations_and_provisional_mark(books: Books, tmp_path: P
         read_workbook(books.make(), year=YEAR),
         read_workbook(books.make("410102002", "东城街道", seed=2), year=YEAR),
     ]
-    merged = merge_results(
-        results, unit=library.Unit("", "河洛县汇总"), roster=[UNIT, library.Unit("410102002", "东城街道")]
+    merged = library.merge_units(
+        results, roster=[UNIT, library.Unit("410102002", "东城街道")], name="河洛县汇总", times={}
     )
     rows = [
         library.ExplanationRow("410102001", "城关镇", "R7", "表二", "D6", "现行有效件数不等", '=HYPERLINK("http://x")')

@@ -1,8 +1,8 @@
 """The portal's one seam into the xls-gongkai library.
 
 Every call the portal makes into xls-gongkai goes through this module, so that when the core
-moves (``reader.py`` becoming a ``reading/`` package, one verdict, 说明 in the library) only
-this file is re-pointed. Imports come from the top-level package where it exports the name,
+moves (as it did: ``writer.py`` → ``workbook/``, ``merge.py`` → ``batch/``, ``safety.py`` →
+``reading/``; still to come: one verdict, 说明 in the library) only this file is re-pointed. Imports come from the top-level package where it exports the name,
 otherwise from the current modules. The portal's verdict, issues, marked-up copy, template and
 summary are exactly the library's: nothing here checks, sums or writes a report by itself.
 
@@ -47,17 +47,17 @@ from xls_gongkai import (
     get_format,
     read_workbook,
 )
-from xls_gongkai.annotate import annotate, relocate
+from xls_gongkai.batch.merge import Merged, merge_results, write_tidy
+from xls_gongkai.batch.parallel import crashed
+from xls_gongkai.batch.roster import RosterIndex, load_roster
 from xls_gongkai.issues import Code
-from xls_gongkai.layout import Layout, TableLayout, a1, col_letter, layout_for
-from xls_gongkai.merge import Merged, merge_results, write_tidy
-from xls_gongkai.parallel import crashed
+from xls_gongkai.reading.safety import confine, inspect_file
 from xls_gongkai.report import CellKey
-from xls_gongkai.roster import RosterIndex, load_roster
 from xls_gongkai.rules import computed_cells as _computed_cells
-from xls_gongkai.safety import confine, inspect_file
 from xls_gongkai.spec import Severity
-from xls_gongkai.writer import WriteOptions, template_filename, write_workbook
+from xls_gongkai.workbook.annotate import annotate, relocate
+from xls_gongkai.workbook.layout import Layout, TableLayout, a1, col_letter, layout_for
+from xls_gongkai.workbook.writer import WriteOptions, template_filename, write_workbook
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -98,6 +98,7 @@ __all__ = [
     "start_checker",
     "template_name",
     "write_county_summary",
+    "write_filled",
     "write_template",
     "write_tidy_export",
 ]
@@ -139,6 +140,11 @@ def column_letter(col: int) -> str:
 def template_name(unit: Unit, year: int) -> str:
     """The file name ``xls-gongkai generate`` gives a unit's template."""
     return template_filename(unit, year)
+
+
+def write_filled(path: Path, report: Report) -> Path:
+    """A filled template, as a clerk's spreadsheet program would save it (the demo, tests and bench)."""
+    return write_workbook(path, report, WriteOptions())
 
 
 def write_template(path: Path, unit: Unit, year: int, options: WriteOptions) -> Path:
@@ -438,7 +444,7 @@ def write_county_summary(
     merged: Merged, path: Path, *, explanations: Sequence[ExplanationRow], provisional: bool, note: str = ""
 ) -> Path:
     """The summary workbook ``merge`` writes, plus a 说明 sheet; a provisional one is marked red."""
-    from xls_gongkai.merge import _add_sheets  # the summary's own sheets (write_summary has no extra= hook)
+    from xls_gongkai.batch.merge import _add_sheets  # the summary's own sheets (write_summary has no extra= hook)
 
     def extra(wb: xlsxwriter.Workbook) -> None:
         _add_sheets(wb, merged)
