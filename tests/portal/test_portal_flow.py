@@ -91,6 +91,7 @@ def test_clerk_journey_error_fix_explain_submit(campaign: Campaign, books: Books
     saved = client.post(reverse("portal:unit-explain", args=[2]), {"key": key, "text": "本年度未制发规章，应填 0。"})
     assert saved.status_code == 303
     assert Explanation.objects.get(version__number=2).text == "本年度未制发规章，应填 0。"
+    assert AuditEntry.objects.get(action="说明").detail == "表二 未填写的格子：本年度未制发规章，应填 0。"
 
     submitted = client.post(reverse("portal:unit-submit", args=[2]))
     assert submitted["Location"] == reverse("portal:unit-receipt", args=[2])

@@ -239,7 +239,16 @@ def explain(unit: Unit, number: int, key: str, text: str, actor: Actor, allowed:
             )
         else:
             Explanation.objects.filter(version=latest, key=key).delete()
-        audit(locked.campaign, locked, actor, "说明", f"{key.split('|')[0]}：{text or '（清空）'}"[:500], latest)
+        audit(locked.campaign, locked, actor, "说明", f"{_where(key)}：{text or '（清空）'}"[:500], latest)
+
+
+def _where(key: str) -> str:
+    """A 说明's key in words for the audit log: ``R7 表二!D6``, ``表二 未填写的格子``."""
+    parts = key.split("|")
+    if parts[0] == library.MISSING and len(parts) == 2:
+        return f"{parts[1]} 未填写的格子"
+    sheet, cell = (parts[4], parts[5]) if len(parts) == 6 else ("", "")
+    return f"{parts[0]} {sheet}!{cell}" if sheet and cell else parts[0]
 
 
 def submit(unit: Unit, number: int, actor: Actor) -> Version:
