@@ -21,23 +21,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--lang=zh-CN",
-]
-
 
 def main() -> int:
     from playwright.sync_api import sync_playwright
     from portal_demo import build  # type: ignore[import-not-found]
-    from tests.portal.http import Server
+    from tests.portal.http import CHROMIUM_ARGS, Server
 
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "images"
     out.mkdir(parents=True, exist_ok=True)
@@ -55,7 +43,9 @@ def main() -> int:
             with sync_playwright() as pw:
                 # LANGUAGE: the browser's own words (the file chooser's "选择文件") in Chinese too.
                 browser = pw.chromium.launch(
-                    executable_path=chromium, args=ARGS, env={**os.environ, "LANGUAGE": "zh_CN"}
+                    executable_path=chromium,
+                    args=[*CHROMIUM_ARGS, "--lang=zh-CN"],
+                    env={**os.environ, "LANGUAGE": "zh_CN"},
                 )
                 shoot(browser, server.base, paths, password, out)
                 browser.close()

@@ -19,6 +19,17 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlsplit
 
+#: Debian's chromium as root on a closed network (PORTAL.md §2.4): no sandbox, no background connections.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 ROOT = Path(__file__).resolve().parents[2]
 

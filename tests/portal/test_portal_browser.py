@@ -15,21 +15,10 @@ from typing import Any
 import pytest
 
 from tests.portal.conftest import PASSWORD, ROSTER, Books, database_url
-from tests.portal.http import Server, cli, links
+from tests.portal.http import CHROMIUM_ARGS, Server, cli, links
 from xls_gongkai import read_workbook
 
 CHROMIUM = shutil.which("chromium")
-# As root on a closed network (PORTAL.md §2.4): no sandbox, no background connections.
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 pytestmark = [
     pytest.mark.browser,
@@ -53,7 +42,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     try:
         yield chromium
     finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mimetypes
 from pathlib import Path
 from typing import Any
 
@@ -71,10 +70,6 @@ def stored_download(version: Version, what: str) -> HttpResponse:
         unit = version.unit
         return attachment(path.read_bytes(), f"{unit.code}_{unit.name}_第{version.number}版_审核意见.xlsx")
     raise Http404("没有这个文件。")
-
-
-def guess_type(name: str) -> str:
-    return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
 # --------------------------------------------------------------------------- error pages
