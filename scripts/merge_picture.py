@@ -1,10 +1,13 @@
 """Pictures of a county summary for the README: its 表三 (汇总) and 报送情况 sheets as PNG.
 
-The sample units of ``samples/roster.csv`` fill their workbooks (random consistent figures;
-two units do not report, one reports twice, one has an error), ``merge`` adds them up, and the
-summary workbook goes through LibreOffice to PDF (one call, private profile) and pdftoppm to
-PNG. The pages are found by their text (pdftotext), so the pictures follow the workbook even
-when its page breaks change.
+The sample units of ``samples/roster.csv`` report random consistent figures (two units do not
+report, one reports twice, one has an error); the summary workbook of that collection goes
+through LibreOffice to PDF (one call, private profile) and pdftoppm to PNG. The pages are found
+by their text (pdftotext), so the pictures follow the workbook even when its page breaks change.
+
+The collection (:class:`~xls_gongkai.collection.Merged`) is made here from the reports, the way
+``merge`` records it, so the pictures show the summary workbook and nothing else; file names
+and times are fixed, so the pictures do not change from run to run.
 
 Usage::
 
@@ -21,6 +24,7 @@ only with ``--keep``. Needs ``soffice`` (LibreOffice), ``pdftoppm`` and ``pdftot
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import random
 import re
 import shutil
@@ -32,12 +36,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from xls_gongkai.batch.merge import merge, write_summary  # noqa: E402
 from xls_gongkai.batch.roster import load_roster  # noqa: E402
-from xls_gongkai.report import Unit  # noqa: E402
+from xls_gongkai.collection import Entry, Merged, Status, Submission  # noqa: E402
+from xls_gongkai.issues import CATALOGUE, Code  # noqa: E402
+from xls_gongkai.report import Report, Unit  # noqa: E402
+from xls_gongkai.rules import check_report, engine  # noqa: E402
 from xls_gongkai.sample import broken, random_report  # noqa: E402
 from xls_gongkai.spec import get_format  # noqa: E402
-from xls_gongkai.workbook.writer import write_workbook  # noqa: E402
+from xls_gongkai.workbook.layout import layout_for  # noqa: E402
+from xls_gongkai.workbook.summary import write_summary  # noqa: E402
 
 YEAR = 2024
 TEXTS = {
@@ -45,31 +52,59 @@ TEXTS = {
     "s5": "存在的主要问题：公开的及时性有待提高。改进措施：建立月度检查制度。",
     "s6": "本年度未收取信息处理费。",
 }
+FOLDER = "/tmp/河洛县2024年度报表"
+SENT = dt.datetime(2025, 2, 18, 9, 0).timestamp()
 
 #: (page picture name, a text that only its first page holds)
 PAGES = (("summary-t3", "三、收到和处理政府信息公开申请情况"), ("summary-status", "报送情况"))
 
 
-def sample_summary(folder: Path, out: Path) -> Path:
-    """Fill the sample units' workbooks and merge them into ``out``."""
-    roster = load_roster(ROOT / "samples" / "roster.csv")
-    units = list(roster.units)
+def sample_merged() -> Merged:
+    """The sample units' collection: two do not report, one sends its workbook twice, one has an error."""
+    units = list(load_roster(ROOT / "samples" / "roster.csv").units)
     fmt = get_format(YEAR)
+    lay = layout_for(fmt)
     rnd = random.Random(2024)
-    county = units[0].parent or "示范县"
     missing = {units[-1].code, units[-3].code}
-    folder.mkdir(parents=True, exist_ok=True)
+    subs: list[Submission] = []
+    entries: list[Entry] = []
     for n, u in enumerate(units):
         if u.code in missing:
+            entries.append(Entry(u, Status.MISSING))
             continue
         report = random_report(fmt, u, YEAR, rnd, TEXTS)
         if n == 2:
             report = broken(report, ("t3", "new", "natural"), 2)  # a unit whose 表三 does not add up
-        write_workbook(folder / f"{u.code}-{u.name}.xlsx", report)
-        if n == 4:  # the same unit sends its workbook twice
-            write_workbook(folder / f"{u.code}-{u.name}（修改后）.xlsx", report)
-    merged = merge([folder], roster=units, unit=Unit("", f"{county}汇总"))
-    return write_summary(merged, out)
+        files = [f"{FOLDER}/{u.code}_{u.name}_{YEAR}.xlsx"]
+        if n == 4:  # the same unit sends its workbook twice; the newer one counts
+            files.append(f"{FOLDER}/{u.code}_{u.name}_{YEAR}（修改后）.xlsx")
+        times = tuple(SENT + 600 * (n + i) for i in range(len(files)))
+        issues = tuple(check_report(report, locate=lay.locate, locate_text=lay.locate_text))
+        sub = Submission(u, report, files[-1], times[-1], issues, included=True)
+        subs.append(sub)
+        status = Status.DUPLICATE if len(files) > 1 else Status.ERRORS if sub.errors else Status.SUBMITTED
+        note = "重复报送，按较新的文件计入" if len(files) > 1 else "有错误，已计入汇总" if sub.errors else ""
+        entries.append(Entry(u, status, tuple(files), times, sub.errors, sub.warnings, True, note))
+    values: dict = {}
+    for s in subs:
+        for k, v in s.report.values.items():
+            values[k] = values.get(k, 0) + v
+    county = Unit(units[0].code[:6], f"{units[0].parent or '示范县'}汇总")
+    total = Report(county, YEAR, fmt, engine(fmt).with_totals(values), units=len(subs))
+    not_submitted = CATALOGUE[Code.NOT_SUBMITTED]
+    return Merged(
+        report=total,
+        entries=tuple(entries),
+        submissions=tuple(subs),
+        total_issues=tuple(check_report(total, locate=lay.locate)),
+        merge_issues=tuple(
+            not_submitted.make(name=e.unit.name, code=e.unit.code, unit_code=e.unit.code, unit_name=e.unit.name)
+            for e in entries
+            if e.status is Status.MISSING
+        ),
+        generated_at=dt.datetime.fromtimestamp(max(s.mtime for s in subs), dt.UTC),
+        roster=tuple(units),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,13 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             summary = tmp / "summary-sample.xlsx"
             shutil.copy(args.summary, summary)
         else:
-            # A plain folder name, since 报送情况 shows it above the list of files.
-            units = Path(tempfile.gettempdir()) / "河洛县2024年度报表"
-            shutil.rmtree(units, ignore_errors=True)
-            try:
-                summary = sample_summary(units, tmp / "summary-sample.xlsx")
-            finally:
-                shutil.rmtree(units, ignore_errors=True)
+            summary = write_summary(sample_merged(), tmp / "summary-sample.xlsx")
         subprocess.run(
             [
                 str(tools["soffice"]),

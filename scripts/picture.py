@@ -58,7 +58,7 @@ def workbooks(folder: Path, blank: bool) -> list[Path]:
     for year in YEARS:
         fmt = get_format(year)
         if blank:
-            report = Report(UNIT, year, fmt.id)
+            report = Report(UNIT, year, fmt)
         else:
             report = random_report(fmt, UNIT, year, random.Random(year), TEXTS)
             t3 = fmt.table("t3")
@@ -140,10 +140,11 @@ def main() -> None:
         pdfs = to_pdf(workbooks(work, args.blank), work)
         for year, pdf in zip(YEARS, pdfs, strict=True):
             lay = layout_for(get_format(year))
+            first, second = lay.data_sheets[:2]  # the picture names follow the official sheet order
             pages = {
                 "guide": 1,
-                "table2": page_of(pdf, lay.sheet_titles["表二"].replace(" ", "")),
-                "table3": page_of(pdf, lay.sheet_titles["表三"].replace(" ", "")),
+                "table2": page_of(pdf, lay.sheet_titles[first].replace(" ", "")),
+                "table3": page_of(pdf, lay.sheet_titles[second].replace(" ", "")),
             }
             for name, page in pages.items():
                 if page is None:

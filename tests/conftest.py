@@ -45,4 +45,4 @@ def consistent_reports(draw: st.DrawFn, fmt: Format) -> Report:
         draw(st.from_regex(r"[0-9]{6,12}", fullmatch=True)), draw(st.sampled_from(["城关镇", "东城街道", "县财政局"]))
     )
     year = draw(st.integers(fmt.year_from, fmt.year_to or fmt.year_from + 5))
-    return Report(unit, year, fmt.id, values, {"s1": "总体情况", "s5": "问题", "s6": "其他"})
+    return Report(unit, year, fmt, values, {"s1": "总体情况", "s5": "问题", "s6": "本年度未收取信息处理费。"})

@@ -20,7 +20,7 @@ from xls_gongkai.spec import get_format
 from xls_gongkai.workbook.writer import write_workbook
 
 FMT = get_format(2024)
-TEXTS = {"s1": "总体情况", "s5": "问题", "s6": "其他"}
+TEXTS = {"s1": "总体情况", "s5": "问题", "s6": "本年度未收取信息处理费。"}
 runner = CliRunner()
 
 
@@ -98,7 +98,8 @@ def test_check_report_formats(batch: Path, tmp_path: Path, suffix: str) -> None:
         book = CalamineWorkbook.from_path(str(out))
         assert book.sheet_names[:2] == ["汇总", "问题清单"]
         rows = book.get_sheet_by_name("汇总").to_python()
-        assert [r[6] for r in rows[2:]] == ["通过", "有错误", "通过"]
+        # status first, the files with errors first
+        assert [(r[0], r[3]) for r in rows[2:]] == [("有错误", "u1.xlsx"), ("通过", "u0.xlsx"), ("通过", "u2.xlsx")]
 
 
 def test_unreadable_file_exits_2_with_one_line(batch: Path) -> None:
@@ -134,15 +135,27 @@ def test_roster_not_listed_duplicate_and_missing(tmp_path: Path) -> None:
     codes = {Path(f["file"]).name: {i["code"] for i in f["issues"]} for f in data["files"]}
     assert Code.NOT_IN_ROSTER in codes["u1.xlsx"]
     assert Code.DUPLICATE in codes["u0_again.xlsx"]
-    assert Code.DUPLICATE not in codes["u0.xlsx"]
+    assert Code.DUPLICATE in codes["u0.xlsx"]  # every file of a unit that sent two is flagged
     assert data["missing_units"] == [{"code": "330102", "name": "第2街道"}]
     assert "未报送" in result.output
 
 
 def test_strict_turns_blanks_into_errors(tmp_path: Path) -> None:
-    blank = write_workbook(tmp_path / "blank.xlsx", Report(unit(5), 2024, FMT.id))
-    assert runner.invoke(app, ["check", str(blank)]).exit_code == 0  # warnings only
-    assert runner.invoke(app, ["check", str(blank), "--strict"]).exit_code == 1
+    values = {k: v for k, v in random_report(FMT, unit(5), 2024, random.Random(5), TEXTS).values.items() if v}
+    zeros_blank = write_workbook(tmp_path / "zeros.xlsx", Report(unit(5), 2024, FMT, values, TEXTS))
+    relaxed = runner.invoke(app, ["check", str(zeros_blank), "--warnings"])
+    assert relaxed.exit_code == 0, relaxed.output  # blanks count 0: one notice per table
+    assert "空白的填报格" in relaxed.output
+    strict = runner.invoke(app, ["check", str(zeros_blank), "--strict"])
+    assert strict.exit_code == 1
+    assert "missing-value" in strict.output
+
+
+def test_an_untouched_template_is_not_a_submission(tmp_path: Path) -> None:
+    blank = write_workbook(tmp_path / "blank.xlsx", Report(unit(5), 2024, FMT))
+    result = runner.invoke(app, ["check", str(blank)])
+    assert result.exit_code == 1
+    assert "空表" in result.output
 
 
 def test_year_option_checks_the_file(batch: Path) -> None:
@@ -174,9 +187,12 @@ def test_read_parquet_and_json(batch: Path, tmp_path: Path) -> None:
     assert runner.invoke(app, ["read", str(batch / "u0.xlsx"), "--json", str(js)]).exit_code == 0
     data = json.loads(js.read_text(encoding="utf-8"))
     [f] = data["files"]
-    assert f["unit"]["name"] == "第0街道"
+    assert f["report"]["unit"]["name"] == "第0街道"
     assert all(v["sheet"] and v["cell"] for v in f["values"])
     assert f["unrecognised"] == []
+    # the same values in every form
+    assert len(frame) == len(f["values"])
+    assert [v["value"] for v in f["values"]] == [None if pd.isna(v) else v for v in frame["value"]]
 
 
 def test_read_keeps_unrecognised_content_in_json(tmp_path: Path) -> None:
@@ -218,12 +234,17 @@ def test_read_with_a_roster_fills_in_codes_and_names_the_missing(tmp_path: Path)
     assert result.exit_code == 1  # 第1街道 is not on that roster
 
 
-def test_read_one_output_only(batch: Path, tmp_path: Path) -> None:
-    result = runner.invoke(
-        app, ["read", str(batch), "--csv", str(tmp_path / "a.csv"), "--json", str(tmp_path / "a.json")]
-    )
-    assert result.exit_code == 2
-    assert "一次只能选一个" in result.stderr
+def test_read_writes_several_outputs_with_the_same_values(batch: Path, tmp_path: Path) -> None:
+    csv_out, json_out = tmp_path / "a.csv", tmp_path / "a.json"
+    result = runner.invoke(app, ["read", str(batch), "--csv", str(csv_out), "--json", str(json_out)])
+    assert result.exit_code == 1  # u1 has errors; the data is written all the same
+    frame = pd.read_csv(csv_out, encoding="utf-8-sig", dtype={"unit_code": str})
+    rows = [v for f in json.loads(json_out.read_text(encoding="utf-8"))["files"] for v in f["values"]]
+    assert len(rows) == len(frame)
+    assert [r["cell"] for r in rows] == list(frame["cell"])
+    bad = runner.invoke(app, ["read", str(batch), "--csv", str(tmp_path / "a.txt")])
+    assert bad.exit_code == 2
+    assert "不支持的输出格式" in bad.stderr
 
 
 def test_hand_made_with_unit_options(tmp_path: Path) -> None:
@@ -237,8 +258,8 @@ def test_hand_made_with_unit_options(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     [f] = json.loads(out.read_text(encoding="utf-8"))["files"]
-    assert f["unit"] == {"code": "330107", "name": "第7街道", "parent": ""}
-    assert f["year"] == 2024
+    assert f["report"]["unit"] == {"code": "330107", "name": "第7街道", "parent": ""}
+    assert f["report"]["year"] == 2024
 
 
 def test_clerk_text_is_printed_verbatim(tmp_path: Path) -> None:
@@ -266,7 +287,7 @@ def test_previous_year_checks_each_unit(tmp_path: Path) -> None:
         values[(t, "carried_over", c)] = v
     from xls_gongkai.sample import balanced
 
-    report = Report(unit(0), 2024, FMT.id, balanced(FMT, values), TEXTS)
+    report = Report(unit(0), 2024, FMT, balanced(FMT, values), TEXTS)
     # balanced() fixes R1 on the 一/（一） side, never on 二、上年结转
     assert report.values[("t3", "carried_over", "natural")] == prev.values[("t3", "carry_next", "natural")]
     write_workbook(this / "u0.xlsx", broken(report, ("t3", "carried_over", "natural"), 3))

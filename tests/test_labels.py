@@ -1,4 +1,4 @@
-"""Label matching (labels.py): normalisation and the variants of FORMATS.md §6."""
+"""Label matching (labels.py): normalisation and the variants of tests/data/FORMATS.md §6."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from xls_gongkai.batch.merge import TIDY_EXPORT_COLUMNS
+from xls_gongkai.batch.export import EXPORT_COLUMNS as TIDY_EXPORT_COLUMNS
 from xls_gongkai.cli import app
 from xls_gongkai.report import Report, Unit
 from xls_gongkai.sample import broken, random_report
@@ -140,7 +140,7 @@ def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> N
 def test_nonexistent_input_exit_2(tmp_path: Path) -> None:
     res = runner.invoke(app, ["merge", str(tmp_path / "没有"), "--out", str(tmp_path / "s.xlsx")])
     assert res.exit_code == 2
-    assert "找不到输入" in res.output
+    assert "找不到" in res.output
 
 
 def test_summary_of_summaries_city_level(tmp_path: Path) -> None:
@@ -219,7 +219,7 @@ def test_prefer_newest_and_previous_year(tmp_path: Path) -> None:
     res = runner.invoke(app, ["merge", str(folder), "-o", str(out), "--prefer", "newest", "--previous", str(last)])
     assert res.exit_code == 1, res.output  # still flagged as a duplicate
     assert "汇总了 2 个单位" in res.output
-    assert "采用最新的 第1镇_更正.xlsx" in res.output
+    assert "采用最新保存的 第1镇_更正.xlsx" in res.output
     issues = openpyxl.load_workbook(out, read_only=True)["问题清单"]
     codes = {row[4] for row in issues.iter_rows(min_row=2, values_only=True)}
     assert "R6" in codes

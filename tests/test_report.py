@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import consistent_reports
-from xls_gongkai.report import TIDY_COLUMNS, Report, Unit, coerce_value, reports_to_frame
+from xls_gongkai.numbers import coerce_value
+from xls_gongkai.report import TIDY_COLUMNS, Report, Unit, reports_to_frame
 from xls_gongkai.spec import CellKind, get_format
 
 FORMATS = [get_format(2019), get_format(2021)]
@@ -28,30 +29,29 @@ def test_json_round_trip(fmt, data) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("fmt", FORMATS, ids=["2019", "2021"])
 @given(data=st.data())
 def test_pickle_round_trip(fmt, data) -> None:  # type: ignore[no-untyped-def]
-    # Reports cross from batch workers by pickle; one holding every cell of its format in
-    # layout order goes by position (Report.__reduce__), any other with its keys.
+    """Reports cross from batch workers by pickle: equal values of the same types, the same format object."""
     import pickle
 
-    from xls_gongkai.report import cell_order
-
     report = data.draw(consistent_reports(fmt))
-    keys = cell_order(fmt.id)
-    assert keys is not None
-    full = Report(report.unit, report.year, fmt.id, {k: report.values.get(k, 0) for k in keys}, report.texts)
-    shuffled = Report(full.unit, full.year, fmt.id, dict(reversed(list(full.values.items()))), full.texts)
-    dropped = data.draw(st.sampled_from(keys))
-    partial = Report(full.unit, full.year, fmt.id, {k: v for k, v in full.values.items() if k != dropped})
-    for r in (report, full, shuffled, partial):
-        back = pickle.loads(pickle.dumps(r))
-        assert back == r
-        assert list(back.values.items()) == list(r.values.items()) or r is shuffled
-        assert all(type(back.values[k]) is type(v) for k, v in r.values.items())
-    assert len(pickle.dumps(full)) < len(pickle.dumps(partial)) / 2  # by position, without keys
+    back = pickle.loads(pickle.dumps(report))
+    assert back == report
+    assert back.format is fmt
+    assert all(type(back.values[k]) is type(v) for k, v in report.values.items())
+
+
+def test_a_group_printed_as_one_row_is_exported_too() -> None:
+    """（六）其他处理 stored as one row is a tidy row of its own: nothing the report holds is lost."""
+    fmt = get_format(2024)
+    report = Report(Unit("1", "镇"), 2024, fmt, {("t3", "other_handling", "natural"): 5})
+    rows = [r for r in report.tidy_rows() if r[9] is not None]
+    assert [(r[5], r[6], r[7], r[9]) for r in rows] == [
+        ("other_handling", "natural", "三、本年度办理结果 › （六）其他处理", 5)
+    ]
 
 
 def test_tidy_frame_has_the_documented_columns_and_paths() -> None:
     fmt = get_format(2024)
-    report = Report(Unit("410102001", "城关镇"), 2024, fmt.id, {("t3", "withheld_secret", "natural"): 4})
+    report = Report(Unit("410102001", "城关镇"), 2024, fmt, {("t3", "withheld_secret", "natural"): 4})
     frame = report.to_frame()
     assert tuple(frame.columns) == TIDY_COLUMNS
     assert len(frame) == len(list(fmt.cells()))
@@ -65,7 +65,7 @@ def test_tidy_frame_has_the_documented_columns_and_paths() -> None:
 
 def test_frame_of_many_reports_stacks_them() -> None:
     fmt = get_format(2021)
-    reports = [Report(Unit(str(i), f"单位{i}"), 2022, fmt.id, {("t4", "cases", "review_total"): i}) for i in range(3)]
+    reports = [Report(Unit(str(i), f"单位{i}"), 2022, fmt, {("t4", "cases", "review_total"): i}) for i in range(3)]
     frame = reports_to_frame(reports)
     assert frame.groupby("unit_code").size().tolist() == [len(list(fmt.cells()))] * 3
     assert frame[frame.column == "review_total"].value.tolist() == [0.0, 1.0, 2.0]

@@ -150,8 +150,9 @@ def test_check_and_merge_agree_on_who_is_on_the_roster(tmp_path: Path) -> None:
     import random
 
     from xls_gongkai.batch.check import check_files
-    from xls_gongkai.batch.merge import Status, merge
+    from xls_gongkai.batch.merge import merge
     from xls_gongkai.batch.roster import Roster
+    from xls_gongkai.collection import Status
     from xls_gongkai.issues import Code
     from xls_gongkai.sample import random_report
     from xls_gongkai.spec import get_format
@@ -166,7 +167,7 @@ def test_check_and_merge_agree_on_who_is_on_the_roster(tmp_path: Path) -> None:
     assert [u.code for u in batch.missing] == ["003"]
     outsiders = {i.file for r in batch.results for i in r.issues if i.code == Code.NOT_IN_ROSTER}
     assert outsiders == {str(files[2])}
-    merged = merge(files, roster=ROSTER, jobs=1)
+    merged = merge(files, roster=Roster(ROSTER, "名册.csv"), jobs=1)
     status = {e.unit.code or e.unit.name: e.status for e in merged.entries}
     assert status["003"] is Status.MISSING
     assert status["002"] is not Status.MISSING  # the hand-typed name found the roster's 南山镇

@@ -28,16 +28,19 @@ import xlsxwriter
 
 from tests.lo import convert, requires_soffice
 from xls_gongkai.report import CellKey, Report, Unit, Value
-from xls_gongkai.rules import Check, check_report, computed_cells, evaluate, expand, side_value
-from xls_gongkai.sample import broken, random_report, with_totals
-from xls_gongkai.spec import CellKind, Format, RuleKind, get_format
+from xls_gongkai.rules import Check, check_report, engine
+from xls_gongkai.sample import broken, random_report
+from xls_gongkai.spec import CellKind, Format, RuleKind, get_format, load_format
 from xls_gongkai.workbook import formulas as excel
-from xls_gongkai.workbook.layout import layout_for
+from xls_gongkai.workbook.layout import ISSUES_SHEET, layout_for
 from xls_gongkai.workbook.writer import WriteOptions, check_text, write_workbook
 
 pytestmark = [pytest.mark.soffice, requires_soffice]
 
-FORMATS = [get_format(2019), get_format(2021)]
+#: The built-in formats and a local variant (an extra row in 表二, an extra column in 表三).
+VARIANT = load_format(Path(__file__).parent / "data" / "local-variant.yaml")
+FORMATS = [get_format(2019), get_format(2021), VARIANT]
+TAG = {"gongkai-2019": "2019", "gongkai-2021": "2021", "local-2021": "v2021"}
 
 
 @dataclass(frozen=True)
@@ -53,14 +56,13 @@ class Case:
 def _recompute(fmt: Format, values: dict[CellKey, Value], fixed: frozenset[CellKey]) -> dict[CellKey, Value]:
     """Totals as the sheet's formulas compute them when the cells in ``fixed`` hold numbers."""
     out = dict(values)
-    computed = computed_cells(fmt)
-    for _ in range(len(computed)):
+    eng = engine(fmt)
+    for _ in range(len(eng.computed)):
         changed = False
-        for key, check in computed.items():
+        for key, check in eng.computed.items():
             if key in fixed:
                 continue
-            report = Report(Unit("", ""), fmt.year_from, fmt.id, out)
-            v = side_value(report, check.rhs)
+            v = eng.side(out, check.rhs)
             if out.get(key) != v:
                 out[key] = v
                 changed = True
@@ -70,13 +72,13 @@ def _recompute(fmt: Format, values: dict[CellKey, Value], fixed: frozenset[CellK
 
 
 def _failing(fmt: Format, values: dict[CellKey, Value]) -> frozenset[tuple[str, str, str, int]]:
-    report = Report(Unit("", ""), fmt.year_from, fmt.id, values)
-    return frozenset(c.key for c in expand(fmt) if c.in_sheet and not evaluate(c, report).passed)
+    eng = engine(fmt)
+    return frozenset(c.key for c in eng.checks if c.in_sheet and not eng.evaluate(c, values).passed)
 
 
 def _breaking(fmt: Format, check: Check, base: dict[CellKey, Value]) -> tuple[dict[CellKey, Value], frozenset[CellKey]]:
     """Values that break ``check``: a total typed over, an input shifted, or a bad number."""
-    computed = computed_cells(fmt)
+    computed = engine(fmt).computed
     values = dict(base)
     if check.rule.kind is RuleKind.CELLS:
         inputs = [(check.table.id, r, c) for r, c in check.table.cells() if (check.table.id, r, c) not in computed]
@@ -114,23 +116,23 @@ def _cases() -> list[Case]:
     for fmt in FORMATS:
         rnd = random.Random(fmt.year_from)
         good = random_report(fmt, Unit("1", "x"), fmt.year_from, rnd)
-        base = with_totals(fmt, good.values)
-        cases.append(Case(f"{fmt.year_from}_ok", fmt, base, frozenset(), _failing(fmt, base)))
+        base = engine(fmt).with_totals(good.values)
+        cases.append(Case(f"{TAG[fmt.id]}_ok", fmt, base, frozenset(), _failing(fmt, base)))
         by_rule: dict[str, list[Check]] = {}
-        for check in expand(fmt):
+        for check in engine(fmt).checks:
             if check.in_sheet:
                 by_rule.setdefault(check.rule.id, []).append(check)
         for rule_id, checks in by_rule.items():
             for n, check in enumerate(_picks(checks)):
                 values, fixed = _breaking(fmt, check, base)
-                name = f"{fmt.year_from}_{rule_id}_{n}"
+                name = f"{TAG[fmt.id]}_{rule_id}_{n}"
                 cases.append(Case(name, fmt, values, fixed, _failing(fmt, values), check.key))
     return cases
 
 
 def _fill(template: Path, target: Path, case: Case) -> None:
     lay = layout_for(case.fmt)
-    computed = computed_cells(case.fmt)
+    computed = engine(case.fmt).computed
     wb = openpyxl.load_workbook(template)
     for key, v in case.values.items():
         if key in computed and key not in case.overwritten:
@@ -148,7 +150,7 @@ def recalculated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Ca
     templates = {}
     for fmt in FORMATS:
         templates[fmt.id] = write_workbook(
-            root / f"template_{fmt.id}.xlsx", Report(Unit("1", "测试镇"), fmt.year_from, fmt.id)
+            root / f"template_{fmt.id}.xlsx", Report(Unit("1", "测试镇"), fmt.year_from, fmt)
         )
     cases = _cases()
     paths = []
@@ -159,14 +161,14 @@ def recalculated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Ca
     # The blank templates themselves, recalculated: all ✔, no failures.
     blank_cases = []
     for fmt in FORMATS:
-        p = filled / f"{fmt.year_from}_blank.xlsx"
+        p = filled / f"{TAG[fmt.id]}_blank.xlsx"
         shutil.copy(templates[fmt.id], p)
         paths.append(p)
-        blank_cases.append(Case(f"{fmt.year_from}_blank", fmt, {}, frozenset(), frozenset()))
+        blank_cases.append(Case(f"{TAG[fmt.id]}_blank", fmt, {}, frozenset(), frozenset()))
     # Text pasted into number cells (a paste is not stopped by data validation): only R5 fails,
     # nothing turns into #VALUE!.
     for fmt in FORMATS:
-        p = filled / f"{fmt.year_from}_text.xlsx"
+        p = filled / f"{TAG[fmt.id]}_text.xlsx"
         lay = layout_for(fmt)
         wb = openpyxl.load_workbook(templates[fmt.id])
         for key, text in ((("t3", "new", "natural")), "22（其中修订16件）"), ((("t3", "new", "commercial")), "5"):
@@ -174,8 +176,8 @@ def recalculated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Ca
             wb[pos.sheet].cell(pos.row + 1, pos.col + 1).value = text
         wb.save(p)
         paths.append(p)
-        r5 = next(c.key for c in expand(fmt) if c.rule.kind is RuleKind.CELLS and c.table.id == "t3")
-        blank_cases.append(Case(f"{fmt.year_from}_text", fmt, {}, frozenset(), frozenset({r5}), r5))
+        r5 = next(c.key for c in engine(fmt).checks if c.rule.kind is RuleKind.CELLS and c.table.id == "t3")
+        blank_cases.append(Case(f"{TAG[fmt.id]}_text", fmt, {}, frozenset(), frozenset({r5}), r5))
     out = convert(paths, "xlsx", root / "out", recalc=True)
     return {c.name: (c, o) for c, o in zip([*cases, *blank_cases], out, strict=True)}
 
@@ -188,7 +190,7 @@ def _read(case: Case, path: Path) -> tuple[dict[tuple[str, str, str, int], str],
     return shown, wb[fc.sheet].cell(fc.row + 1, fc.col + 1).value
 
 
-CASE_NAMES = [c.name for c in _cases()] + [f"{f.year_from}_{k}" for k in ("blank", "text") for f in FORMATS]
+CASE_NAMES = [c.name for c in _cases()] + [f"{TAG[f.id]}_{k}" for k in ("blank", "text") for f in FORMATS]
 
 
 @pytest.mark.parametrize("name", CASE_NAMES)
@@ -214,8 +216,8 @@ def test_libreoffice_shows_what_python_displays(recalculated: dict[str, tuple[Ca
     """The ✘ text itself ("✘ 一+二≠（七）+四，差 3") is what the writer stores as cached result."""
     case, path = recalculated[name]
     shown, _failures = _read(case, path)
-    report = Report(Unit("", ""), case.fmt.year_from, case.fmt.id, case.values)
-    checks = {c.key: c for c in expand(case.fmt)}
+    report = Report(Unit("", ""), case.fmt.year_from, case.fmt, case.values)
+    checks = {c.key: c for c in engine(case.fmt).checks}
     for key, text in shown.items():
         assert text == check_text(checks[key], report), key
 
@@ -229,17 +231,18 @@ def _written_reports() -> dict[str, Report]:
     for fmt in FORMATS:
         unit = Unit("410102001", "城关镇")
         good = random_report(fmt, unit, fmt.year_from, random.Random(7))
-        out[f"w{fmt.year_from}_blank"] = Report(unit, fmt.year_from, fmt.id)
-        out[f"w{fmt.year_from}_ok"] = good
-        computed = computed_cells(fmt)
+        tag = TAG[fmt.id]
+        out[f"w{tag}_blank"] = Report(unit, fmt.year_from, fmt)
+        out[f"w{tag}_ok"] = good
+        computed = engine(fmt).computed
         first_input = next(k for k in fmt.cells() if k not in computed and k[0] == "t3")
-        out[f"w{fmt.year_from}_shifted"] = broken(good, first_input, 3)
-        out[f"w{fmt.year_from}_negative"] = broken(good, first_input, -(int(good.value(*first_input)) + 5))
-        out[f"w{fmt.year_from}_shifted_annotated"] = broken(good, first_input, 7)
-        out[f"w{fmt.year_from}_summary"] = replace(good, units=12)
+        out[f"w{tag}_shifted"] = broken(good, first_input, 3)
+        out[f"w{tag}_negative"] = broken(good, first_input, -(int(good.value(*first_input)) + 5))
+        out[f"w{tag}_shifted_annotated"] = broken(good, first_input, 7)
+        out[f"w{tag}_summary"] = replace(good, units=12)
         # A partly filled workbook: blanks among numbers.
         half = {k: v for i, (k, v) in enumerate(good.values.items()) if i % 2 == 0}
-        out[f"w{fmt.year_from}_partial"] = Report(unit, fmt.year_from, fmt.id, half)
+        out[f"w{tag}_partial"] = Report(unit, fmt.year_from, fmt, half)
     return out
 
 
@@ -251,7 +254,7 @@ def _extra_sheet(wb: xlsxwriter.Workbook) -> None:
 
 def _formula_cells(fmt: Format) -> list[tuple[str, int, int]]:
     lay = layout_for(fmt)
-    cells = [(p.sheet, p.row, p.col) for key in computed_cells(fmt) for p in [lay.pos(*key)]]
+    cells = [(p.sheet, p.row, p.col) for key in engine(fmt).computed for p in [lay.pos(*key)]]
     cells += [(p.sheet, p.row, p.col) for p in lay.checks.values()]
     cells.append((lay.failures_cell.sheet, lay.failures_cell.row, lay.failures_cell.col))
     cells.append((lay.summary_cell.sheet, lay.summary_cell.row, lay.summary_cell.col))
@@ -271,7 +274,8 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Report,
     for name, report in reports.items():
         # The annotated copies carry comments and a 问题清单 sheet with links; the summaries
         # an extra sheet: neither may disturb the formulas.
-        issues = check_report(report) if name.endswith("_annotated") else ()
+        locate = layout_for(report.format).locate
+        issues = check_report(report, locate=locate) if name.endswith("_annotated") else ()
         options = WriteOptions(kind="annotated" if issues else "summary" if name.endswith("_summary") else "template")
         extra = _extra_sheet if name.endswith("_summary") else None
         paths.append(write_workbook(root / f"{name}.xlsx", report, options, issues=issues, extra=extra))
@@ -320,8 +324,8 @@ def test_annotated_copy_keeps_comments_and_links_through_libreoffice(
 ) -> None:
     report, _path, recalculated = written["w2021_shifted_annotated"]
     wb = openpyxl.load_workbook(recalculated)
-    listing = wb["问题清单"]
-    issues = check_report(report)
+    listing = wb[ISSUES_SHEET]
+    issues = check_report(report, locate=layout_for(report.format).locate)
     links = [c.hyperlink for row in listing.iter_rows(min_row=3) for c in row if c.hyperlink is not None]
     assert len(links) == len(issues)
     first = issues[0]

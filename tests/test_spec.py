@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from xls_gongkai.errors import SpecError, UsageError
-from xls_gongkai.spec import CellKind, Format, get_format, load_format, parse_format
+from xls_gongkai.spec import CellKind, Format, RuleKind, get_format, load_format, parse_format
 
 DATA = Path(__file__).parent / "data"
 TEMPLATES = Path(__file__).parents[1] / "templates"
@@ -150,8 +150,9 @@ def test_rules_r1_to_r5_are_errors(fmt: Format) -> None:
     rules = {r.id: r for r in fmt.rules}
     for rid in ("R1", "R2", "R3", "R4", "R5"):
         assert rules[rid].severity.value == "error"
-    cross_year = {"R6", "R8"} if fmt.id == "gongkai-2019" else {"R6", "R7"}
-    assert {rid for rid, r in rules.items() if r.severity.value == "warning"} == cross_year
+    # cross-year rules, the restated numbers of 一 (R9) and, from 2021, the 信息处理费 statement (T1)
+    warnings = {"R6", "R8", "R9"} if fmt.id == "gongkai-2019" else {"R6", "R7", "R9", "T1"}
+    assert {rid for rid, r in rules.items() if r.severity.value == "warning"} == warnings
 
 
 def test_json_structure_lists_every_label(fmt: Format) -> None:
@@ -204,3 +205,64 @@ def test_broken_definition_names_file_and_key(tmp_path: Path, edit, where: str) 
 def test_not_yaml_is_refused() -> None:
     with pytest.raises(SpecError, match="不是合法的 YAML"):
         parse_format("a: [", "x.yaml")
+
+
+def test_everything_about_text_lives_in_the_definition(fmt: Format) -> None:
+    """R9's facts, the summary sentence, the fee statement, section aliases and charts are data."""
+    r9 = next(r for r in fmt.rules if r.id == "R9")
+    assert r9.kind is RuleKind.RESTATED
+    assert r9.section == "s1"
+    assert {f.name for f in r9.facts} >= {"收到申请", "办结申请", "行政复议", "行政诉讼"}
+    review = next(f for f in r9.facts if f.name == "行政复议")
+    assert next(c.cells for c in review.clause) == (("t4", "cases", "review_upheld"),)
+    assert "{t3.new.total}" in r9.summary
+    assert "\n" not in r9.summary
+    fee = [r for r in fmt.rules if r.kind is RuleKind.TEXT]
+    assert [r.mentions for r in fee] == ([("信息处理费",)] if fmt.id == "gongkai-2021" else [])
+    assert "整改" in fmt.section_map["s5"].aliases
+    assert [(c.kind, c.table, c.row, c.column) for c in fmt.charts] == [
+        ("bar", "t3", "new", "total"),
+        ("pie", "t3", "results", "total"),
+    ]
+
+
+def test_a_format_is_one_object_per_definition(tmp_path: Path) -> None:
+    """The same definition is the same object (also after a trip to a worker process); a
+    variant that keeps the built-in's id is another object."""
+    import pickle
+
+    builtin = get_format(2024)
+    assert pickle.loads(pickle.dumps(builtin)) is builtin
+    raw = yaml.safe_load((TEMPLATES / "gongkai-2021.yaml").read_text(encoding="utf-8"))
+    raw["tables"][0]["rows"].append({"id": "other_docs", "label": "其他主动公开文件"})
+    path = tmp_path / "same-id.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    variant = load_format(path)
+    assert variant.id == builtin.id
+    assert variant is not builtin
+    assert not variant.builtin
+    assert load_format(path) is variant
+    assert pickle.loads(pickle.dumps(variant)) is variant
+    assert ("t2_1", "other_docs", "issued") in variant.cell_keys
+    assert ("t2_1", "other_docs", "issued") not in builtin.cell_keys
+
+
+@pytest.mark.parametrize(
+    ("edit", "where"),
+    [
+        (lambda r: r.update(section="s9"), "section"),
+        (lambda r: r["facts"][0].update(cells=["t3.nowhere.total"]), "facts[0].cells[0]"),
+        (lambda r: r["facts"][1].update(pattern="(unclosed"), "facts[1].patterns"),
+        (lambda r: r["facts"][1].update(pattern="no group"), "facts[1].patterns"),
+        (lambda r: r.update(summary="共{t3.new.nowhere}件"), "summary"),
+    ],
+)
+def test_broken_restated_rule_names_the_key(tmp_path: Path, edit, where: str) -> None:  # type: ignore[no-untyped-def]
+    raw = yaml.safe_load((TEMPLATES / "gongkai-2021.yaml").read_text(encoding="utf-8"))
+    r9 = next(r for r in raw["rules"] if r["id"] == "R9")
+    edit(r9)
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(SpecError) as info:
+        load_format(path)
+    assert where in str(info.value)

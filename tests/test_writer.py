@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import zipfile
-from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,11 +26,11 @@ from tests.lo import convert, requires_soffice
 from xls_gongkai import __version__
 from xls_gongkai.batch.roster import load_roster
 from xls_gongkai.report import Report, Unit
-from xls_gongkai.rules import check_report, computed_cells, evaluate, expand, failing_in_sheet
-from xls_gongkai.sample import broken, random_report, with_totals
-from xls_gongkai.spec import CellKind, Format, RuleKind, get_format
+from xls_gongkai.rules import check_report, engine
+from xls_gongkai.sample import balanced, broken, random_report
+from xls_gongkai.spec import CellKind, Format, RuleKind, get_format, load_format
 from xls_gongkai.workbook import formulas as excel
-from xls_gongkai.workbook.layout import GUIDE_SHEET, META_SHEET, TEXT_SHEET, Layout, layout_for
+from xls_gongkai.workbook.layout import GUIDE_SHEET, META_SHEET, TEXT_SHEET, Layout, a1, layout_for
 from xls_gongkai.workbook.writer import (
     ISSUES_SHEET,
     META_KEYS,
@@ -42,8 +41,10 @@ from xls_gongkai.workbook.writer import (
 
 ROOT = Path(__file__).resolve().parents[1]
 ROSTER = ROOT / "samples" / "roster.csv"
-FORMATS = [get_format(2019), get_format(2021)]
-YEAR = {"gongkai-2019": 2020, "gongkai-2021": 2024}
+#: The two built-in formats and a local variant (an extra row in 表二, an extra column in 表三).
+VARIANT = load_format(ROOT / "tests" / "data" / "local-variant.yaml")
+FORMATS = [get_format(2019), get_format(2021), VARIANT]
+YEAR = {"gongkai-2019": 2020, "gongkai-2021": 2024, "local-2021": 2024}
 STAMP = "2025-01-05T09:00:00+00:00"
 
 #: openpyxl's view of a validation per kind: (type, operator, formula1, formula2)
@@ -81,7 +82,7 @@ def roster_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list
 def _inputs(fmt: Format) -> dict[tuple[str, int, int], CellKind]:
     """Every input cell of the layout (sheet, row, col) → kind; text sections included."""
     lay = layout_for(fmt)
-    computed = computed_cells(fmt)
+    computed = engine(fmt).computed
     cells: dict[tuple[str, int, int], CellKind] = {}
     for t in fmt.tables:
         for r, c in t.cells():
@@ -137,6 +138,8 @@ def test_one_workbook_per_roster_unit_with_metadata(roster_templates: dict[str, 
             "generated_at": STAMP,
             "kind": "template",
             "units": "1",
+            "deadline": "2025年2月20日",
+            "contact": "县政务公开办 张三 0371-12345678",
         }
         # every value is text (a code like 0012 must not turn into a number)
         assert all(isinstance(v, str) for v in meta.values())
@@ -148,8 +151,7 @@ def test_one_workbook_per_roster_unit_with_metadata(roster_templates: dict[str, 
             assert guide.cell(p.row + 1, p.col + 1).value == want
         p = lay.guide_unit_cells["year"]
         assert str(guide.cell(p.row + 1, p.col + 1).value) == str(year)
-        # the unit's own strings everywhere they are printed (blank templates may be served
-        # from a per-format skeleton: no unit may carry another unit's name)
+        # the unit's own strings everywhere they are printed, and no other unit's
         others = {u.name for u in units} - {unit.name}
         for sheet in lay.sheets:
             ws = wb[sheet]
@@ -233,7 +235,7 @@ def test_text_sections_and_fee_prompt() -> None:
 @pytest.mark.parametrize("fmt", FORMATS, ids=_ids)
 def test_labels_totals_checks_and_names(tmp_path: Path, fmt: Format) -> None:
     lay = layout_for(fmt)
-    path = write_workbook(tmp_path / "t.xlsx", Report(Unit("410102001", "城关镇"), YEAR[fmt.id], fmt.id))
+    path = write_workbook(tmp_path / "t.xlsx", Report(Unit("410102001", "城关镇"), YEAR[fmt.id], fmt))
     wb = openpyxl.load_workbook(path)
     # every label of the layout is where the layout says, merged when it spans cells
     for tl in lay.tables.values():
@@ -242,14 +244,14 @@ def test_labels_totals_checks_and_names(tmp_path: Path, fmt: Format) -> None:
         for lb in tl.labels:
             assert (ws.cell(lb.first_row + 1, lb.first_col + 1).value or "") == lb.text
             if (lb.first_row, lb.first_col) != (lb.last_row, lb.last_col):
-                ref = f"{excel.a1(lb.first_row, lb.first_col)}:{excel.a1(lb.last_row, lb.last_col)}"
+                ref = f"{a1(lb.first_row, lb.first_col)}:{a1(lb.last_row, lb.last_col)}"
                 assert ref in merged
     # totals and checks are formulas
-    for key, check in computed_cells(fmt).items():
+    for key, check in engine(fmt).computed.items():
         p = lay.pos(*key)
         cell = wb[p.sheet].cell(p.row + 1, p.col + 1)
         assert cell.value == excel.total_formula(check, lay)
-    for check in expand(fmt):
+    for check in engine(fmt).checks:
         if not check.in_sheet:
             continue
         p = lay.checks[check.key]
@@ -278,42 +280,38 @@ def _at(grid: dict[str, list[list[Any]]], sheet: str, row: int, col: int) -> Any
 
 
 def _assert_cached_results(path: Path, report: Report, lay: Layout) -> None:
-    fmt = report.format
+    """Every total, check cell, CHECK_FAILURES and the summary line hold what the engine computes."""
+    eng = engine(report.format)
     grid = _cached(path)
-    full = Report(report.unit, report.year, report.format_id, with_totals(fmt, report.values))
-    for key, value in full.values.items():
+    full = eng.with_totals(report.values)
+    for key, value in full.items():
         p = lay.pos(*key)
         assert float(_at(grid, p.sheet, p.row, p.col)) == pytest.approx(float(value)), key
-    computed = computed_cells(fmt)
-    for check in expand(fmt):
+    for check in eng.checks:
         if check.in_sheet:
             p = lay.checks[check.key]
-            outcome = evaluate(check, full)
-            if check.rule.kind is RuleKind.CELLS:
-                # The sheet's R5 formula counts what the clerk typed, not the computed totals.
-                typed = tuple(b for b in outcome.bad_cells if b[0] not in computed)
-                outcome = replace(outcome, passed=not typed, bad_cells=typed)
-            assert _at(grid, p.sheet, p.row, p.col) == excel.check_display(outcome), check.key
+            assert _at(grid, p.sheet, p.row, p.col) == excel.check_display(eng.evaluate(check, full)), check.key
     fc = lay.failures_cell
-    assert int(_at(grid, fc.sheet, fc.row, fc.col)) == failing_in_sheet(full)
+    assert int(_at(grid, fc.sheet, fc.row, fc.col)) == eng.failing(report.values)
     sc = lay.summary_cell
-    assert _at(grid, sc.sheet, sc.row, sc.col) == excel.summary_display(lay, failing_in_sheet(full))
+    assert _at(grid, sc.sheet, sc.row, sc.col) == excel.summary_display(lay, eng.failing(report.values))
 
 
 @pytest.mark.parametrize("fmt", FORMATS, ids=_ids)
 def test_cached_results_blank_consistent_and_broken(tmp_path: Path, fmt: Format) -> None:
     lay = layout_for(fmt)
+    eng = engine(fmt)
     year = YEAR[fmt.id]
-    blank = Report(Unit("1", "城关镇"), year, fmt.id)
+    blank = Report(Unit("1", "城关镇"), year, fmt)
     _assert_cached_results(write_workbook(tmp_path / "blank.xlsx", blank), blank, lay)
     good = random_report(fmt, Unit("1", "城关镇"), year, random.Random(7), {"s1": "总体情况……"})
     _assert_cached_results(write_workbook(tmp_path / "good.xlsx", good), good, lay)
-    assert failing_in_sheet(good) == 0
+    assert eng.failing(good.values) == 0
     # break R1 in the first column and R5 with a negative count
     t3 = fmt.table("t3")
     bad = broken(good, ("t3", t3.leaf_rows[0].id, t3.leaf_columns[0].id), 3)
     bad = broken(bad, ("t4", fmt.table("t4").leaf_rows[0].id, fmt.table("t4").leaf_columns[0].id), -100)
-    assert failing_in_sheet(bad) >= 2
+    assert eng.failing(bad.values) >= 2
     _assert_cached_results(write_workbook(tmp_path / "bad.xlsx", bad), bad, lay)
 
 
@@ -337,7 +335,7 @@ def test_filled_values_round_trip_through_cells(tmp_path_factory: pytest.TempPat
 @pytest.mark.parametrize("fmt", FORMATS, ids=_ids)
 def test_conditional_formats_on_check_cells(tmp_path: Path, fmt: Format) -> None:
     lay = layout_for(fmt)
-    path = write_workbook(tmp_path / "t.xlsx", Report(Unit("1", "城关镇"), YEAR[fmt.id], fmt.id))
+    path = write_workbook(tmp_path / "t.xlsx", Report(Unit("1", "城关镇"), YEAR[fmt.id], fmt))
     wb = openpyxl.load_workbook(path)
     for sheet in lay.data_sheets:
         ws = wb[sheet]
@@ -361,7 +359,7 @@ def test_conditional_formats_on_check_cells(tmp_path: Path, fmt: Format) -> None
 @pytest.mark.parametrize("fmt", FORMATS, ids=_ids)
 def test_print_setup_and_panes(tmp_path: Path, fmt: Format) -> None:
     lay = layout_for(fmt)
-    path = write_workbook(tmp_path / "t.xlsx", Report(Unit("1", "城关镇&东城"), YEAR[fmt.id], fmt.id))
+    path = write_workbook(tmp_path / "t.xlsx", Report(Unit("1", "城关镇&东城"), YEAR[fmt.id], fmt))
     wb = openpyxl.load_workbook(path)
     for sheet in lay.sheets:
         ws = wb[sheet]
@@ -384,7 +382,7 @@ def test_annotated_copy_highlights_comments_and_lists_issues(tmp_path: Path, fmt
     good = random_report(fmt, Unit("410102001", "城关镇"), YEAR[fmt.id], random.Random(3))
     t3 = fmt.table("t3")
     bad = broken(good, ("t3", t3.leaf_rows[0].id, t3.leaf_columns[0].id), 5)
-    issues = check_report(bad)
+    issues = check_report(bad, locate=layout_for(fmt).locate)
     assert issues
     path = write_workbook(tmp_path / "a.xlsx", bad, WriteOptions(kind="annotated"), issues=issues)
     wb = openpyxl.load_workbook(path)
@@ -411,7 +409,7 @@ def test_extra_hook_adds_a_sheet_and_meta_stays(tmp_path: Path) -> None:
 
     path = write_workbook(
         tmp_path / "s.xlsx",
-        Report(Unit("4101", "河洛县"), 2024, fmt.id, units=12),
+        Report(Unit("4101", "河洛县"), 2024, fmt, units=12),
         WriteOptions(kind="summary"),
         extra=extra,
     )
@@ -423,7 +421,7 @@ def test_extra_hook_adds_a_sheet_and_meta_stays(tmp_path: Path) -> None:
 
 def test_password_protects_sheets_and_structure(tmp_path: Path) -> None:
     path = write_workbook(
-        tmp_path / "p.xlsx", Report(Unit("1", "城关镇"), 2024, "gongkai-2021"), WriteOptions(password="secret")
+        tmp_path / "p.xlsx", Report(Unit("1", "城关镇"), 2024, get_format(2024)), WriteOptions(password="secret")
     )
     wb = openpyxl.load_workbook(path)
     assert wb.security.lockStructure
@@ -438,7 +436,7 @@ def test_password_protects_sheets_and_structure(tmp_path: Path) -> None:
 def test_every_rule_kind_has_a_check_cell() -> None:
     for fmt in FORMATS:
         lay = layout_for(fmt)
-        kinds = {c.rule.kind for c in expand(fmt) if c.key in lay.checks}
+        kinds = {c.rule.kind for c in engine(fmt).checks if c.key in lay.checks}
         assert kinds == {RuleKind.EQUATION, RuleKind.CELLS}
 
 
@@ -485,8 +483,7 @@ def test_libreoffice_keeps_locks_validations_and_checks(tmp_path: Path) -> None:
     """
     src = tmp_path / "in"
     paths = [
-        write_workbook(src / f"t{fmt.year_from}.xlsx", Report(Unit("1", "城关镇"), YEAR[fmt.id], fmt.id))
-        for fmt in FORMATS
+        write_workbook(src / f"t-{fmt.id}.xlsx", Report(Unit("1", "城关镇"), YEAR[fmt.id], fmt)) for fmt in FORMATS
     ]
     converted = convert(paths, "xlsx", tmp_path / "out")
     for fmt, before, after in zip(FORMATS, paths, converted, strict=True):
@@ -501,9 +498,89 @@ def test_libreoffice_keeps_locks_validations_and_checks(tmp_path: Path) -> None:
             for (sheet, r, c), _kind in inputs.items():
                 if sheet != name:
                     continue
-                assert not ws.cell(r + 1, c + 1).protection.locked, f"{name}!{excel.a1(r, c)}"
-                assert (r, c) in validations, f"{name}!{excel.a1(r, c)}"
+                assert not ws.cell(r + 1, c + 1).protection.locked, f"{name}!{a1(r, c)}"
+                assert (r, c) in validations, f"{name}!{a1(r, c)}"
             n_cf = sum(len(cf.rules) for cf in ws.conditional_formatting)
             assert n_cf == sum(len(cf.rules) for cf in ours[name].conditional_formatting), name
         for p in layout_for(fmt).checks.values():
             assert theirs[p.sheet].cell(p.row + 1, p.col + 1).protection.locked
+
+
+def test_local_variant_has_its_extra_row_and_column(tmp_path: Path) -> None:
+    """A county's variant (tests/data/local-variant.yaml): its extra row under 第二十条第（一）项 and
+    its extra column in 表三 get labels, unlocked validated input cells, and totals and checks
+    that include them — with cached results the engine computes — and the built-in 2021
+    format, whose definition it was copied from, is not touched by it."""
+    fmt = VARIANT
+    lay = layout_for(fmt)
+    base = random_report(fmt, Unit("410102001", "城关镇"), 2024, random.Random(11))
+    values = dict(base.values)
+    values[("t2_1", "other_docs", "issued")] = 4
+    values[("t3", "new", "individual")] = 7
+    report = Report(base.unit, 2024, fmt, balanced(fmt, values))
+    path = write_workbook(tmp_path / "v.xlsx", report)
+    wb = openpyxl.load_workbook(path)
+    grid = _cached(path)
+    t21, t3 = lay.tables["t2_1"], lay.tables["t3"]
+    assert wb[t21.sheet].cell(t21.rows["other_docs"] + 1, 1).value == "其他主动公开文件"
+    header = next(lb for lb in t3.labels if lb.node == "individual")
+    assert wb[t3.sheet].cell(header.first_row + 1, header.first_col + 1).value == "个体工商户"
+    legal = next(lb for lb in t3.labels if lb.node == "legal")
+    assert legal.first_col <= t3.cols["individual"] <= legal.last_col  # under 法人或其他组织
+    for key in (("t2_1", "other_docs", "issued"), ("t3", "new", "individual")):
+        p = lay.pos(*key)
+        cell = wb[p.sheet].cell(p.row + 1, p.col + 1)
+        assert not cell.protection.locked
+        assert (p.row, p.col) in _validations(wb[p.sheet])
+        assert _at(grid, p.sheet, p.row, p.col) == report.values[key] > 0
+    # 总计 of 一、本年新收 adds up the new column, in the formula and in its cached result
+    total = lay.pos("t3", "new", "total")
+    formula = wb[total.sheet].cell(total.row + 1, total.col + 1).value
+    assert formula == excel.total_formula(engine(fmt).computed[("t3", "new", "total")], lay)
+    leaves = [c.id for c in fmt.table("t3").leaf_columns if c.id != "total"]
+    assert _at(grid, total.sheet, total.row, total.col) == sum(report.values[("t3", "new", c)] for c in leaves)
+    _assert_cached_results(path, report, lay)
+    assert _meta(wb)["format"] == "local-2021"
+    builtin = get_format(2024)
+    assert not builtin.has(("t3", "new", "individual"))
+    assert layout_for(builtin).fingerprint != lay.fingerprint
+    assert layout_for(builtin).pos("t3", "new", "total") != total
+
+
+def test_text_sheet_and_guide_name_the_format_s_own_sections(tmp_path: Path) -> None:
+    """The 文字说明 title and the guide's words come from the format's sections, not literals."""
+    fmt = get_format(2024)
+    path = write_workbook(tmp_path / "t.xlsx", Report(Unit("1", "城关镇"), 2024, fmt))
+    wb = openpyxl.load_workbook(path)
+    numbers = "、".join(s.label.split("、")[0] for s in fmt.text_sections)
+    assert wb[TEXT_SHEET]["A1"].value == f"{TEXT_SHEET}（年度报告正文第{numbers}部分）"
+    guide = "\n".join(str(c.value) for row in wb[GUIDE_SHEET].iter_rows() for c in row if c.value is not None)
+    assert f"正文第{numbers}部分" in guide
+    tables = "、".join(s.label.split("、")[0] for s in fmt.sections if s.kind == "tables")
+    assert f"正文第{tables}部分" in guide
+    for rule in fmt.rules:
+        assert f"{rule.id}　{rule.title}" in guide
+    signed = [c.label for t in get_format(2020).tables for c in t.leaf_columns if c.kind is CellKind.SIGNED]
+    old = write_workbook(tmp_path / "o.xlsx", Report(Unit("1", "城关镇"), 2020, get_format(2020)))
+    old_guide = "\n".join(
+        str(c.value) for row in openpyxl.load_workbook(old)[GUIDE_SHEET].iter_rows() for c in row if c.value
+    )
+    assert signed
+    assert all(f"“{label}”" in old_guide for label in signed)
+    assert not any(f"“{label}”" in guide for label in signed)  # 2021 has no signed column
+
+
+def test_provisional_summary_says_so_in_red(tmp_path: Path) -> None:
+    fmt = get_format(2024)
+    note = "临时汇总：含尚未审核通过的单位，仅供参考"
+    path = write_workbook(
+        tmp_path / "s.xlsx",
+        Report(Unit("4101", "河洛县"), 2024, fmt, units=3),
+        WriteOptions(kind="summary", provisional=note),
+    )
+    wb = openpyxl.load_workbook(path)
+    guide = wb[GUIDE_SHEET]
+    assert note in str(guide["A2"].value)
+    assert str(guide["A2"].font.color.rgb).endswith("C00000")
+    for sheet in layout_for(fmt).data_sheets:
+        assert note in str(wb[sheet]["A2"].value)

@@ -9,20 +9,21 @@ import pytest
 from openpyxl.worksheet.cell_range import CellRange
 
 from xls_gongkai.report import Report, Unit
-from xls_gongkai.rules import computed_cells
-from xls_gongkai.spec import Format, get_format
+from xls_gongkai.rules import engine
+from xls_gongkai.spec import Format, get_format, load_format
 from xls_gongkai.workbook.layout import layout_for
 from xls_gongkai.workbook.writer import PROMPTS, write_workbook
 
-FORMATS = [get_format(2019), get_format(2021)]
+VARIANT = load_format(Path(__file__).parent / "data" / "local-variant.yaml")
+FORMATS = [get_format(2019), get_format(2021), VARIANT]
 
 
 @pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.id)
 def test_prompt_names_row_and_column(tmp_path: Path, fmt: Format) -> None:
-    path = write_workbook(tmp_path / "t.xlsx", Report(Unit("410102001", "城关镇"), fmt.year_from, fmt.id))
+    path = write_workbook(tmp_path / "t.xlsx", Report(Unit("410102001", "城关镇"), fmt.year_from, fmt))
     wb = openpyxl.load_workbook(path)
     lay = layout_for(fmt)
-    computed = computed_cells(fmt)
+    computed = engine(fmt).computed
     by_cell: dict[tuple[str, int, int], object] = {}
     for ws in wb.worksheets:
         for dv in ws.data_validations.dataValidation:

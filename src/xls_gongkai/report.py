@@ -1,9 +1,11 @@
 """The Report: one unit's figures for one year, the object every part of xls-gongkai passes on.
 
-Values are keyed by ``(table, row, column)`` ids of the format; counts are ``int`` and amounts
-``Decimal`` so that sums over a thousand units are exact and merging is associative. A key
-missing from ``values`` means the cell was not filled in (it counts as 0 in the checks and is
-reported as missing by the reader).
+Values are keyed by ``(table, row, column)`` ids of the report's :class:`~xls_gongkai.spec.Format`
+(the object itself, so a local variant is never confused with the built-in it was copied from);
+counts are ``int`` and amounts ``Decimal`` so that sums over a thousand units are exact and merging
+is associative. A key missing from ``values`` means the cell was not filled in (it counts as 0 in
+the checks). A group row may be stored as one value (a 2021 table that printed （六）其他处理 as
+one row): then its sub-rows are unknown, not zero.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from xls_gongkai.spec import CellKind, Format, get_format
+from xls_gongkai.errors import UsageError
+from xls_gongkai.numbers import Value, coerce_value
+from xls_gongkai.spec import CellKey, Format, find_format
 
 if TYPE_CHECKING:
     import pandas as pd
 
-Value = int | Decimal
-CellKey = tuple[str, str, str]
+__all__ = ["TIDY_COLUMNS", "CellKey", "Explanation", "Report", "Unit", "Value", "group_value", "reports_to_frame"]
 
 #: The columns of :meth:`Report.to_frame` — a public contract, documented in the README.
 TIDY_COLUMNS = (
@@ -37,28 +40,6 @@ TIDY_COLUMNS = (
 )
 
 
-_CELL_ORDER: dict[str, tuple[CellKey, ...] | None] = {}
-
-
-def cell_order(format_id: str) -> tuple[CellKey, ...] | None:
-    """Every cell key of a built-in format in layout order, one shared tuple (None: unknown id)."""
-    if format_id not in _CELL_ORDER:
-        try:
-            _CELL_ORDER[format_id] = tuple(get_format(format_id).cells())
-        except Exception:
-            _CELL_ORDER[format_id] = None
-    return _CELL_ORDER[format_id]
-
-
-def _report_in_order(
-    unit: Unit, year: int, format_id: str, ordered: tuple[Value, ...], texts: Mapping[str, str], units: int
-) -> Report:
-    keys = cell_order(format_id)
-    if keys is None or len(keys) != len(ordered):
-        raise ValueError(f"a report of format {format_id!r} cannot be rebuilt here")
-    return Report(unit, year, format_id, dict(zip(keys, ordered, strict=True)), texts, units)
-
-
 @dataclass(frozen=True, order=True)
 class Unit:
     """A reporting unit (乡镇、街道、部门, or a county whose summary is merged upward)."""
@@ -67,118 +48,160 @@ class Unit:
     name: str
     parent: str = ""
 
+    @property
+    def label(self) -> str:
+        """``城关镇（410102001）``, or whichever of the two is known."""
+        if self.name and self.code:
+            return f"{self.name}（{self.code}）"
+        return self.name or self.code or "（未填写单位）"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A 说明: what a unit wrote to explain a warning (or the file as a whole, ``key`` empty).
+
+    ``key`` names what it explains: a rule's check (``R7|t2_1|regulations|0``) or a rule id.
+    ``unit`` is the unit that wrote it: a summary carries its units' explanations up.
+    """
+
+    key: str
+    text: str
+    unit: Unit = Unit("", "")
+
+
+def group_value(fmt: Format, values: Mapping[CellKey, Value], key: CellKey) -> Value:
+    """The value of a cell or of a group of cells (row or column groups are summed).
+
+    A group stored explicitly is taken as given; otherwise a group is the sum of its leaves, and
+    a blank leaf counts 0. The one definition of what a group's value is, used by the rule
+    engine, the writers and the exports.
+    """
+    got = values.get(key)
+    if got is not None:
+        return got
+    table = fmt.table(key[0])
+    rnode, cnode = table.row_nodes[key[1]], table.column_nodes[key[2]]
+    if rnode.is_leaf and cnode.is_leaf:
+        return 0
+    total: Value = 0
+    if not rnode.is_leaf:
+        for child in rnode.children:
+            total += group_value(fmt, values, (key[0], child.id, key[2]))
+    else:
+        for child in cnode.children:
+            total += group_value(fmt, values, (key[0], key[1], child.id))
+    return total
+
 
 @dataclass(frozen=True)
 class Report:
     unit: Unit
     year: int
-    format_id: str
+    format: Format
     values: Mapping[CellKey, Value] = field(default_factory=dict)
     texts: Mapping[str, str] = field(default_factory=dict)
     #: How many unit reports were added up into this one (1 for a unit's own report).
     units: int = 1
+    #: The 说明 that travel with the figures (a summary holds its units').
+    explanations: tuple[Explanation, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.format, Format):
+            raise TypeError(f"Report.format must be a Format, not {self.format!r} (use spec.get_format)")
 
     @property
-    def format(self) -> Format:
-        return get_format(self.format_id)
+    def format_id(self) -> str:
+        return self.format.id
 
     def get(self, table: str, row: str, column: str) -> Value | None:
         return self.values.get((table, row, column))
 
     def value(self, table: str, row: str, column: str) -> Value:
-        """The value of a cell or of a group of cells (row or column groups are summed).
-
-        A group row stored explicitly (a 2021 table that printed （六）其他处理 as one row) is
-        taken as given; otherwise a group is the sum of its leaves, and a blank leaf counts 0.
-        """
-        key = (table, row, column)
-        if key in self.values:
-            return self.values[key]
-        fmt = self.format
-        t = fmt.table(table)
-        rnode, cnode = t.row_nodes[row], t.column_nodes[column]
-        if rnode.is_leaf and cnode.is_leaf:
-            return 0
-        total: Value = 0
-        if not rnode.is_leaf:
-            for child in rnode.children:
-                total += self.value(table, child.id, column)
-        else:
-            for child in cnode.children:
-                total += self.value(table, row, child.id)
-        return total
-
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        # A batch's worker sends one Report a file. A template read in full holds every cell of
-        # its format in layout order: then the values go without their keys (pickled and
-        # unpickled in half the time, measured). Keys are compared in order, never hashed.
-        keys = cell_order(self.format_id)
-        if keys is not None and len(self.values) == len(keys) and tuple(self.values) == keys:
-            ordered = tuple(self.values.values())
-            return (_report_in_order, (self.unit, self.year, self.format_id, ordered, self.texts, self.units))
-        return (Report, (self.unit, self.year, self.format_id, self.values, self.texts, self.units))
+        """The value of a cell or of a group of cells (see :func:`group_value`)."""
+        return group_value(self.format, self.values, (table, row, column))
 
     # ------------------------------------------------------------------ serialisation
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        fmt = self.format
+        out: dict[str, Any] = {
             "unit": {"code": self.unit.code, "name": self.unit.name, "parent": self.unit.parent},
             "year": self.year,
-            "format": self.format_id,
+            "format": fmt.id,
             "units": self.units,
             "values": [
                 {"table": t, "row": r, "column": c, "value": _json_value(v)}
-                for (t, r, c), v in sorted(self.values.items(), key=lambda kv: _order(self.format, kv[0]))
+                for (t, r, c), v in sorted(self.values.items(), key=lambda kv: fmt.key_order(kv[0]))
             ],
             "texts": dict(self.texts),
         }
+        if self.explanations:
+            out["explanations"] = [
+                {"key": e.key, "text": e.text, "unit": {"code": e.unit.code, "name": e.unit.name}}
+                for e in self.explanations
+            ]
+        return out
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Report:
-        unit = data["unit"]
-        fmt = get_format(str(data["format"]))
+    def from_dict(cls, data: Mapping[str, Any], formats: tuple[Format, ...] = ()) -> Report:
+        """A report from :meth:`to_dict` data; its format is found by id among ``formats``
+        (the caller's local variants) and the built-in ones."""
+        fmt = find_format(str(data["format"]), formats)
+        if fmt is None:
+            raise UsageError(f"格式“{data['format']}”未知。如果是地方变体，请用 --format 指定它的定义文件")
         values: dict[CellKey, Value] = {}
         for item in data.get("values", []):
-            key = (item["table"], item["row"], item["column"])
-            kind = fmt.table(key[0]).cell_kind(key[1], key[2])
-            values[key] = coerce_value(kind, item["value"])
+            key = (str(item["table"]), str(item["row"]), str(item["column"]))
+            if not fmt.has(key):
+                raise ValueError(f"格式 {fmt.id} 没有单元格 {'.'.join(key)}")
+            values[key] = coerce_value(fmt.table(key[0]).cell_kind(key[1], key[2]), item["value"])
+        unit = data["unit"]
+        explanations = tuple(
+            Explanation(
+                str(e["key"]), str(e["text"]), Unit(str(e["unit"].get("code", "")), str(e["unit"].get("name", "")))
+            )
+            for e in data.get("explanations", [])
+        )
         return cls(
             unit=Unit(str(unit.get("code", "")), str(unit.get("name", "")), str(unit.get("parent", ""))),
             year=int(data["year"]),
-            format_id=str(data["format"]),
+            format=fmt,
             values=values,
-            texts=dict(data.get("texts", {})),
+            texts={str(k): str(v) for k, v in dict(data.get("texts", {})).items()},
             units=int(data.get("units", 1)),
+            explanations=explanations,
         )
 
     @classmethod
-    def from_json(cls, text: str) -> Report:
-        return cls.from_dict(json.loads(text, parse_float=Decimal))
+    def from_json(cls, text: str, formats: tuple[Format, ...] = ()) -> Report:
+        return cls.from_dict(json.loads(text, parse_float=Decimal), formats)
 
     # ------------------------------------------------------------------ tidy data
 
-    def tidy_rows(self) -> Iterable[dict[str, Any]]:
-        """One dict per value cell of the format (blank cells have value None)."""
-        fmt = self.format
+    def tidy_rows(self) -> Iterable[tuple[Any, ...]]:
+        """One tuple per value cell of the format, in :data:`TIDY_COLUMNS` order (blank: None).
+
+        A group row stored as one value (（六）其他处理 printed as one row) is a row of its own,
+        before its sub-rows (which are then blank): nothing the report holds is left out.
+        """
+        fmt, unit, year, values = self.format, self.unit, self.year, self.values
+        head = (unit.code, unit.name, year, fmt.id)
+        stored_groups = {(k[0], k[1]) for k in values if k in fmt.group_keys}
         for t in fmt.tables:
-            for rnode in t.leaf_rows:
-                for cnode in t.leaf_columns:
-                    v = self.values.get((t.id, rnode.id, cnode.id))
-                    yield {
-                        "unit_code": self.unit.code,
-                        "unit_name": self.unit.name,
-                        "year": self.year,
-                        "format": self.format_id,
-                        "table": t.id,
-                        "row": rnode.id,
-                        "column": cnode.id,
-                        "row_path": rnode.path_text,
-                        "column_path": cnode.path_text,
-                        "value": None if v is None else float(v) if isinstance(v, Decimal) else v,
-                    }
+            for top in t.rows:
+                for rnode in top.walk():
+                    if not rnode.is_leaf and (t.id, rnode.id) not in stored_groups:
+                        continue
+                    rpath = rnode.path_text
+                    for cnode in t.leaf_columns:
+                        v = values.get((t.id, rnode.id, cnode.id))
+                        if v is None and not rnode.is_leaf:
+                            continue
+                        value = None if v is None else float(v) if isinstance(v, Decimal) else v
+                        yield (*head, t.id, rnode.id, cnode.id, rpath, cnode.path_text, value)
 
     def to_frame(self) -> pd.DataFrame:
         return reports_to_frame([self])
@@ -195,34 +218,7 @@ def reports_to_frame(reports: Iterable[Report]) -> pd.DataFrame:
     return frame
 
 
-def _order(fmt: Format, key: CellKey) -> tuple[int, int, int]:
-    t = fmt.table_map.get(key[0])
-    if t is None:
-        return (len(fmt.tables), 0, 0)
-    rows = [n.id for top in t.rows for n in top.walk()]
-    cols = [n.id for top in t.columns for n in top.walk()]
-    return (
-        fmt.tables.index(t),
-        rows.index(key[1]) if key[1] in rows else len(rows),
-        cols.index(key[2]) if key[2] in cols else len(cols),
-    )
-
-
 def _json_value(v: Value) -> int | float:
     # Amounts are Decimal; their 4-place values survive the trip through a JSON float exactly
     # (Python prints the shortest repr that reads back the same), and are read back as Decimal.
     return float(v) if isinstance(v, Decimal) else v
-
-
-def coerce_value(kind: CellKind, v: Any) -> Value:
-    """The canonical Python value of a number for a cell of ``kind``.
-
-    Amounts are ``Decimal``; counts are ``int`` when whole (a fractional count stays a
-    ``Decimal`` so that the checks can report it rather than lose it).
-    """
-    if isinstance(v, bool) or not isinstance(v, int | float | Decimal | str):
-        raise ValueError(f"不是数值：{v!r}")
-    d = Decimal(repr(v)) if isinstance(v, float) else Decimal(v)
-    if kind is CellKind.AMOUNT:
-        return d
-    return int(d) if d == d.to_integral_value() else d

@@ -9,8 +9,7 @@ from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from typing import Any, TypeVar
 
-from xls_gongkai.issues import Code, Issue, Result
-from xls_gongkai.spec import Severity
+from xls_gongkai.issues import Result, unreadable
 
 T = TypeVar("T")
 
@@ -25,7 +24,7 @@ def crashed(path: str) -> Result:
         f"文件 {path} 无法读取：读取时程序异常退出，文件可能已损坏或被改动。"
         "请让填报单位用 Excel、WPS 或 LibreOffice 重新另存为 .xlsx 后再发送。"
     )
-    return Result(report=None, issues=[Issue(Code.FILE_UNREADABLE, Severity.ERROR, message, file=path)], source=path)
+    return unreadable(path, message)
 
 
 def _isolated(

@@ -1,7 +1,8 @@
 """The command line: a thin layer over the library (one module per command).
 
 Exit codes: 0 all well; 1 the data has errors; 2 a file could not be used, or a usage error.
-Library errors become one Chinese line on stderr, never a traceback.
+Library errors become one Chinese line on stderr, never a traceback. Command modules import
+only typer and rich at module level, so ``xls-gongkai --help`` starts fast.
 """
 
 from __future__ import annotations
@@ -13,7 +14,16 @@ import typer
 
 from xls_gongkai import __version__
 from xls_gongkai.cli import formats as formats_cmd
-from xls_gongkai.errors import XlsGongkaiError
+from xls_gongkai.cli.check import check
+from xls_gongkai.cli.common import fail
+from xls_gongkai.cli.generate import generate
+from xls_gongkai.cli.importcmd import import_cmd
+from xls_gongkai.cli.merge import merge_cmd
+from xls_gongkai.cli import portal as portal_cmd  # typer only: Django is imported inside its commands
+from xls_gongkai.cli.read import read
+from xls_gongkai.cli.render import render_cmd
+
+__all__ = ["app", "fail", "main"]
 
 app = typer.Typer(
     name="xls-gongkai",
@@ -46,25 +56,21 @@ def _root(
 
 
 app.add_typer(formats_cmd.app, name="formats")
-app.command("render")(__import__("xls_gongkai.cli.render", fromlist=["render_cmd"]).render_cmd)
-app.command("generate")(__import__("xls_gongkai.cli.generate", fromlist=["generate"]).generate)
-app.command("merge")(__import__("xls_gongkai.cli.merge", fromlist=["merge_cmd"]).merge_cmd)
-app.command("import")(__import__("xls_gongkai.cli.importcmd", fromlist=["import_cmd"]).import_cmd)
-app.command("read")(__import__("xls_gongkai.cli.read", fromlist=["read"]).read)
-app.command("check")(__import__("xls_gongkai.cli.check", fromlist=["check"]).check)
-app.add_typer(__import__("xls_gongkai.cli.portal", fromlist=["app"]).app, name="portal")
+app.command("generate")(generate)
+app.command("read")(read)
+app.command("check")(check)
+app.command("merge")(merge_cmd)
+app.command("import")(import_cmd)
+app.command("render")(render_cmd)
+app.add_typer(portal_cmd.app, name="portal")
 
 
 def main() -> None:
     """Entry point of the ``xls-gongkai`` console script."""
+    from xls_gongkai.errors import XlsGongkaiError
+
     try:
         app(standalone_mode=True)
-    except XlsGongkaiError as exc:  # pragma: no cover - typer handles most paths itself
+    except XlsGongkaiError as exc:  # pragma: no cover - commands turn these into exits themselves
         sys.stderr.write(f"错误：{exc}\n")
         raise SystemExit(exc.exit_code) from exc
-
-
-def fail(exc: XlsGongkaiError) -> typer.Exit:
-    """Print a library error as one line and return the Exit to raise."""
-    typer.echo(f"错误：{exc}", err=True)
-    return typer.Exit(exc.exit_code)

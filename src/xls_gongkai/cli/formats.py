@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 from rich.tree import Tree
 
-from xls_gongkai.errors import XlsGongkaiError
-from xls_gongkai.rules import expand
-from xls_gongkai.spec import Format, Node, RuleKind, builtin_formats, get_format
+from xls_gongkai.cli.common import fail, format_option
+
+if TYPE_CHECKING:
+    from xls_gongkai.spec import Format, Node
 
 app = typer.Typer(
     help="查看内置的报告格式（2019 试行、2021 修订）。",
@@ -30,6 +31,8 @@ def list_formats(ctx: typer.Context) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
+    from xls_gongkai.spec import builtin_formats
+
     out = RichTable(title="内置格式")
     for col in ("ID", "名称", "适用年度", "文件依据", "表格数", "校验规则"):
         out.add_column(col)
@@ -53,12 +56,13 @@ def show(
 
       xls-gongkai formats show gongkai-2019 --json > 2019.json
     """
-    from xls_gongkai.cli import fail
+    from xls_gongkai.errors import XlsGongkaiError
 
     try:
-        fmt = get_format(name)
+        fmt = format_option(name)
     except XlsGongkaiError as exc:
         raise fail(exc) from exc
+    assert fmt is not None
     if as_json:
         typer.echo(json.dumps(fmt.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -75,6 +79,9 @@ def _add(tree: Tree, node: Node) -> None:
 
 
 def _print(fmt: Format) -> None:
+    from xls_gongkai.rules import expand
+    from xls_gongkai.spec import RuleKind
+
     console = Console()
     console.print(f"[bold]{fmt.name}[/]（{fmt.id}）  适用：{fmt.years_text}")
     console.print(fmt.document)
@@ -99,5 +106,7 @@ def _print(fmt: Format) -> None:
         where = "、".join(rule.tables) if rule.tables else "全部表格"
         if rule.kind is RuleKind.PREVIOUS:
             where += "（需上年数据）"
+        elif rule.section:
+            where = fmt.section_map[rule.section].label
         out.add_row(rule.id, rule.title, rule.severity.label, where, str(n), rule.message)
     console.print(out)

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from xls_gongkai.errors import UsageError, XlsGongkaiError
-from xls_gongkai.report import Unit
-from xls_gongkai.spec import Format, format_for_year, get_format
+from xls_gongkai.cli.common import FormatOpt, fail, format_option, visible
+
+if TYPE_CHECKING:
+    from xls_gongkai.spec import Format
 
 
 def _pick(year: int | None, format_name: str | None) -> tuple[int, Format]:
-    if format_name:
-        fmt = get_format(format_name)
+    from xls_gongkai.errors import UsageError
+    from xls_gongkai.spec import format_for_year
+
+    fmt = format_option(format_name)
+    if fmt is not None:
         if year is None:
             # Reports are filed early in the year for the year before.
             year = date.today().year - 1
@@ -46,12 +50,7 @@ def generate(
     code: Annotated[str, typer.Option("--code", help="与 --unit 一起使用：单位代码。")] = "",
     parent: Annotated[str, typer.Option("--parent", help="与 --unit 一起使用：上级单位。")] = "",
     out: Annotated[Path, typer.Option("--out", "-o", help="输出目录（不存在时自动创建）。")] = Path("."),
-    format_name: Annotated[
-        str | None,
-        typer.Option(
-            "--format", "-f", help="格式 ID（gongkai-2019 / gongkai-2021）或 YAML 文件路径。", show_default=False
-        ),
-    ] = None,
+    format_name: FormatOpt = None,
     password: Annotated[
         str | None,
         typer.Option("--password", help="工作表保护密码（不设则无密码保护，防误改）。", show_default=False),
@@ -73,7 +72,8 @@ def generate(
       xls-gongkai generate -y 2024 -r 名册.xlsx -o 模板/ --deadline "2025年2月20日" --contact "政务公开办 0371-1234567"
     """
     from xls_gongkai.batch.roster import load_roster
-    from xls_gongkai.cli import fail
+    from xls_gongkai.errors import UsageError, XlsGongkaiError
+    from xls_gongkai.report import Unit
     from xls_gongkai.workbook.writer import WriteOptions, generate_templates
 
     try:
@@ -116,6 +116,6 @@ def generate(
         name = exc.filename or out
         raise fail(UsageError(f"无法写入 {name}：{exc.strerror or exc}。请检查输出目录和磁盘空间。")) from exc
     if len(paths) == 1:
-        typer.echo(f"已生成 {paths[0]}（{y} 年度，格式 {fmt.name}）")
+        typer.echo(f"已生成 {visible(str(paths[0]))}（{y} 年度，格式 {fmt.name}）")
     else:
-        typer.echo(f"已生成 {len(paths)} 个模板（{y} 年度，格式 {fmt.name}），保存在 {out}")
+        typer.echo(f"已生成 {len(paths)} 个模板（{y} 年度，格式 {fmt.name}），保存在 {visible(str(out))}")

@@ -1,48 +1,40 @@
-"""``xls-gongkai read``: filled workbooks → data (JSON per file, or tidy CSV/Parquet for pandas)."""
+"""``xls-gongkai read``: filled workbooks → data (tidy CSV/Parquet for pandas, JSON)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table as RichTable
 
-from xls_gongkai.cli.check import (
+from xls_gongkai.cli.common import (
     CodeOpt,
+    CsvOpt,
     FilesArg,
     FormatOpt,
     JobsOpt,
+    JsonOpt,
+    ParquetOpt,
     RosterOpt,
     StrictOpt,
     UnitOpt,
     YearOpt,
+    check_year,
+    console,
+    counts_text,
+    fail,
+    format_option,
     progress_bar,
-    run_checks,
+    roster_option,
+    shown,
+    unit_option,
+    variants,
+    who,
 )
-from xls_gongkai.errors import UsageError, XlsGongkaiError
 
 
 def read(
     files: FilesArg,
-    json_out: Annotated[
-        Path | None,
-        typer.Option(
-            "--json", help="写 JSON：每个文件的单位、数值（含工作表和单元格）、问题和未识别的内容。", show_default=False
-        ),
-    ] = None,
-    csv_out: Annotated[
-        Path | None,
-        typer.Option(
-            "--csv", help="写整洁格式 CSV（每个数值一行，含 file、sheet、cell 列），UTF-8 带 BOM。", show_default=False
-        ),
-    ] = None,
-    parquet_out: Annotated[
-        Path | None,
-        typer.Option("--parquet", help="写整洁格式 Parquet（列同 --csv；需要 pyarrow）。", show_default=False),
-    ] = None,
+    csv_out: CsvOpt = None,
+    parquet_out: ParquetOpt = None,
+    json_out: JsonOpt = None,
     roster: RosterOpt = None,
     year: YearOpt = None,
     unit: UnitOpt = None,
@@ -51,7 +43,7 @@ def read(
     strict: StrictOpt = False,
     jobs: JobsOpt = None,
 ) -> None:
-    """读取填好的工作簿，输出数据（JSON，或供 pandas 使用的整洁格式 CSV / Parquet）。
+    """读取填好的工作簿，输出数据：供 pandas 使用的整洁格式 CSV / Parquet，或 JSON（可同时输出几种）。
 
     不指定输出文件时在屏幕上列出每个文件读到的单位、年度和数值个数。问题的完整清单用 check 命令查看。
     退出码：0 全部读取且无错误；1 数据有错误；2 有文件无法读取，或用法错误。
@@ -60,55 +52,46 @@ def read(
 
       xls-gongkai read 回收/ --csv 全县数据.csv
 
-      xls-gongkai read 回收/ --roster 名册.csv --csv 全县数据.csv     # 手工表按名册补上单位代码
-
-      xls-gongkai read 城关镇.xlsx --json 城关镇.json
+      xls-gongkai read 回收/ --roster 名册.csv --csv 全县数据.csv --json 全县数据.json
 
       xls-gongkai read 手工表.xlsx --unit 城关镇 --code 001 --year 2024 --parquet 城关镇.parquet
     """
-    from xls_gongkai.batch.check import collect_files, write_json, write_tidy
-    from xls_gongkai.cli import fail
+    from xls_gongkai.batch.export import check_tidy_path, result_sources, write_tidy
+    from xls_gongkai.batch.pipeline import run_batch
+    from xls_gongkai.errors import XlsGongkaiError
 
-    console = Console(highlight=False, soft_wrap=True)
+    out = console()
     try:
-        outs = [p for p in (json_out, csv_out, parquet_out) if p is not None]
-        if len(outs) > 1:
-            raise UsageError("--json、--csv、--parquet 一次只能选一个")
-        paths = collect_files(files)
-        with progress_bar(len(paths), "读取") as step:
-            batch = run_checks(paths, roster, format_name, year, unit, code, strict, jobs, step)
-        results = list(batch.results)
-        if outs:
-            target = outs[0]
-            written = write_json(results, target) if json_out is not None else write_tidy(results, target)
-            console.print(f"已写入 {escape(str(written))}（{sum(1 for r in results if r.report)} 个文件）")
-        table = RichTable(title="读取结果")
-        for col in ("文件", "单位", "代码", "年度", "格式", "已填数值", "错误", "警告"):
-            table.add_column(col)
-        for res in results:
-            rep = res.report
-            if rep is None:
-                table.add_row(escape(res.source), "[red]无法读取[/]", "", "", "", "", "1", "0")
-                continue
-            errors = sum(1 for i in res.issues if i.is_error)
-            table.add_row(
-                escape(res.source),
-                escape(rep.unit.name),
-                rep.unit.code,
-                str(rep.year),
-                rep.format_id,
-                str(len(rep.values)),
-                str(errors),
-                str(len(res.issues) - errors),
+        targets = [check_tidy_path(p) for p in (csv_out, parquet_out, json_out) if p is not None]
+        fmt = format_option(format_name)
+        check_year(year, fmt)
+        with progress_bar("读取") as step:
+            batch = run_batch(
+                files,
+                roster=roster_option(roster),
+                formats=variants(fmt),
+                jobs=jobs,
+                progress=step,
+                fmt=fmt,
+                year=year,
+                unit=unit_option(unit, code),
+                strict=strict,
             )
-        if not outs or len(results) <= 50:
-            console.print(table)
-        for res in batch.unreadable:
-            typer.echo(f"错误：{res.issues[0].message}", err=True)
+        sources = result_sources(batch.results)
+        for target in targets:
+            out.print(f"已写入 {shown(str(write_tidy(sources, target)))}（{len(sources)} 个文件）")
+        if not targets or len(batch.items) <= 50:
+            for item in batch.items:
+                res, rep = item.result, item.result.report
+                filled = f"{rep.year} 年度  {rep.format.name}  已填 {len(rep.values)} 个数值" if rep else ""
+                out.print(
+                    f"{item.status.value} {shown(res.source)}  {shown(who(res, item.unit))}  {filled}  {counts_text(res.issues)}"
+                )
+        for s in batch.skipped:
+            out.print(f"未读取 {shown(str(s.path))}  {shown(s.reason)}")
         if batch.missing:
-            typer.echo(
-                f"名册中 {len(batch.missing)} 个单位未报送：" + "、".join(u.name for u in batch.missing), err=True
-            )
+            names = "、".join(u.name for u in batch.missing)
+            typer.echo(f"名册中 {len(batch.missing)} 个单位未报送：{names}", err=True)
     except XlsGongkaiError as exc:
         raise fail(exc) from exc
     raise typer.Exit(batch.exit_code)

@@ -1,23 +1,22 @@
 """Render a Report as the annual report document: Markdown, HTML or Word (.docx).
 
-The document has the official structure: the title "<单位><年>年政府信息公开工作年度报告",
-sections 一 to 六 in the format's order with the unit's texts, and the tables 表二, 表三, 表四
-in the official layout — multi-level merged headers, row labels nested as printed. Every layout
-is derived from the format's label trees (:func:`table_grid`), so a local variant of a format
-renders without code changes.
+The document has the official structure: the title "<单位><年>年政府信息公开工作年度报告", the
+format's sections in order with the unit's texts, and the tables in the official layout —
+multi-level merged headers, row labels nested as printed. Every layout is derived from the
+format's label trees (:func:`table_grid`), so a local variant of a format renders without code
+changes.
 
-* HTML and DOCX carry real merged cells (rowspan/colspan; w:gridSpan/w:vMerge, written as
-  WordprocessingML directly because python-docx's ``merge`` re-walks the table on every call).
-  The DOCX sets 宋体/黑体 as East Asian fonts and zh-CN, so Word, WPS and LibreOffice show the
-  Chinese text with Chinese fonts; 表三's header rows repeat on every page.
+* HTML and DOCX carry real merged cells (rowspan/colspan; python-docx's cell merges). The DOCX
+  sets 宋体/黑体 as East Asian fonts and zh-CN, so Word, WPS and LibreOffice show the Chinese
+  text with Chinese fonts; a table's header rows repeat on every page.
 * Markdown pipe tables cannot merge: a row is labelled by its label path
   ("三、本年度办理结果 › （三）不予公开 › 1.属于国家秘密") and a column likewise.
-* From 2021 the report must state its 信息处理费 (国办函〔2020〕109号) in 六: when the text of 六
-  does not mention it, a placeholder sentence is inserted and flagged (``【待补充】``), and
-  :func:`missing_statements` names it so the command line can warn.
-
-* An empty text section gets a flagged placeholder; an empty 一 also gets a flagged draft
-  paragraph with the tables' key counts (:func:`data_summary`), R9-consistent by construction.
+* A text rule of the format (T1: from 2021 六 states the 信息处理费) whose words the section
+  lacks gets the rule's placeholder sentence, flagged ``【待补充】``; :func:`missing_statements`
+  names it so the command line can warn.
+* An empty text section gets a flagged placeholder; an empty first section also gets a flagged
+  draft paragraph with the tables' key counts — the restated rule's ``summary``
+  (:func:`xls_gongkai.rules.summary_text`), so the draft agrees with R9 by construction.
 
 A cell left blank in the data stays blank in the document; totals are printed as stored (the
 rules decide whether they are right, not the renderer). Everything flagged starts with
@@ -31,44 +30,43 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from xls_gongkai.documents.items import PENDING_MARK
+from xls_gongkai.errors import UsageError, xml_text
+from xls_gongkai.output import atomic_path
 from xls_gongkai.report import CellKey, Report, Value
+from xls_gongkai.rules import engine, missing_mentions, summary_text
 from xls_gongkai.spec import PATH_SEP, Format, Node, Section, Table
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
 
 __all__ = [
-    "FEE_PLACEHOLDER",
     "SUMMARY_MARK",
     "TEXT_PLACEHOLDER",
     "Grid",
     "GridCell",
-    "data_summary",
     "document_title",
     "missing_statements",
+    "placeholder",
     "render",
     "render_docx",
     "render_html",
     "render_markdown",
     "section_grid",
     "section_text",
+    "summary",
     "table_grid",
     "value_text",
 ]
 
 Target = Literal["md", "html", "docx"]
 
-#: Inserted into 六 (2021 and later) when the unit's text does not state its 信息处理费.
-FEE_PLACEHOLDER = (
-    "【待补充】请说明本年度收取信息处理费的情况（依据国办函〔2020〕109号；未收取的写明“本年度未收取信息处理费”）。"
-)
-#: Starts the draft paragraph of key counts offered for an empty 一、总体情况.
-SUMMARY_MARK = "【待补充】（数据摘要，核对后可采用）"
+#: Starts the draft paragraph of key counts offered for an empty first section.
+SUMMARY_MARK = f"{PENDING_MARK}（数据摘要，核对后可采用）"
 #: Stands in for a text section the report has no text for.
-TEXT_PLACEHOLDER = "【待补充】本部分内容尚未填写。"
-_FEE_WORD = "信息处理费"
+TEXT_PLACEHOLDER = f"{PENDING_MARK}本部分内容尚未填写。"
 _FONT = "宋体"
 _HEADING_FONT = "黑体"
 
@@ -77,64 +75,41 @@ def document_title(report: Report) -> str:
     return f"{report.unit.name}{report.year}年政府信息公开工作年度报告"
 
 
-def _needs_fee_statement(report: Report) -> bool:
-    return report.year >= 2021
+def placeholder(text: str) -> str:
+    """A sentence render had to make up, flagged (the importer skips it)."""
+    return f"{PENDING_MARK}{text}"
 
 
-def _t3_count(report: Report, row: str) -> Value:
-    """A 表三 row's 总计, or the sum of its applicant columns when the totals were left blank."""
-    t3 = report.format.table("t3")
-    leaves = t3.row_nodes[row].leaves()
-    if all(("t3", leaf.id, "total") in report.values for leaf in leaves) or ("t3", row, "total") in report.values:
-        return report.value("t3", row, "total")
-    return report.value("t3", row, "natural") + report.value("t3", row, "legal")
-
-
-def data_summary(report: Report) -> str:
-    """The key counts of 表三 and 表四 as one paragraph for 一、总体情况.
-
-    Phrased the way reports restate them (受理/办结/结转/复议/诉讼 … 件), so that the text agrees
-    with the tables by construction (R9). Empty when the report has none of these cells.
-    """
-    fmt = report.format
-    if "t3" not in fmt.table_map or "t4" not in fmt.table_map:
+def summary(report: Report) -> str:
+    """The tables' key counts as the restated rule words them, totals a table left blank taken
+    as the sum of their parts ("" when the format has no such rule or the report no such cells)."""
+    values = report.values
+    if not values:
         return ""
-    if not any(t in ("t3", "t4") for (t, _r, _c) in report.values):
-        return ""
-
-    def n(v: Value) -> str:
-        return format(v, "f") if isinstance(v, Decimal) else str(v)
-
-    c = {row: n(_t3_count(report, row)) for row in fmt.table("t3").row_nodes}
-    review = n(report.value("t4", "cases", "review_total"))
-    litigation = n(report.value("t4", "cases", "direct_total") + report.value("t4", "cases", "after_total"))
-    return (
-        f"本年度共收到政府信息公开申请{c['new']}件，上年结转{c['carried_over']}件；办结{c['results_total']}件，"
-        f"其中予以公开{c['disclosed']}件，部分公开{c['partial']}件，不予公开{c['withheld']}件，"
-        f"无法提供{c['unavailable']}件，不予处理{c['not_processed']}件，其他处理{c['other_handling']}件；"
-        f"另有{c['carry_next']}件结转下年度继续办理。"
-        f"政府信息公开行政复议{review}件，行政诉讼{litigation}件。"
-    )
+    full = engine(report.format).with_totals(values, keep=values.keys())
+    return summary_text(replace(report, values=full))
 
 
 def section_text(report: Report, section: Section) -> tuple[str, list[str]]:
     """The text printed under a text section, and the placeholders it had to insert.
 
-    An empty 一、总体情况 gets the placeholder and a paragraph with the tables' key counts
-    (:func:`data_summary`) that the unit may keep.
+    An empty first section gets the placeholder and a paragraph with the tables' key counts
+    (:func:`summary`) that the unit may keep.
     """
     text = (report.texts.get(section.id) or "").strip()
     flagged: list[str] = []
     if not text:
         text = TEXT_PLACEHOLDER
         flagged.append(f"{section.label}：{TEXT_PLACEHOLDER}")
-        summary = data_summary(report) if section.id == "s1" else ""
-        if summary:
+        counts = summary(report) if section is report.format.text_sections[0] else ""
+        if counts:
             # flagged too: the unit adopts it by deleting the mark (and an import ignores it)
-            text = f"{text}\n{SUMMARY_MARK}{summary}"
-    if section.id == "s6" and _needs_fee_statement(report) and _FEE_WORD not in text:
-        text = FEE_PLACEHOLDER if text == TEXT_PLACEHOLDER else f"{text}\n{FEE_PLACEHOLDER}"
-        flagged.append(f"{section.label}：缺少信息处理费情况说明，已插入待补充语句")
+            text = f"{text}\n{SUMMARY_MARK}{counts}"
+    for rule in missing_mentions(report):
+        if rule.section == section.id and rule.placeholder:
+            sentence = placeholder(rule.placeholder)
+            text = sentence if text == TEXT_PLACEHOLDER else f"{text}\n{sentence}"
+            flagged.append(f"{section.label}：缺少{rule.title}，已插入待补充语句")
     return text, flagged
 
 
@@ -233,9 +208,9 @@ def table_grid(table: Table, report: Report | None = None, *, width: int | None 
     stub = _stub_width(table)
     depth = table.column_depth
     leaves = table.leaf_columns
-    natural = stub + len(leaves)
-    total_width = max(width or natural, natural)
-    extra = total_width - natural
+    own_width = stub + len(leaves)
+    total_width = max(width or own_width, own_width)
+    extra = total_width - own_width
     span_last = len(table.leaf_columns) == 1
     pad = 0 if span_last else extra  # blank cells after the last value column
     if not span_last:
@@ -263,7 +238,7 @@ def table_grid(table: Table, report: Report | None = None, *, width: int | None 
     for top in table.columns:
         c += place_col(top, c, 0)
     for k in range(pad):
-        cells.append(GridCell(0, natural + k, "", rowspan=depth, header=True))
+        cells.append(GridCell(0, own_width + k, "", rowspan=depth, header=True))
 
     printed = _row_nodes(table, report)
     as_leaf = {n.id: leaf for n, leaf in printed}
@@ -280,7 +255,7 @@ def table_grid(table: Table, report: Report | None = None, *, width: int | None 
                 text = value_text(report, key) if report else ""
                 cells.append(GridCell(r, stub + j, text, colspan=cs, key=key))
             for k in range(pad):
-                cells.append(GridCell(r, natural + k, ""))
+                cells.append(GridCell(r, own_width + k, ""))
             return 1
         n = _leaf_count(node, as_leaf)
         cells.append(GridCell(r, level, node.label, rowspan=n))
@@ -360,7 +335,7 @@ def render_markdown(report: Report) -> str:
             assert isinstance(payload, str)
             for para in payload.split("\n"):
                 if para.strip():
-                    out += [f"**{para}**" if para.startswith("【待补充】") else para, ""]
+                    out += [f"**{para}**" if para.startswith(PENDING_MARK) else para, ""]
         else:
             for tid in section.tables:
                 t = fmt.table(tid)
@@ -428,7 +403,7 @@ def render_html(report: Report) -> str:
                 if not para.strip():
                     continue
                 body = html.escape(para)
-                out.append(f"<p><mark>{body}</mark></p>" if para.startswith("【待补充】") else f"<p>{body}</p>")
+                out.append(f"<p><mark>{body}</mark></p>" if para.startswith(PENDING_MARK) else f"<p>{body}</p>")
         else:
             assert isinstance(payload, tuple)
             out += _html_grid(payload[0])
@@ -466,77 +441,59 @@ def _column_widths(grid: Grid, stub: int) -> list[float]:
 
 
 _W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-_TWIPS_PER_CM = 567
 
 
-def _rows_xml(grid: Grid, widths: list[float], size_pt: float) -> str:
-    """The table rows as WordprocessingML, merges written as w:gridSpan / w:vMerge directly.
+def _row_flags(row: Any, header: bool) -> None:
+    """Keep a table row on one page, and repeat a header row on every page (python-docx has no
+    public property for either: w:cantSplit and w:tblHeader, in the schema's order)."""
+    from docx.oxml import OxmlElement
 
-    python-docx's ``merge`` re-walks the table for every merge; writing the rows at once is
-    several times faster and gives the same markup. Child order follows the schema (Word
-    rejects a file whose w:tcPr or w:rPr children are out of order). Fonts come from the
-    Normal style (w:eastAsia set there).
-    """
-    from xml.sax.saxutils import escape
+    tr_pr = row._tr.get_or_add_trPr()
+    for tag in ("w:cantSplit", "w:tblHeader") if header else ("w:cantSplit",):
+        tr_pr.append(OxmlElement(tag))
 
-    cover: dict[tuple[int, int], GridCell] = {}
-    for g in grid.cells:
-        for r in range(g.row, g.row + g.rowspan):
-            for c in range(g.col, g.col + g.colspan):
-                cover[(r, c)] = g
-    half_points = round(size_pt * 2)
-    out: list[str] = []
-    for r in range(grid.rows):
-        tr = ["<w:tr><w:trPr><w:cantSplit/>"]
-        if r < grid.header_rows:
-            tr.append("<w:tblHeader/>")
-        tr.append("</w:trPr>")
-        c = 0
-        while c < grid.cols:
-            cell = cover.get((r, c))
-            span = cell.colspan if cell is not None and cell.col == c else 1
-            width = round(sum(widths[c : c + span]) * _TWIPS_PER_CM)
-            tc = [f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>']
-            if span > 1:
-                tc.append(f'<w:gridSpan w:val="{span}"/>')
-            if cell is not None and cell.rowspan > 1:
-                tc.append('<w:vMerge w:val="restart"/>' if cell.row == r else "<w:vMerge/>")
-            tc.append('<w:vAlign w:val="center"/></w:tcPr>')
-            if cell is not None and cell.row == r:
-                ppr = '<w:pPr><w:jc w:val="center"/></w:pPr>' if cell.header or cell.key is not None else ""
-                bold = "<w:b/>" if cell.block else ""
-                text = escape(cell.text)
-                tc.append(
-                    f'<w:p>{ppr}<w:r><w:rPr>{bold}<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/>'
-                    f'</w:rPr><w:t xml:space="preserve">{text}</w:t></w:r></w:p>'
-                )
-            else:
-                tc.append("<w:p/>")
-            tc.append("</w:tc>")
-            tr.append("".join(tc))
-            c += span
-        tr.append("</w:tr>")
-        out.append("".join(tr))
-    return "".join(out)
+
+def _fill(cell: Any, g: GridCell, size_pt: float) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    paragraph = cell.paragraphs[0]
+    if g.header or g.key is not None:
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if g.text:
+        run = paragraph.add_run(g.text)
+        run.font.size = Pt(size_pt)
+        if g.block:
+            run.bold = True
 
 
 def _docx_grid(doc: DocxDocument, grid: Grid, size_pt: float, stub: int) -> None:
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.oxml import parse_xml
+    """One table in the official layout: every cell written, then the merges made with
+    python-docx's ``_Cell.merge`` (on cells taken once, before any merge, so no merge walks
+    the whole table again)."""
+    from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
     from docx.shared import Cm
 
     widths = _column_widths(grid, stub)
-    table = doc.add_table(rows=0, cols=grid.cols)
+    table = doc.add_table(rows=grid.rows, cols=grid.cols)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
     # LibreOffice lays out by the grid columns (w:tblGrid), Word by the cell widths: set both.
     for column, w in zip(table.columns, widths, strict=False):
         column.width = Cm(w)
-    rows = parse_xml(f'<w:tbl xmlns:w="{_W_NS}">{_rows_xml(grid, widths, size_pt)}</w:tbl>')
-    tbl = table._tbl
-    for tr in list(rows):
-        tbl.append(tr)
+    cells = []
+    for r, row in enumerate(table.rows):
+        _row_flags(row, r < grid.header_rows)
+        cells.append(list(row.cells))
+        for c, cell in enumerate(cells[-1]):
+            cell.width = Cm(widths[c])
+            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    for g in grid.cells:
+        _fill(cells[g.row][g.col], g, size_pt)
+    for g in grid.cells:
+        if g.rowspan > 1 or g.colspan > 1:
+            cells[g.row][g.col].merge(cells[g.row + g.rowspan - 1][g.col + g.colspan - 1])
     doc.add_paragraph()
 
 
@@ -602,7 +559,7 @@ def _docx_document(report: Report) -> DocxDocument:
                 p.paragraph_format.first_line_indent = Pt(24)
                 r = p.add_run(para)
                 _east_asian(r, _FONT)
-                if para.startswith("【待补充】"):
+                if para.startswith(PENDING_MARK):
                     r.font.highlight_color = WD_COLOR_INDEX.YELLOW
         else:
             assert isinstance(payload, tuple)
@@ -612,19 +569,36 @@ def _docx_document(report: Report) -> DocxDocument:
 
 
 def render_docx(report: Report, path: str | Path) -> Path:
-    """Write the report as a Word document (opens in Word, WPS and LibreOffice)."""
+    """Write the report as a Word document (opens in Word, WPS and LibreOffice).
+
+    Needs python-docx (a dependency): in an environment that lacks it, a
+    :class:`~xls_gongkai.errors.UsageError` says how to install it.
+    """
+    try:
+        import docx  # noqa: F401
+    except ImportError as exc:
+        raise UsageError('生成 Word 文稿需要 python-docx（xls-gongkai 的依赖），当前环境中缺少它：请运行 pip install python-docx 后再试。') from exc
     out = Path(path)
-    _docx_document(report).save(str(out))
+    with atomic_path(out) as tmp:
+        _docx_document(report).save(str(tmp))
     return out
 
 
 def render(report: Report, to: Target, out: str | Path | None = None) -> str | Path:
     """Render to ``md`` / ``html`` (returns the text, also written to ``out`` if given) or ``docx`` (needs ``out``)."""
+    report = _xml_safe(report)
     if to == "docx":
         if out is None:
             raise ValueError("docx 需要输出文件路径")
         return render_docx(report, out)
     text = render_markdown(report) if to == "md" else render_html(report)
     if out is not None:
-        Path(out).write_text(text, encoding="utf-8")
+        with atomic_path(Path(out)) as tmp:
+            tmp.write_text(text, encoding="utf-8")
     return text
+
+
+def _xml_safe(report: Report) -> Report:
+    """The report with its texts and unit fit for any document (control characters shown)."""
+    unit = replace(report.unit, name=xml_text(report.unit.name), code=xml_text(report.unit.code))
+    return replace(report, unit=unit, texts={k: xml_text(v) for k, v in report.texts.items()})

@@ -2,7 +2,7 @@
 
 The one implementation shared by the workbook reader (when a clerk moved rows about, cells are
 located by their labels) and the document importer (published reports copy the official tables
-with typos, variant brackets and labels split over several cells). See FORMATS.md §6.
+with typos, variant brackets and labels split over several cells). See tests/data/FORMATS.md §6.
 
 Matching runs in tiers, strongest first, and stops at the first tier that gives one answer:
 
@@ -191,6 +191,10 @@ class TableMatcher:
 
     def row(self, text_or_cells: str | Sequence[str]) -> Node | None:
         return self._resolve(text_or_cells, self._rows)
+
+    def columns_named(self, text: str) -> list[Node]:
+        """Every column tied for the best match of one label (several: "结果维持" of 表四)."""
+        return _tiers(text, self._columns, self.min_ratio)
 
     def column(self, text_or_cells: str | Sequence[str]) -> Node | None:
         return self._resolve(text_or_cells, self._columns)

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from xls_gongkai.issues import Code
-from xls_gongkai.report import Value, coerce_value
-from xls_gongkai.rules import format_number
+from xls_gongkai.numbers import Value, coerce_value, format_number
 from xls_gongkai.spec import CellKind, Severity
 
 __all__ = ["Parsed", "cell_text", "is_blank", "parse_cell"]
@@ -115,6 +114,9 @@ def parse_cell(raw: object, kind: CellKind, unit: str = "") -> Parsed:
     >>> parse_cell("251000元", CellKind.AMOUNT, "万元")
     Parsed(value=Decimal('25.1'), code='unit-converted', note='“251000元”按 25.1 万元计')
     """
+    if type(raw) is float and raw.is_integer() and kind is not CellKind.AMOUNT:
+        # What almost every cell holds: a whole number typed as a number.
+        return Parsed(int(raw))
     if is_blank(raw):
         return Parsed(None, Code.MISSING, "未填写")
     if isinstance(raw, bool):

@@ -9,13 +9,14 @@ A workbook read by its labels (rows moved, a hand-made copy of the official tabl
 problems at *its* addresses; in the fresh template the same value sits elsewhere, so every issue
 about a value cell is moved to the template's cell for that (table, row, column). Issues about
 other places of the unit's file (未识别的内容 in a hand-made sheet) keep their words but no link.
+Where the reader found each value is :attr:`~xls_gongkai.issues.Result.cells`.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,24 +33,9 @@ SUFFIX = "审核意见"
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
 
-def _key_of(text: str) -> CellKey | None:
-    parts = text.split("|")
-    return (parts[0], parts[1], parts[2]) if len(parts) == 3 else None
-
-
 def _cells_by_address(result: Result) -> dict[tuple[str, str], CellKey]:
-    """(sheet, A1) in the unit's file → value cell, from the reader's ``extra["cells"]``."""
-    out: dict[tuple[str, str], CellKey] = {}
-    cells = result.extra.get("cells", {})
-    if not isinstance(cells, Mapping):
-        return out
-    for key_text, where in cells.items():
-        key = _key_of(str(key_text)) if isinstance(key_text, str) else tuple(key_text)
-        if key is None or len(key) != 3 or not isinstance(where, str) or "!" not in where:
-            continue
-        sheet, a1 = where.rsplit("!", 1)
-        out[(sheet, a1)] = (str(key[0]), str(key[1]), str(key[2]))
-    return out
+    """(sheet, A1) in the unit's file → the value cell the reader found there."""
+    return {where: key for key, where in result.cells.items()}
 
 
 def _template_cell(lay: Layout, key: CellKey) -> tuple[str, str] | None:
@@ -71,7 +57,7 @@ def relocate(result: Result) -> list[Issue]:
         return list(result.issues)
     # The reader may relocate single tables of our template by label and still report the
     # workbook as "template": value cells are always moved through the reader's own map.
-    by_template = result.extra.get("located_by", "template") == "template"
+    by_template = result.located_by in ("template", "")
     lay = layout_for(result.report.format)
     by_address = _cells_by_address(result)
     out: list[Issue] = []
@@ -110,10 +96,22 @@ def annotated_name(result: Result) -> str:
     return f"{stem}_{SUFFIX}.xlsx"
 
 
+_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.NOTICE: 2}
+
+
 def _wanted(issues: Iterable[Issue], min_severity: Severity) -> list[Issue]:
-    if min_severity is Severity.ERROR:
-        return [i for i in issues if i.is_error]
-    return list(issues)
+    return [i for i in issues if _RANK[i.severity] <= _RANK[min_severity]]
+
+
+def _options(result: Result, options: WriteOptions | None) -> WriteOptions:
+    """The caller's options as an annotated copy; a deadline or contact it does not set is
+    carried over from the unit's workbook (its ``_meta``, written when it was generated)."""
+    opts = replace(options or WriteOptions(), kind="annotated")
+    return replace(
+        opts,
+        deadline=opts.deadline or result.meta.get("deadline", ""),
+        contact=opts.contact or result.meta.get("contact", ""),
+    )
 
 
 def annotate(
@@ -127,8 +125,10 @@ def annotate(
     """Write the marked-up copy of one result into ``outdir``; None when there is nothing to mark.
 
     Nothing is written for a file that could not be read (no report: there are no figures to
-    put in a template) or that has no issue of at least ``min_severity``. ``name`` overrides
-    :func:`annotated_name`. The unit's own file is never opened for writing. Raises
+    put in a template) or that has no issue of at least ``min_severity`` (notices count only
+    when it is NOTICE). ``name`` overrides :func:`annotated_name`. ``options`` without a
+    deadline or contact take the ones the unit's template was generated with. The unit's own
+    file is never opened for writing. Raises
     :class:`~xls_gongkai.errors.UsageError` when ``outdir`` is a file, cannot be created or
     written, or the copy would land on the unit's own file.
     """
@@ -141,13 +141,7 @@ def annotate(
     path = folder / (name or annotated_name(result))
     if result.source and path.resolve() == Path(result.source).resolve():
         raise UsageError(f"标注副本 {path} 会覆盖单位报送的原文件。请为 --annotate 另选一个文件夹")
-    opts = replace(options, kind="annotated") if options is not None else WriteOptions(kind="annotated")
-    try:
-        return write_workbook(path, result.report, opts, issues=issues)
-    except OSError as exc:
-        raise UsageError(
-            f"无法写入标注副本 {path}（{exc.strerror or exc}）。请检查文件夹权限，或关闭正在打开它的程序"
-        ) from exc
+    return write_workbook(path, result.report, _options(result, options), issues=issues)
 
 
 def _folder(outdir: str | os.PathLike[str]) -> Path:

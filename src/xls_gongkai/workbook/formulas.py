@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from xls_gongkai.report import CellKey
-from xls_gongkai.rules import Cell, Check, Outcome, computed_cells, format_number
+from xls_gongkai.numbers import format_number
+from xls_gongkai.rules import Check, Outcome, Term, computed_cells
 from xls_gongkai.spec import CellKind, RuleKind, Table
 from xls_gongkai.workbook.layout import Layout, Pos, a1, sheet_ref
 
@@ -21,8 +21,8 @@ FAIL = "✘"
 CELLS_SHORT = "处数值不合规"
 
 
-def _rect(lay: Layout, cell: Cell, from_sheet: str) -> str:
-    _sign, _prev, t, r, c = cell
+def _rect(lay: Layout, term: Term, from_sheet: str) -> str:
+    t, r, c = term.key
     tl = lay.tables[t]
     r0, r1 = tl.row_span(tl.table.row_nodes[r])
     c0, c1 = tl.col_span(tl.table.column_nodes[c])
@@ -35,11 +35,11 @@ def _rect(lay: Layout, cell: Cell, from_sheet: str) -> str:
     return f"SUM({prefix}{a1(r0, c0)}:{a1(r1, c1)})"
 
 
-def side_formula(lay: Layout, side: Iterable[Cell], from_sheet: str) -> str:
+def side_formula(lay: Layout, side: Iterable[Term], from_sheet: str) -> str:
     out = ""
-    for cell in side:
-        sign = "-" if cell[0] < 0 else "+"
-        out += sign + _rect(lay, cell, from_sheet)
+    for term in side:
+        sign = "-" if term.sign < 0 else "+"
+        out += sign + _rect(lay, term, from_sheet)
     return out[1:] if out.startswith("+") else out
 
 
@@ -120,37 +120,35 @@ def cells_count_formula(table: Table, lay: Layout) -> str:
     return "(" + "+".join(terms) + ")" if terms else "0"
 
 
+def _chains(cells: list[Pos], down: bool) -> list[list[Pos]]:
+    """Cells in chains of neighbours, one below another (``down``) or side by side."""
+
+    def place(p: Pos) -> tuple[str, int, int]:  # (sheet, line, position along the line)
+        return (p.sheet, p.col, p.row) if down else (p.sheet, p.row, p.col)
+
+    chains: list[list[Pos]] = []
+    for p in sorted(cells, key=place):
+        if chains:
+            sheet, line, at = place(chains[-1][-1])
+            if place(p) == (sheet, line, at + 1):
+                chains[-1].append(p)
+                continue
+        chains.append([p])
+    return chains
+
+
 def _runs(positions: list[Pos]) -> list[tuple[str, int, int, int, int]]:
-    """Group cells into vertical or horizontal runs of neighbours (fewer, shorter terms)."""
-    left = sorted(positions, key=lambda p: (p.sheet, p.col, p.row))
+    """Group cells into vertical runs, then the cells left over into horizontal runs (fewer,
+    shorter terms)."""
     runs: list[tuple[str, int, int, int, int]] = []
     singles: list[Pos] = []
-    i = 0
-    while i < len(left):
-        j = i
-        while j + 1 < len(left) and (left[j + 1].sheet, left[j + 1].col, left[j + 1].row) == (
-            left[j].sheet,
-            left[j].col,
-            left[j].row + 1,
-        ):
-            j += 1
-        if j > i:
-            runs.append((left[i].sheet, left[i].row, left[i].col, left[j].row, left[j].col))
+    for chain in _chains(positions, down=True):
+        if len(chain) > 1:
+            runs.append((chain[0].sheet, chain[0].row, chain[0].col, chain[-1].row, chain[-1].col))
         else:
-            singles.append(left[i])
-        i = j + 1
-    singles.sort(key=lambda p: (p.sheet, p.row, p.col))
-    i = 0
-    while i < len(singles):
-        j = i
-        while j + 1 < len(singles) and (singles[j + 1].sheet, singles[j + 1].row, singles[j + 1].col) == (
-            singles[j].sheet,
-            singles[j].row,
-            singles[j].col + 1,
-        ):
-            j += 1
-        runs.append((singles[i].sheet, singles[i].row, singles[i].col, singles[j].row, singles[j].col))
-        i = j + 1
+            singles.append(chain[0])
+    for chain in _chains(singles, down=False):
+        runs.append((chain[0].sheet, chain[0].row, chain[0].col, chain[-1].row, chain[-1].col))
     return runs
 
 
@@ -171,7 +169,3 @@ def summary_formula(lay: Layout) -> str:
 
 def summary_display(lay: Layout, failures: int) -> str:
     return f"共 {len(lay.checks)} 项校验，{failures} 项未通过"
-
-
-def cell_key_of(lay: Layout, sheet: str, row: int, col: int) -> CellKey | None:
-    return lay.key_at().get((sheet, row, col))

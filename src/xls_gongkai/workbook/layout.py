@@ -1,7 +1,7 @@
 """Where every cell of a format sits in the workbook — computed once, shared by writer and reader.
 
-One sheet per table group (表二 holds the blocks of 第二十条, 表三 and 表四 one table each), a
-文字说明 sheet for the text sections, a 填报说明 sheet first. Each table is laid out as in the
+One sheet per table group (the tables of a format that name the same ``sheet`` share it, one
+block under another), a 文字说明 sheet for the text sections, a 填报说明 sheet first. Each table is laid out as in the
 official attachment: title, merged multi-level column headers, the corner cell, row labels with
 their nesting as merged cells, then the value cells. Check cells for rules that hold in every
 row stand in columns to the right of the table; those for rules that hold in every column stand
@@ -16,13 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
-from xls_gongkai.report import CellKey
 from xls_gongkai.rules import Check, expand
-from xls_gongkai.spec import Each, Format, Node, RuleKind, Section, Table
+from xls_gongkai.spec import CellKey, Each, Format, Node, RuleKind, Section, Table
 
 GUIDE_SHEET = "填报说明"
 TEXT_SHEET = "文字说明"
 META_SHEET = "_meta"
+#: The sheet listing a workbook's problems (an annotated copy, a summary); the reader skips it.
+ISSUES_SHEET = "问题清单"
 FIRST_TABLE_ROW = 3  # rows 0-2: sheet title, unit line, check summary (first data sheet)
 
 
@@ -144,8 +145,24 @@ class Layout:
     def pos(self, table: str, row: str, col: str) -> Pos:
         return self.tables[table].pos(row, col)
 
-    def key_at(self) -> Mapping[tuple[str, int, int], CellKey]:
-        return _key_index(self)
+    @property
+    def cell_refs(self) -> Mapping[CellKey, tuple[str, str]]:
+        """Every value cell of the template → ``(sheet, A1)`` (one shared mapping per layout)."""
+        return _cell_refs(self)
+
+    def locate(self, key: CellKey) -> tuple[str, str]:
+        """Where a value cell (or the first cell of a group) is in the template: ``(sheet, A1)``."""
+        ref = _cell_refs(self).get(key)
+        if ref is not None:
+            return ref
+        tl = self.tables[key[0]]
+        rnode, cnode = tl.table.row_nodes[key[1]], tl.table.column_nodes[key[2]]
+        return tl.sheet, tl.pos(rnode.leaves()[0].id, cnode.leaves()[0].id).a1
+
+    def locate_text(self, section: str) -> tuple[str, str]:
+        """Where a text section's cell is in the template: ``(sheet, A1)``."""
+        tl = self.texts.get(section)
+        return (tl.cell.sheet, tl.cell.a1) if tl is not None else (TEXT_SHEET, "")
 
     @property
     def fingerprint(self) -> str:
@@ -156,12 +173,12 @@ class Layout:
 
 
 @cache
-def _key_index(lay: Layout) -> Mapping[tuple[str, int, int], CellKey]:
-    out: dict[tuple[str, int, int], CellKey] = {}
-    for tid, tl in lay.tables.items():
-        for r, c in tl.table.cells():
-            out[(tl.sheet, tl.rows[r], tl.cols[c])] = (tid, r, c)
-    return out
+def _cell_refs(lay: Layout) -> Mapping[CellKey, tuple[str, str]]:
+    return {
+        (tid, r, c): (tl.sheet, a1(tl.rows[r], tl.cols[c]))
+        for tid, tl in lay.tables.items()
+        for r, c in tl.table.cells()
+    }
 
 
 @cache
