@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 from tests.portal.http import Browser, Server, cli, links  # noqa: E402
 
 from xls_gongkai import Unit, format_for_year  # noqa: E402
-from xls_gongkai.portal import library  # noqa: E402
 from xls_gongkai.sample import broken, random_report  # noqa: E402
+from xls_gongkai.workbook.writer import write_workbook  # noqa: E402
 
 YEAR = 2024
 
@@ -67,7 +67,7 @@ def workbooks(folder: Path, units: list[Unit]) -> dict[str, Path]:
         if i % 10 == 0:
             report = broken(report, ("t3", "carry_next", "natural"), 2)
         path = folder / f"{u.code}.xlsx"
-        library.write_filled(path, report)
+        write_workbook(path, report)
         out[u.code] = path
     return out
 

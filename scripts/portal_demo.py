@@ -25,22 +25,26 @@ TEXTS = {
 }
 
 
-def _workbook(folder: Path, code: str, name: str, seed: int, *, bad: bool = False, blank: bool = False) -> Path:
+def _workbook(folder: Path, code: str, name: str, seed: int, *, bad: bool = False, warned: bool = False) -> Path:
+    """A filled template; ``warned``: 六、其他需要报告的事项 without 信息处理费 (warning T1) and
+    one blank cell (a notice)."""
+    from dataclasses import replace
+
     from xls_gongkai import Unit, format_for_year
-    from xls_gongkai.portal import library
     from xls_gongkai.sample import broken, random_report
+    from xls_gongkai.workbook.writer import write_workbook
 
     fmt = format_for_year(YEAR)
     texts = {k: v.format(name=name) for k, v in TEXTS.items()}
     report = random_report(fmt, Unit(code, name, "河洛县"), YEAR, random.Random(seed), texts)
     if bad:
         report = broken(report, ("t3", "carry_next", "natural"), 2)
-    if blank:
+    if warned:
         values = dict(report.values)
         values.pop(("t2_1", "regulations", "issued"), None)
-        report = type(report)(report.unit, report.year, report.format_id, values, report.texts)
+        report = replace(report, values=values, texts={**report.texts, "s6": "无。"})
     path = folder / f"{code}_{name}_{YEAR}.xlsx"
-    library.write_filled(path, report)
+    write_workbook(path, report)
     return path
 
 
@@ -54,6 +58,7 @@ def activity(folder: Path) -> None:
     """Some units at every stage: accepted, submitted with a 说明, returned, errors, opened, untouched."""
     from xls_gongkai.portal import intake
     from xls_gongkai.portal.models import Unit
+    from xls_gongkai.portal.sheetview import explainable
     from xls_gongkai.portal.states import Event
 
     officer = intake.Actor("县政务公开办（officer）", "127.0.0.1")
@@ -79,18 +84,13 @@ def activity(folder: Path) -> None:
         if what == "visit":
             continue
         path = _workbook(
-            folder, code, unit.name, seed, bad=what in ("errors", "return"), blank=what == "submit-explained"
+            folder, code, unit.name, seed, bad=what in ("errors", "return"), warned=what == "submit-explained"
         )
         version = intake.upload(unit, _as_upload(path), clerk(unit))  # type: ignore[arg-type]
         if what == "submit-explained":
-            intake.explain(
-                unit,
-                version.number,
-                "missing-value|表二",
-                "本年度未制发规章，应填 0，已知悉。",
-                clerk(unit),
-                ["missing-value|表二"],
-            )
+            allowed = explainable(intake.shown(version))
+            text = "本年度未收取信息处理费，第六部分漏写，已在正式报告中补上。"
+            intake.explain(unit, version.number, "T1", text, clerk(unit), allowed)
         if what in ("errors", "ready"):
             continue
         if what == "return":

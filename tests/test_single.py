@@ -75,6 +75,16 @@ def test_a_crafted_far_cell_costs_the_child_only(tmp_path: Path) -> None:
     assert _no_child_left()
 
 
+@linux
+def test_a_child_without_memory_to_read_reports_the_file(tmp_path: Path) -> None:
+    # 1 MB more address space than the child starts with: the parser cannot even begin.
+    got = read_one(TEMPLATE, name="城关镇.xlsx", memory=1024 * 1024)
+    assert got.report is None
+    assert [i.code for i in got.issues] == [Code.FILE_UNREADABLE]
+    assert "城关镇.xlsx" in got.issues[0].message
+    assert _no_child_left()
+
+
 @pytest.fixture(scope="module")
 def slow_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A valid workbook that takes the reader about a second: 500,000 text cells, none a label

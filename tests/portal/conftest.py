@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,14 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.portal import pg
-from xls_gongkai import Unit as LibUnit
-from xls_gongkai import format_for_year
-from xls_gongkai.portal import library, ops
+from xls_gongkai.batch.roster import load_roster
+from xls_gongkai.portal import ops
 from xls_gongkai.portal.models import Campaign, Unit
 from xls_gongkai.portal.tokens import token_for
+from xls_gongkai.report import Unit as LibUnit
 from xls_gongkai.sample import broken, random_report
+from xls_gongkai.spec import format_for_year
+from xls_gongkai.workbook.writer import write_workbook
 
 ROOT = Path(__file__).resolve().parents[2]
 ROSTER = ROOT / "samples" / "roster.csv"
@@ -80,7 +83,7 @@ def _portal_files(settings: Any, tmp_path: Path) -> None:
 
 @pytest.fixture
 def campaign(db: None) -> Campaign:
-    units = library.roster_units(ROSTER)
+    units = load_roster(ROSTER).units
     ops.populate(
         units,
         year=YEAR,
@@ -128,11 +131,14 @@ class Books:
         *,
         bad: bool = False,
         blank_cell: bool = False,
+        warned: bool = False,
         year: int = YEAR,
         seed: int = 1,
         tag: str = "",
     ) -> Path:
-        path = self.folder / f"{code}_{year}_{seed}_{int(bad)}{int(blank_cell)}{tag}.xlsx"
+        """``bad``: an R1 error in 表三; ``blank_cell``: one input cell of 表二 left blank (a
+        notice); ``warned``: 六、其他需要报告的事项 without 信息处理费 (warning T1, key ``T1``)."""
+        path = self.folder / f"{code}_{year}_{seed}_{int(bad)}{int(blank_cell)}{int(warned)}{tag}.xlsx"
         if path.exists():
             return path
         fmt = format_for_year(year)
@@ -142,8 +148,10 @@ class Books:
         if blank_cell:
             values = dict(report.values)
             values.pop(("t2_1", "regulations", "issued"), None)
-            report = type(report)(report.unit, report.year, report.format_id, values, report.texts)
-        library.write_filled(path, report)
+            report = replace(report, values=values)
+        if warned:
+            report = replace(report, texts={**report.texts, "s6": "无。"})
+        write_workbook(path, report)
         return path
 
 

@@ -127,12 +127,13 @@ def test_clerk_uploads_an_error_sees_it_fixes_explains_submits(
         page.get_by_role("link", name="下载标注副本（审核意见）").click()
     assert marked.value.suggested_filename.endswith("_审核意见.xlsx")
 
-    fixed = books.make(blank_cell=True)
+    fixed = books.make(blank_cell=True, warned=True)
     upload(page, fixed)
     assert page.url.endswith("/unit/v/2/")
     assert "没有错误" in page.locator(".summary-line").inner_text()
-    warning = page.locator("ol.issues li.warning", has_text="未填写")
-    warning.locator("textarea").fill("本年度未制发规章，应为 0。")
+    assert "空白的填报格" in page.locator("ol.issues li.notice").inner_text()  # a notice: no 说明
+    warning = page.locator("ol.issues li.warning", has_text="信息处理费")
+    warning.locator("textarea").fill("本年度未收取信息处理费，正式报告中补上。")
     warning.get_by_role("button", name="保存说明").click()
     page.locator("ol.issues li.warning .saved").wait_for()  # swapped in by htmx, no page load
     assert page.url.endswith("/unit/v/2/")
@@ -219,9 +220,9 @@ def test_daichuan_files_each_workbook_under_its_unit(
 def test_core_flow_with_javascript_off(browser: Any, portal: Portal, books: Books) -> None:
     page = new_page(browser, javascript=False)
     page.goto(portal.url(portal.links["410102003"]))
-    upload(page, books.make("410102003", "西城街道", blank_cell=True, seed=3))
+    upload(page, books.make("410102003", "西城街道", warned=True, seed=3))
     assert "没有错误" in page.locator(".summary-line").inner_text()
-    warning = page.locator("ol.issues li.warning", has_text="未填写")
+    warning = page.locator("ol.issues li.warning", has_text="信息处理费")
     warning.locator("textarea").fill("确无此项")
     with page.expect_navigation():
         warning.get_by_role("button", name="保存说明").click()

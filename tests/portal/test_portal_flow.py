@@ -14,10 +14,10 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.portal.conftest import Books, clerk, unit, upload
-from xls_gongkai import read_workbook
-from xls_gongkai.portal import library
 from xls_gongkai.portal.models import AuditEntry, Campaign, Explanation, Version
 from xls_gongkai.portal.states import State
+from xls_gongkai.portal.summary import PROVISIONAL
+from xls_gongkai.reading.reader import read_workbook
 
 pytestmark = pytest.mark.django_db
 
@@ -46,14 +46,12 @@ def test_template_download_is_the_units_own(campaign: Campaign) -> None:
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")
     assert "410102001_%E5%9F%8E" in response["Content-Disposition"]  # 410102001_城关镇_2024.xlsx, encoded
-    path = Path(library.__file__).parent  # any folder: read the download back with the library
     book = io.BytesIO(response.content)
     meta = openpyxl.load_workbook(book)["填报说明"]
     values = [str(c.value) for row in meta.iter_rows() for c in row if c.value]
     assert "城关镇" in values
     assert "410102001" in values
     assert any("2099年2月20日" in v for v in values)
-    assert path.exists()
     assert "下载模板" in actions()
 
 
@@ -79,19 +77,24 @@ def test_clerk_journey_error_fix_explain_submit(campaign: Campaign, books: Books
     assert refused.status_code == 303
     assert unit().state is State.DRAFT_ERRORS
 
-    fixed_path = books.make(blank_cell=True)
+    fixed_path = books.make(blank_cell=True, warned=True)
     fixed = upload(client, fixed_path)
     assert fixed["Location"] == reverse("portal:unit-version", args=[2])
     assert unit().state is State.DRAFT_READY
+    assert Version.objects.get(number=2).status == "有警告"
     page = client.get(fixed["Location"]).content.decode()
     assert "没有错误" in page
     assert "提交第 2 版" in page
-    key = f"{library.MISSING}|表二"
-    assert key in page  # the 未填写 warnings of 表二, one 说明 for them
-    saved = client.post(reverse("portal:unit-explain", args=[2]), {"key": key, "text": "本年度未制发规章，应填 0。"})
+    # The blank cell is the library's one notice for 表二: shown, no 说明 asked for.
+    assert "提示（1 条，不影响提交，无需说明）" in page
+    assert "1 个空白的填报格" in page
+    assert 'name="key" value="T1"' in page  # the warning's 说明 is filed under its check: T1
+    saved = client.post(reverse("portal:unit-explain", args=[2]), {"key": "T1", "text": "本年度未收取信息处理费。"})
     assert saved.status_code == 303
-    assert Explanation.objects.get(version__number=2).text == "本年度未制发规章，应填 0。"
-    assert AuditEntry.objects.get(action="说明").detail == "表二 未填写的格子：本年度未制发规章，应填 0。"
+    assert Explanation.objects.get(version__number=2).text == "本年度未收取信息处理费。"
+    assert AuditEntry.objects.get(action="说明").detail == "T1 文字说明!A11：本年度未收取信息处理费。"
+    assert client.post(reverse("portal:unit-explain", args=[2]), {"key": "blank-cells|t2_1||", "text": "x"})
+    assert Explanation.objects.count() == 1  # a notice takes no 说明
 
     submitted = client.post(reverse("portal:unit-submit", args=[2]))
     assert submitted["Location"] == reverse("portal:unit-receipt", args=[2])
@@ -109,10 +112,9 @@ def test_clerk_journey_error_fix_explain_submit(campaign: Campaign, books: Books
 
 def test_htmx_explanation_returns_only_the_line(campaign: Campaign, books: Books) -> None:
     client = clerk(unit())
-    upload(client, books.make(blank_cell=True))
-    key = f"{library.MISSING}|表二"
+    upload(client, books.make(warned=True))
     response = client.post(
-        reverse("portal:unit-explain", args=[1]), {"key": key, "text": "确无此项"}, headers={"HX-Request": "true"}
+        reverse("portal:unit-explain", args=[1]), {"key": "T1", "text": "确无此项"}, headers={"HX-Request": "true"}
     )
     html = response.content.decode()
     assert response.status_code == 200
@@ -267,11 +269,9 @@ def _accept(officer: Client, code: str) -> None:
 def test_summary_from_accepted_units_only(campaign: Campaign, books: Books, officer: Client) -> None:
     for code, name, seed in (("410102001", "城关镇", 1), ("410102002", "东城街道", 2), ("410102003", "西城街道", 3)):
         client = clerk(unit(code))
-        upload(client, books.make(code, name, seed=seed, blank_cell=code == "410102001"))
+        upload(client, books.make(code, name, seed=seed, warned=code == "410102001"))
         if code == "410102001":
-            client.post(
-                reverse("portal:unit-explain", args=[1]), {"key": f"{library.MISSING}|表二", "text": "=1+1 不是公式"}
-            )
+            client.post(reverse("portal:unit-explain", args=[1]), {"key": "T1", "text": "=1+1 不是公式"})
         client.post(reverse("portal:unit-submit", args=[1]))
     _accept(officer, "410102001")
     _accept(officer, "410102002")
@@ -279,11 +279,12 @@ def test_summary_from_accepted_units_only(campaign: Campaign, books: Books, offi
     response = officer.get(reverse("portal:summary-download", args=["accepted"]))
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
-    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    said = officer.get(reverse("portal:summary-download", args=["explanations"]))
+    book = openpyxl.load_workbook(io.BytesIO(said.content))
     explanations = [[c.value for c in row] for row in book["说明"].iter_rows(min_row=4)]
-    assert explanations[0][1] == "城关镇"
-    assert explanations[0][6] == "=1+1 不是公式"
-    assert book["说明"].cell(4, 7).data_type == "s"
+    assert explanations == [["410102001", "城关镇", "T1", "文字说明!A11", explanations[0][4], "=1+1 不是公式"]]
+    assert "信息处理费" in explanations[0][4]
+    assert book["说明"].cell(4, 6).data_type == "s"
     path = Path(officer.session.session_key or "x")  # any name: write the bytes and read them with the library
     target = Path(__file__).parent / f".tmp-{path.name}.xlsx"
     try:
@@ -293,11 +294,14 @@ def test_summary_from_accepted_units_only(campaign: Campaign, books: Books, offi
         target.unlink(missing_ok=True)
     assert summary.report is not None
     assert summary.report.units == 2
+    status = openpyxl.load_workbook(io.BytesIO(response.content))["报送情况"]
+    listed = {str(c.value) for row in status.iter_rows() for c in row if c.value}
+    assert "未报送" in listed  # the other eleven units of the roster
 
     provisional = officer.get(reverse("portal:summary-download", args=["provisional"]))
     assert "%E4%B8%B4%E6%97%B6" in provisional["Content-Disposition"]  # 临时 in the file name
     first = openpyxl.load_workbook(io.BytesIO(provisional.content))["表三"]["A2"].value
-    assert str(first).startswith(library.PROVISIONAL_LINE)
+    assert PROVISIONAL in str(first)
 
     tidy = officer.get(reverse("portal:summary-download", args=["csv"]))
     frame = pd.read_csv(io.BytesIO(tidy.content), encoding="utf-8-sig")
@@ -368,9 +372,9 @@ def test_audit_log_is_append_only(campaign: Campaign) -> None:
 
 def test_explanations_carry_to_the_next_version_with_the_same_warning(campaign: Campaign, books: Books) -> None:
     client = clerk(unit())
-    upload(client, books.make(blank_cell=True))
-    client.post(reverse("portal:unit-explain", args=[1]), {"key": f"{library.MISSING}|表二", "text": "确无"})
-    upload(client, books.make(blank_cell=True, seed=2))
+    upload(client, books.make(warned=True))
+    client.post(reverse("portal:unit-explain", args=[1]), {"key": "T1", "text": "确无"})
+    upload(client, books.make(warned=True, seed=2))
     assert Explanation.objects.get(version__number=2).text == "确无"
     upload(client, books.make(seed=2))  # the warning is gone: so is its 说明
     assert not Explanation.objects.filter(version__number=3).exists()

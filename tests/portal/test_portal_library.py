@@ -1,207 +1,144 @@
-"""The seam into the library: one upload checked in a bounded child, results through JSON, the summary."""
+"""The portal's verdict is the library's: one upload read by read_one, statuses from check_batch,
+the summary from check_batch + merge_batch + write_summary with the units' 说明 on their reports."""
 
 from __future__ import annotations
 
-import io
-import json
-import re
-import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from tests.portal.conftest import YEAR, Books
-from xls_gongkai import read_workbook
-from xls_gongkai.portal import library
+from xls_gongkai.batch.roster import Roster
+from xls_gongkai.collection import Status
+from xls_gongkai.issues import Code, Result
+from xls_gongkai.portal import intake, library, summary
+from xls_gongkai.portal.models import Campaign, Unit, Version
+from xls_gongkai.portal.states import Event, State
+from xls_gongkai.reading.reader import read_workbook
+from xls_gongkai.report import Explanation
+from xls_gongkai.report import Unit as LibUnit
+from xls_gongkai.workbook.writer import generate_templates
 
-UNIT = library.Unit("410102001", "城关镇", "河洛县")
-OPTIONS = library.WriteOptions(deadline="2099年2月20日", contact="县政务公开办")
-
-
-def check(
-    path: Path, tmp_path: Path, *, name: str = "城关镇.xlsx", unit: library.Unit | None = UNIT, **kw: object
-) -> library.Checked:
-    return library.check_upload(
-        path,
-        display_name=name,
-        year=YEAR,
-        unit=unit,
-        annotated_to=tmp_path / "marked.xlsx",
-        options=OPTIONS,
-        workdir=tmp_path,
-        **kw,
-    )  # type: ignore[arg-type]
+UNIT = LibUnit("410102001", "城关镇", "河洛县")
+ROSTER = Roster((UNIT, LibUnit("410102002", "东城街道")), source="河洛县2024年度名册")
 
 
-def test_the_verdict_is_the_librarys(books: Books, tmp_path: Path) -> None:
-    path = books.make(bad=True)
-    checked = check(path, tmp_path)
+def _read(path: Path, name: str = "城关镇.xlsx", unit: LibUnit | None = UNIT) -> Result:
+    return library.read_upload(path, name=name, year=YEAR, unit=unit, timeout=60, memory=1024**3)
+
+
+def test_the_verdict_is_the_librarys(books: Books) -> None:
+    path = books.make(bad=True, warned=True)
+    got = _read(path)
     direct = read_workbook(path, year=YEAR, unit=UNIT)
-    assert [(i.code, i.cell, i.message) for i in checked.result.issues] == [
-        (i.code, i.cell, i.message) for i in direct.issues
-    ]
-    assert checked.result.report == direct.report
-    assert checked.errors == 2
-    assert checked.kind == "xlsx"
+    assert got.report == direct.report
+    assert [(i.code, i.cell, i.key) for i in got.issues] == [(i.code, i.cell, i.key) for i in direct.issues]
     # The messages and the result name the clerk's file, never the stored one.
-    assert checked.result.source == "城关镇.xlsx"
-    assert {i.file for i in checked.result.issues} == {"城关镇.xlsx"}
+    assert got.source == "城关镇.xlsx"
+    assert {i.file for i in got.issues} == {"城关镇.xlsx"}
+    item = library.verdict(got, ROSTER)
+    assert item.status is Status.ERRORS
+    assert item.unit == UNIT
+    assert library.event_for(item.status) is Event.UPLOAD_ERRORS
 
 
-def test_marked_up_copy_is_the_librarys_annotate(books: Books, tmp_path: Path) -> None:
-    checked = check(books.make(bad=True), tmp_path)
-    assert checked.annotated
-    book = openpyxl.load_workbook(tmp_path / "marked.xlsx")
-    assert "问题清单" in book.sheetnames
-    # The deadline of the campaign travels into the copy's 填报说明.
-    guide = [str(c.value) for row in book["填报说明"].iter_rows() for c in row if c.value]
-    assert any("2099年2月20日" in text for text in guide)
-    (tmp_path / "clean").mkdir()
-    clean = check(books.make(), tmp_path / "clean")
-    assert clean.errors == 0
-    assert not clean.annotated
+@pytest.mark.parametrize("status", list(Status))
+def test_every_status_moves_the_workflow(status: Status) -> None:
+    # Any error, 空表 included, keeps the draft from 提交; 通过 and 有警告 may be submitted.
+    clean = status in (Status.SUBMITTED, Status.WARNINGS)
+    assert library.event_for(status) is (Event.UPLOAD_CLEAN if clean else Event.UPLOAD_ERRORS)
 
 
-def test_type_is_decided_by_content_not_by_name(books: Books, tmp_path: Path) -> None:
-    pdf = tmp_path / "report.xlsx"
-    pdf.write_bytes(b"%PDF-1.4\n" + b"x" * 200)
-    checked = check(pdf, tmp_path, name="年报.xlsx")
-    assert checked.result.report is None
-    assert checked.unreadable.startswith("年报.xlsx：是 PDF 文件")
-    # A real workbook named .pdf is still read as the workbook it is.
-    as_pdf = check(books.make(), tmp_path, name="扫描件.pdf")
-    assert as_pdf.result.report is not None
-    assert as_pdf.kind == "xlsx"
+def test_warnings_only_may_be_submitted(books: Books) -> None:
+    item = library.verdict(_read(books.make(warned=True, blank_cell=True)), ROSTER)
+    assert item.status is Status.WARNINGS
+    assert {i.code for i in item.result.issues} == {"T1", Code.BLANK_CELLS}  # the blank cell: a notice
+    assert library.event_for(item.status) is Event.UPLOAD_CLEAN
 
 
-def test_encrypted_workbook_gets_one_line(books: Books, tmp_path: Path) -> None:
-    from msoffcrypto.format.ooxml import OOXMLFile
-
-    out = io.BytesIO()
-    OOXMLFile(io.BytesIO(books.make().read_bytes())).encrypt("123456", out)
-    path = tmp_path / "enc.xlsx"
-    path.write_bytes(out.getvalue())
-    checked = check(path, tmp_path)
-    assert checked.result.report is None
-    assert "密码" in checked.unreadable
-    assert "\n" not in checked.unreadable
+def test_an_untouched_template_is_an_empty_one(tmp_path: Path) -> None:
+    [blank] = generate_templates([UNIT], YEAR, tmp_path, jobs=1)
+    item = library.verdict(_read(blank), ROSTER)
+    assert item.status is Status.EMPTY
+    assert [i.code for i in item.result.errors] == [Code.EMPTY]
+    assert library.event_for(item.status) is Event.UPLOAD_ERRORS
 
 
-def test_another_units_template_is_an_error(books: Books, tmp_path: Path) -> None:
-    checked = check(books.make("410102002", "东城街道"), tmp_path)
-    assert [i.code for i in checked.result.errors] == [library.UNIT_MISMATCH]
+def test_the_roster_is_the_campaigns(books: Books) -> None:
+    # 代传: no unit given; the file's own unit is looked up on the roster.
+    stranger = library.verdict(_read(books.make("999999999", "外县某镇"), unit=None), ROSTER)
+    assert stranger.status is Status.UNKNOWN
+    assert not stranger.on_roster
+    assert "河洛县2024年度名册" in stranger.result.errors[-1].message
+    known = library.verdict(_read(books.make("410102002", "东城街道"), unit=None), ROSTER)
+    assert known.unit == LibUnit("410102002", "东城街道")
+    assert known.status is Status.SUBMITTED
 
 
-def test_a_hanging_check_is_stopped_by_the_wall_clock(books: Books, tmp_path: Path) -> None:
-    # A bound this small cannot be met by starting a process and reading a workbook.
-    checked = check(books.make(), tmp_path, limits=library.CheckLimits(seconds=0.0001))
-    assert checked.result.report is None
-    assert "检查超时" in checked.unreadable
+def test_a_stored_result_comes_back_whole(books: Books) -> None:
+    got = _read(books.make(bad=True, blank_cell=True))
+    assert Result.from_json(got.to_json()) == got
 
 
-def test_memory_bound_turns_a_crash_into_a_message(books: Books, tmp_path: Path) -> None:
-    # 1 MB more address space than the child starts with: the parser cannot even begin.
-    checked = check(books.make(), tmp_path, limits=library.CheckLimits(memory=1024 * 1024))
-    assert checked.result.report is None
-    assert "无法读取" in checked.unreadable
+# --------------------------------------------------------------------------- the summary
 
 
-def test_result_round_trips_through_json(books: Books, tmp_path: Path) -> None:
-    checked = check(books.make(bad=True, blank_cell=True), tmp_path)
-    text = library.result_to_json(checked.result)
-    json.loads(text)  # plain JSON
-    again = library.result_from_json(text)
-    assert again.report == checked.result.report
-    assert tuple(again.issues) == tuple(checked.result.issues)
-    assert library.relocated_issues(again) == library.relocated_issues(checked.result)
-    assert library.result_from_json(text, source="x").source == "x"
+def _accepted(campaign: Campaign, books: Books, code: str, name: str, *, said: str = "") -> Version:
+    """A unit's upload as the clerk would make it, explained, submitted and accepted."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    unit = Unit.objects.get(code=code)
+    path = books.make(code, name, warned=bool(said), seed=int(code[-1]))
+    clerk = intake.Actor(f"{name}（单位）")
+    version = intake.upload(unit, SimpleUploadedFile(path.name, path.read_bytes()), clerk)
+    if said:
+        intake.explain(unit, version.number, "T1", said, clerk, {"T1": "T1 文字说明!A11"})
+    intake.submit(unit, version.number, clerk)
+    intake.decide(unit, version.number, Event.ACCEPT, intake.Actor("县政务公开办"))
+    return version
 
 
-def test_template_is_what_generate_writes(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
+@pytest.mark.django_db
+def test_the_summary_is_the_librarys_merge_with_the_units_explanations(
+    campaign: Campaign, books: Books, tmp_path: Path
+) -> None:
+    first = _accepted(campaign, books, "410102001", "城关镇", said='=HYPERLINK("http://x") 未收取')
+    _accepted(campaign, books, "410102002", "东城街道")
+    assert Unit.objects.get(code="410102001").state is State.ACCEPTED
+    picked, left_out = summary.chosen(campaign, provisional=False)
+    assert (len(picked), left_out) == (2, [])
+    merged = summary.merged(campaign, picked)
+    # The 说明 travel on the units' reports and up into the sum (the library's summary sheet shows them).
+    assert merged.report.explanations == (Explanation("T1", '=HYPERLINK("http://x") 未收取', UNIT),)
+    assert merged.report.units == 2
+    # Each unit's time is its upload's, not a time inside its file.
+    uploaded = {s.unit.code: (s.mtime, s.time_source) for s in merged.submissions}
+    assert uploaded["410102001"] == (first.uploaded_at.timestamp(), "提交时间")
+    assert sum(e.status is Status.MISSING for e in merged.entries) == 11  # the rest of the roster
+    assert not merged.provisional
 
-    from xls_gongkai.cli import app
-
-    ours = library.write_template(tmp_path / "ours.xlsx", UNIT, YEAR, OPTIONS)
-    result = CliRunner().invoke(
-        app,
-        [
-            "generate",
-            "--year",
-            str(YEAR),
-            "--unit",
-            UNIT.name,
-            "--code",
-            UNIT.code,
-            "--parent",
-            UNIT.parent,
-            "--out",
-            str(tmp_path / "gen"),
-            "--deadline",
-            OPTIONS.deadline,
-            "--contact",
-            OPTIONS.contact,
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    generated = tmp_path / "gen" / library.template_name(UNIT, YEAR)
-    # Byte for byte the same workbook, but for the moment it was written.
-    assert _parts(ours) == _parts(generated)
-    assert library.template_name(UNIT, YEAR) == "410102001_城关镇_2024.xlsx"
-
-
-_STAMP = re.compile(rb"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
-
-
-def _parts(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as zf:
-        return {name: _STAMP.sub(b"<time>", zf.read(name)) for name in zf.namelist()}
-
-
-def test_summary_has_explanations_and_provisional_mark(books: Books, tmp_path: Path) -> None:
-    results = [
-        read_workbook(books.make(), year=YEAR),
-        read_workbook(books.make("410102002", "东城街道", seed=2), year=YEAR),
-    ]
-    merged = library.merge_units(
-        results, roster=[UNIT, library.Unit("410102002", "东城街道")], name="河洛县汇总", times={}
-    )
-    rows = [
-        library.ExplanationRow("410102001", "城关镇", "R7", "表二", "D6", "现行有效件数不等", '=HYPERLINK("http://x")')
-    ]
-    path = library.write_county_summary(merged, tmp_path / "s.xlsx", explanations=rows, provisional=True, note="临时")
-    book = openpyxl.load_workbook(path)
-    assert "说明" in book.sheetnames
-    assert "报送情况" in book.sheetnames
-    sheet = book["说明"]
-    cell = sheet.cell(4, 7)
-    assert cell.value == '=HYPERLINK("http://x")'
-    assert cell.data_type == "s"
-    for name in ("填报说明", "表二", "表三", "表四"):
-        assert str(book[name]["A2"].value).startswith(library.PROVISIONAL_LINE)
-    # The summary is still a summary the library reads back.
-    again = read_workbook(path)
+    path, count, _left = summary.write(campaign, tmp_path / "s.xlsx", provisional=False)
+    assert count == 2
+    again = read_workbook(path)  # a summary the library reads back, one level up
     assert again.report is not None
     assert again.report.units == 2
 
-    final = library.write_county_summary(merged, tmp_path / "f.xlsx", explanations=[], provisional=False)
-    assert not str(openpyxl.load_workbook(final)["表二"]["A2"].value).startswith(library.PROVISIONAL_LINE)
 
+@pytest.mark.django_db
+def test_a_provisional_summary_says_so_in_red(campaign: Campaign, books: Books, tmp_path: Path) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
 
-def test_roster_and_matching() -> None:
-    from tests.portal.conftest import ROSTER
-
-    units = library.roster_units(ROSTER)
-    assert len(units) == 13
-    assert library.match_roster(units, library.Unit("410102001", "")) == units[0]
-    assert library.match_roster(units, library.Unit("", "东城街道")) == units[1]
-    assert library.match_roster(units, library.Unit("999", "某某镇")) is None
-
-
-@pytest.mark.parametrize(
-    ("name", "safe"),
-    [("../../etc/passwd", "passwd"), ("a:b*c?.xlsx", "a_b_c_.xlsx"), ("", "上传的文件"), ("C:\\x\\y.xlsx", "y.xlsx")],
-)
-def test_safe_name(name: str, safe: str) -> None:
-    assert library.safe_name(name) == safe
+    _accepted(campaign, books, "410102001", "城关镇")
+    draft = Unit.objects.get(code="410102002")
+    path = books.make("410102002", "东城街道", bad=True)
+    intake.upload(draft, SimpleUploadedFile(path.name, path.read_bytes()), intake.Actor("东城街道（单位）"))
+    picked, _left = summary.chosen(campaign, provisional=True)
+    merged = summary.merged(campaign, picked, provisional=True)
+    assert merged.provisional == summary.PROVISIONAL
+    summary.write(campaign, tmp_path / "p.xlsx", provisional=True)
+    book = openpyxl.load_workbook(tmp_path / "p.xlsx")
+    for name in ("表二", "表三", "表四"):
+        line = next(c for row in book[name].iter_rows(max_row=4) for c in row if summary.PROVISIONAL in str(c.value))
+        assert line.font.color.rgb.endswith("C00000")
+    assert [e.status for e in merged.entries[:2]] == [Status.SUBMITTED, Status.ERRORS]

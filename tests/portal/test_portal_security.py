@@ -93,8 +93,8 @@ def b_has_history(campaign: Campaign, books: Books, officer: Client) -> Unit:
     """Unit B with two versions (the second submitted, with a 说明) and a 代传 batch; A has nothing."""
     client = clerk(unit(B))
     upload(client, books.make(B, "东城街道", bad=True, tag="secretB"))
-    upload(client, books.make(B, "东城街道", blank_cell=True, seed=8))
-    client.post(reverse("portal:unit-explain", args=[2]), {"key": "missing-value|表二", "text": "B的秘密说明"})
+    upload(client, books.make(B, "东城街道", warned=True, seed=8))
+    client.post(reverse("portal:unit-explain", args=[2]), {"key": "T1", "text": "B的秘密说明"})
     client.post(reverse("portal:unit-submit", args=[2]))
     with books.make("410102003", "西城街道", seed=3).open("rb") as fh:
         officer.post(reverse("portal:drop"), {"files": [fh]})
@@ -112,7 +112,7 @@ def _snapshot() -> tuple[Any, ...]:
 def _request(client: Client, name: str, b: Unit) -> Any:
     method, args = MATRIX[name]
     url = reverse(f"portal:{name}", args=args(b))
-    data = {"key": "missing-value|表二", "text": "A改B", "action": "accept", "number": 2, "reason": "x"}
+    data = {"key": "T1", "text": "A改B", "action": "accept", "number": 2, "reason": "x"}
     return client.get(url) if method == "get" else client.post(url, data)
 
 
@@ -287,8 +287,8 @@ def test_stored_files_have_generated_names(campaign: Campaign, books: Books, set
 def test_user_text_is_inert_everywhere(campaign: Campaign, books: Books, officer: Client) -> None:
     evil = '<script>alert(1)</script>=cmd|"/c calc"!A1'
     client = clerk(unit(A))
-    upload(client, books.make(blank_cell=True), name="<img src=x onerror=alert(1)>.xlsx")
-    client.post(reverse("portal:unit-explain", args=[1]), {"key": "missing-value|表二", "text": evil})
+    upload(client, books.make(warned=True), name="<img src=x onerror=alert(1)>.xlsx")
+    client.post(reverse("portal:unit-explain", args=[1]), {"key": "T1", "text": evil})
     client.post(reverse("portal:unit-submit", args=[1]))
     officer.post(reverse("portal:decide", args=[A]), {"action": "return", "number": 1, "reason": evil})
     u = unit(A)
@@ -315,11 +315,11 @@ def test_user_text_is_inert_everywhere(campaign: Campaign, books: Books, officer
 
 def test_accepted_data_cannot_change(campaign: Campaign, books: Books, officer: Client) -> None:
     client = clerk(unit(A))
-    upload(client, books.make(blank_cell=True))
+    upload(client, books.make(warned=True))
     client.post(reverse("portal:unit-submit", args=[1]))
     officer.post(reverse("portal:decide", args=[A]), {"action": "accept", "number": 1})
     assert unit(A).state is State.ACCEPTED
-    client.post(reverse("portal:unit-explain", args=[1]), {"key": "missing-value|表二", "text": "事后改"})
+    client.post(reverse("portal:unit-explain", args=[1]), {"key": "T1", "text": "事后改"})
     assert not Explanation.objects.exists()
     with books.make(seed=4).open("rb") as fh:
         officer.post(reverse("portal:upload-for", args=[A]), {"file": fh})

@@ -14,12 +14,12 @@ import typer
 
 from xls_gongkai import __version__
 from xls_gongkai.cli import formats as formats_cmd
+from xls_gongkai.cli import portal as portal_cmd  # typer only: Django is imported inside its commands
 from xls_gongkai.cli.check import check
 from xls_gongkai.cli.common import fail
 from xls_gongkai.cli.generate import generate
 from xls_gongkai.cli.importcmd import import_cmd
 from xls_gongkai.cli.merge import merge_cmd
-from xls_gongkai.cli import portal as portal_cmd  # typer only: Django is imported inside its commands
 from xls_gongkai.cli.read import read
 from xls_gongkai.cli.render import render_cmd
 

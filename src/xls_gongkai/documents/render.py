@@ -577,7 +577,9 @@ def render_docx(report: Report, path: str | Path) -> Path:
     try:
         import docx  # noqa: F401
     except ImportError as exc:
-        raise UsageError('生成 Word 文稿需要 python-docx（xls-gongkai 的依赖），当前环境中缺少它：请运行 pip install python-docx 后再试。') from exc
+        raise UsageError(
+            "生成 Word 文稿需要 python-docx（xls-gongkai 的依赖），当前环境中缺少它：请运行 pip install python-docx 后再试。"
+        ) from exc
     out = Path(path)
     with atomic_path(out) as tmp:
         _docx_document(report).save(str(tmp))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xls_gongkai.portal import library
+from xls_gongkai.issues import Result
 from xls_gongkai.portal.sheetview import number_text
+from xls_gongkai.workbook.layout import layout_for
 
 
 @dataclass(frozen=True)
@@ -18,12 +19,13 @@ class Change:
     new: str
 
 
-def changes(old: library.Result, new: library.Result) -> tuple[Change, ...] | None:
-    """Every value or text that differs, in the template's order; None when one side has no report."""
+def changes(old: Result, new: Result) -> tuple[Change, ...] | None:
+    """Every value or text that differs, in the template's order; None when one side has no
+    report or the two are of different formats."""
     a, b = old.report, new.report
-    if a is None or b is None or a.format_id != b.format_id:
+    if a is None or b is None or a.format is not b.format:
         return None
-    lay = library.layout(a.format_id)
+    lay = layout_for(a.format)
     out: list[Change] = []
     for tl in lay.tables.values():
         table = tl.table

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,11 +21,19 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from xls_gongkai.batch.pipeline import Item
+from xls_gongkai.batch.roster import Roster
+from xls_gongkai.batch.single import file_name
+from xls_gongkai.collection import Status
+from xls_gongkai.issues import Code, Result
 from xls_gongkai.portal import library
 from xls_gongkai.portal.models import AuditEntry, Campaign, Drop, DropFile, Explanation, Unit, Version
-from xls_gongkai.portal.sheetview import explainable_keys
+from xls_gongkai.portal.sheetview import explainable
 from xls_gongkai.portal.states import Event, State, TransitionRefused
 from xls_gongkai.portal.tokens import new_nonce, token_for, token_hash
+from xls_gongkai.report import Unit as LibUnit
+from xls_gongkai.workbook.annotate import annotate
+from xls_gongkai.workbook.writer import WriteOptions
 
 _STORED = re.compile(r"^[0-9a-f]{32}\.(upload|xlsx)$")
 MAX_EXPLANATION = 2000
@@ -46,6 +54,23 @@ class Stored:
     path: Path
     size: int
     sha256: str
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One upload's verdict: the reader's result (what is stored), the library's verdict on it
+    against the campaign's roster, and the marked-up copy's stored name ("" when none)."""
+
+    result: Result
+    item: Item
+    annotated: str = ""
+
+    @property
+    def unreadable(self) -> str:
+        """The one-line message when the file could not be used at all ("" otherwise)."""
+        if self.result.report is not None:
+            return ""
+        return next((i.message for i in self.result.issues if i.code == Code.FILE_UNREADABLE), "文件无法读取")
 
 
 # --------------------------------------------------------------------------- files
@@ -90,13 +115,28 @@ def discard(*names: str) -> None:
             stored_path(name).unlink(missing_ok=True)
 
 
-def write_options(campaign: Campaign) -> library.WriteOptions:
+def write_options(campaign: Campaign) -> WriteOptions:
     """The options ``generate`` would use for this campaign (deadline and contact in 填报说明)."""
-    return library.WriteOptions(deadline=campaign.deadline, contact=campaign.contact, generated_at=campaign.created_at)
+    return WriteOptions(deadline=campaign.deadline, contact=campaign.contact, generated_at=campaign.created_at)
 
 
-def library_unit(unit: Unit) -> library.Unit:
-    return library.Unit(unit.code, unit.name, unit.parent)
+def library_unit(unit: Unit) -> LibUnit:
+    return LibUnit(unit.code, unit.name, unit.parent)
+
+
+def roster(campaign: Campaign) -> Roster:
+    """The campaign's units, in roster order, as the library's roster."""
+    return library.roster((library_unit(u) for u in campaign.units.all()), f"{campaign.name}{campaign.year}年度名册")
+
+
+def verdict(campaign: Campaign, result: Result) -> Item:
+    """The library's verdict on a result, against the campaign's roster as it is now."""
+    return library.verdict(result, roster(campaign))
+
+
+def shown(version: Version) -> Result:
+    """A stored version's result with the roster's findings, as its pages show it."""
+    return verdict(version.unit.campaign, Result.from_json(version.result_json)).result
 
 
 def audit(
@@ -141,30 +181,29 @@ def upload(unit: Unit, upload_file: UploadedFile, actor: Actor, *, source: str =
         raise
 
 
-def check(stored: Stored, original: str, campaign: Campaign, unit: library.Unit | None) -> tuple[library.Checked, str]:
-    """The library's verdict on a stored upload, and the name of its marked-up copy ("" when none)."""
-    annotated = f"{uuid.uuid4().hex}.xlsx"
-    checked = library.check_upload(
+def check(stored: Stored, original: str, campaign: Campaign, unit: LibUnit | None) -> Checked:
+    """The library's verdict on a stored upload, and its marked-up copy (written when there is
+    anything to mark: the library's ``annotate``, from the figures read, never the clerk's file)."""
+    result = library.read_upload(
         stored.path,
-        display_name=library.safe_name(original),
+        name=file_name(original),
         year=campaign.year,
         unit=unit,
-        annotated_to=files_dir() / annotated,
-        options=write_options(campaign),
-        limits=library.CheckLimits(settings.PORTAL_CHECK_SECONDS, settings.PORTAL_CHECK_MEMORY),
-        workdir=tmp_dir(),
+        timeout=settings.PORTAL_CHECK_SECONDS,
+        memory=settings.PORTAL_CHECK_MEMORY,
     )
-    return checked, annotated if checked.annotated else ""
+    item = verdict(campaign, result)
+    annotated = f"{uuid.uuid4().hex}.xlsx"
+    written = annotate(item.result, files_dir(), name=annotated, options=write_options(campaign))
+    return Checked(result, item, annotated if written is not None else "")
 
 
-def file_version(
-    unit: Unit, stored: Stored, original: str, checked: tuple[library.Checked, str], actor: Actor, *, source: str
-) -> Version:
-    result, annotated = checked
+def file_version(unit: Unit, stored: Stored, original: str, checked: Checked, actor: Actor, *, source: str) -> Version:
+    item = checked.item
     try:
         with transaction.atomic():
             locked = Unit.objects.select_for_update().get(pk=unit.pk)
-            event = Event.UPLOAD_CLEAN if result.errors == 0 and not result.unreadable else Event.UPLOAD_ERRORS
+            event = library.event_for(item.status)
             before = locked.state
             locked.advance(event, actor.label)  # refuses an upload to an accepted unit
             previous = locked.latest()
@@ -173,36 +212,37 @@ def file_version(
                 number=(previous.number if previous else 0) + 1,
                 source=source,
                 uploaded_by=actor.label,
-                original_name=library.safe_name(original)[:255],
+                original_name=file_name(original)[:255],
                 stored_name=stored.name,
                 size=stored.size,
                 sha256=stored.sha256,
-                kind=result.kind,
-                errors=result.errors,
-                warnings=result.warnings,
-                unreadable=result.unreadable,
-                result_json=library.result_to_json(result.result),
-                annotated_name=annotated,
+                kind=checked.result.container,
+                status=item.status.value,
+                errors=len(item.result.errors),
+                warnings=len(item.result.warnings),
+                unreadable=checked.unreadable,
+                result_json=checked.result.to_json(),
+                annotated_name=checked.annotated,
             )
             locked.save()
-            carried = _carry_explanations(previous, version, result.result)
+            carried = _carry_explanations(previous, version, item.result)
             withdrawn = f"（撤回了第 {previous.number} 版的提交）" if before is State.SUBMITTED and previous else ""
             detail = f"{version.original_name}，{summary_line(version)}{withdrawn}"
             if carried:
                 detail += f"；沿用 {carried} 条说明"
             audit(locked.campaign, locked, actor, "代传" if source == "officer" else "上传", detail, version)
     except BaseException:
-        discard(annotated)
+        discard(checked.annotated)
         raise
     unit.refresh_from_db()
     return version
 
 
-def _carry_explanations(previous: Version | None, version: Version, result: library.Result) -> int:
+def _carry_explanations(previous: Version | None, version: Version, result: Result) -> int:
     """说明 written for a warning that the new version has again are kept with it."""
     if previous is None:
         return 0
-    keys = explainable_keys(result)
+    keys = explainable(result)
     kept = [e for e in previous.explanations.all() if e.key in keys]
     Explanation.objects.bulk_create(
         Explanation(version=version, key=e.key, text=e.text, written_at=e.written_at, written_by=e.written_by)
@@ -214,13 +254,19 @@ def _carry_explanations(previous: Version | None, version: Version, result: libr
 def summary_line(version: Version) -> str:
     if version.unreadable:
         return "无法读取"
+    if version.status == Status.EMPTY:
+        return "空表（没有填写任何数字）"
     if version.errors:
         return f"错误 {version.errors} 个，警告 {version.warnings} 个"
     return f"没有错误，警告 {version.warnings} 个" if version.warnings else "没有错误和警告"
 
 
-def explain(unit: Unit, number: int, key: str, text: str, actor: Actor, allowed: Iterable[str]) -> None:
-    """Write (or clear, with empty text) the 说明 of one warning of the unit's latest version."""
+def explain(unit: Unit, number: int, key: str, text: str, actor: Actor, allowed: Mapping[str, str]) -> None:
+    """Write (or clear, with empty text) the 说明 of one warning of the unit's latest version.
+
+    ``allowed`` maps the keys a 说明 can be filed under (``issues.explanation_key`` of each
+    warning) to the warning in words, for the audit log.
+    """
     text = text.strip()[:MAX_EXPLANATION]
     with transaction.atomic():
         locked = Unit.objects.select_for_update().get(pk=unit.pk)
@@ -231,7 +277,7 @@ def explain(unit: Unit, number: int, key: str, text: str, actor: Actor, allowed:
             raise ValueError(
                 "报表已提交，说明不能再修改。如需修改，请上传新版本（已通过的须先由县政务公开办撤销通过）。"
             )
-        if key not in set(allowed):
+        if key not in allowed:
             raise ValueError("找不到这条警告。")
         if text:
             Explanation.objects.update_or_create(
@@ -239,16 +285,7 @@ def explain(unit: Unit, number: int, key: str, text: str, actor: Actor, allowed:
             )
         else:
             Explanation.objects.filter(version=latest, key=key).delete()
-        audit(locked.campaign, locked, actor, "说明", f"{_where(key)}：{text or '（清空）'}"[:500], latest)
-
-
-def _where(key: str) -> str:
-    """A 说明's key in words for the audit log: ``R7 表二!D6``, ``表二 未填写的格子``."""
-    parts = key.split("|")
-    if parts[0] == library.MISSING and len(parts) == 2:
-        return f"{parts[1]} 未填写的格子"
-    sheet, cell = (parts[4], parts[5]) if len(parts) == 6 else ("", "")
-    return f"{parts[0]} {sheet}!{cell}" if sheet and cell else parts[0]
+        audit(locked.campaign, locked, actor, "说明", f"{allowed[key]}：{text or '（清空）'}"[:500], latest)
 
 
 def submit(unit: Unit, number: int, actor: Actor) -> Version:
@@ -328,7 +365,7 @@ def drop(campaign: Campaign, uploads: Sequence[UploadedFile], actor: Actor) -> D
         DropFile.objects.create(
             drop=batch,
             position=position,
-            original_name=library.safe_name(upload_file.name or "")[:255],
+            original_name=file_name(upload_file.name or "")[:255],
             sha256=stored.sha256,
             size=stored.size,
             outcome=filed.outcome,
@@ -345,31 +382,27 @@ def _drop_one(campaign: Campaign, stored: Stored, original: str, actor: Actor) -
     if same is not None:
         return Filed("duplicate", f"与 {same.unit.name} 第 {same.number} 版内容完全相同，未重复归档。", same.unit)
     checked = check(stored, original, campaign, None)
-    result = checked[0].result
+    result, item = checked.result, checked.item
     if result.report is None:
-        discard(checked[1])
-        return Filed("unreadable", checked[0].unreadable)
+        discard(checked.annotated)
+        return Filed("unreadable", checked.unreadable)
     report = result.report
-    other_year = next((i for i in result.errors if i.code == library.YEAR_MISMATCH), None)
+    other_year = next((i for i in item.result.errors if i.code == Code.YEAR_MISMATCH), None)
     if other_year is not None:
-        discard(checked[1])
-        return Filed("other_year", f"{other_year.message}。未归档。")
-    units = list(campaign.units.all())
-    match = library.match_roster([library_unit(u) for u in units], report.unit)
-    if match is None:
-        discard(checked[1])
+        discard(checked.annotated)
+        return Filed("other_year", f"{other_year.message.rstrip('。')}。未归档。")
+    unit = campaign.units.filter(code=item.unit.code).first() if item.on_roster and item.unit else None
+    if unit is None:
+        discard(checked.annotated)
         who = f"“{report.unit.name or '（未填写）'}”（代码 {report.unit.code or '—'}）"
         return Filed("unknown", f"文件中的单位{who}不在名册中，未归档。可在该单位的审核页面为其代传。")
-    unit = next(u for u in units if u.code == match.code)
     if unit.state is State.ACCEPTED:
-        discard(checked[1])
+        discard(checked.annotated)
         return Filed("locked", f"{unit.name} 已审核通过，数据已锁定，未归档。如需更换，请先撤销通过。", unit)
     return _file_dropped(unit, stored, original, checked, actor)
 
 
-def _file_dropped(
-    unit: Unit, stored: Stored, original: str, checked: tuple[library.Checked, str], actor: Actor
-) -> Filed:
+def _file_dropped(unit: Unit, stored: Stored, original: str, checked: Checked, actor: Actor) -> Filed:
     version = file_version(unit, stored, original, checked, actor, source="officer")
     message = f"已归档为 {unit.name} 第 {version.number} 版：{summary_line(version)}。"
     if version.is_clean:

@@ -14,6 +14,8 @@ from typing import Any, ClassVar
 from django.db import models
 from django.utils import timezone
 
+from xls_gongkai.collection import Status
+from xls_gongkai.portal.library import CLEAN
 from xls_gongkai.portal.states import HANDED_IN, LABELS, Event, State, advance
 
 
@@ -106,6 +108,8 @@ class Version(models.Model):
     size = models.PositiveBigIntegerField("大小")
     sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
     kind = models.CharField("文件类型", max_length=10, blank=True)
+    #: The library's verdict on the file against the roster (通过, 有警告, 有错误, 空表, …).
+    status = models.CharField("检查结论", max_length=10, choices=[(s.value, s.value) for s in Status], blank=True)
     errors = models.PositiveIntegerField("错误数", default=0)
     warnings = models.PositiveIntegerField("警告数", default=0)
     unreadable = models.TextField("无法读取的原因", blank=True)
@@ -128,7 +132,8 @@ class Version(models.Model):
 
     @property
     def is_clean(self) -> bool:
-        return self.errors == 0 and not self.unreadable
+        """Free of errors (warnings allowed): it may be submitted."""
+        return self.status in CLEAN
 
     @property
     def receipt_number(self) -> str:

@@ -24,9 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xls_gongkai.batch.roster import load_roster
+from xls_gongkai.batch.single import prepare
 from xls_gongkai.errors import UsageError
-from xls_gongkai.portal import library
 from xls_gongkai.portal.instance import CONFIG, DATABASE, ENV, SECRET, Config, Instance, database_from_url
+from xls_gongkai.report import Unit as LibUnit
+from xls_gongkai.spec import format_for_year
 
 OFFICER_USERNAME = "officer"
 SERVER_CAP = 64 * 1024 * 1024
@@ -78,7 +81,7 @@ class Created:
 
 
 def populate(
-    units: Sequence[library.Unit], *, year: int, name: str, deadline: str, contact: str, password: str | None
+    units: Sequence[LibUnit], *, year: int, name: str, deadline: str, contact: str, password: str | None
 ) -> Created:
     """Create the campaign, its units with their links, and the officer's account."""
     from django.contrib.auth import get_user_model
@@ -88,7 +91,7 @@ def populate(
     from xls_gongkai.portal.models import Campaign, Unit
     from xls_gongkai.portal.tokens import new_nonce, token_for, token_hash
 
-    fmt = library.format_for(year)
+    fmt = format_for_year(year)
     generated = not password
     password = password or secrets.token_urlsafe(9)
     with transaction.atomic():
@@ -136,8 +139,8 @@ def cli_init(
     instance = Instance(root)
     if root.exists() and any(root.iterdir()):
         raise UsageError(f"文件夹 {root} 已存在且不是空的。请换一个文件夹，或先备份后删除它。")
-    units = library.roster_units(roster)
-    library.format_for(year)  # an unknown year is refused before anything is written
+    units = load_roster(roster).units
+    format_for_year(year)  # an unknown year is refused before anything is written
     if any(not u.code for u in units):
         missing = next(u.name for u in units if not u.code)
         raise UsageError(f"名册中的“{missing}”没有单位代码。收集平台按代码区分单位，请在名册中补上代码。")
@@ -218,7 +221,7 @@ def cli_serve(root: Path, *, host: str, port: int, threads: int = 8) -> None:
     from xls_gongkai.portal.security import MULTIPART_SLACK
     from xls_gongkai.portal.wsgi import application
 
-    library.start_checker()
+    prepare()  # the reading server starts now: the first upload does not wait for it
     print(
         f"收集平台已启动：http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/  （实例 {instance.root}，按 Ctrl+C 停止）",
         flush=True,

@@ -3,20 +3,26 @@
 The grid follows the template's own layout (merged headers, row labels, the corner text) and
 carries the spreadsheet's column letters and row numbers, so "表三!D7" in a message is found on
 the page as in Excel. Issues are placed where the library's marked-up copy places them
-(:func:`library.relocated_issues`), so the page, the issue list and the downloaded copy agree.
-Nothing here judges the data: every flag comes from an issue of the library's result.
+(:func:`xls_gongkai.workbook.annotate.relocate`), so the page, the issue list and the downloaded
+copy agree. Nothing here judges the data: every flag comes from an issue of the library's result,
+and a 说明 is filed under the library's :func:`~xls_gongkai.issues.explanation_key` of its warning.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from xls_gongkai.portal import library
+from xls_gongkai.issues import Issue, Result, explanation_key
+from xls_gongkai.report import CellKey
+from xls_gongkai.rules import engine
+from xls_gongkai.spec import Severity
+from xls_gongkai.workbook.annotate import relocate
+from xls_gongkai.workbook.layout import TableLayout, a1, col_letter, layout_for
 
-ERROR, WARNING = "error", "warning"
+ERROR, WARNING, NOTICE = "error", "warning", "notice"
+_SEVERITY = {Severity.ERROR: ERROR, Severity.WARNING: WARNING, Severity.NOTICE: NOTICE}
 
 
 @dataclass(frozen=True)
@@ -58,33 +64,38 @@ class Text:
 
 @dataclass(frozen=True)
 class IssueRow:
-    """One line of the issue list: a library issue, or the 未填写 warnings of one sheet folded into one."""
+    """One line of the issue list: one issue of the library's result, where the marked-up copy puts it."""
 
-    severity: str
+    severity: str  # error, warning or notice (a notice needs no 说明 and does not stop 提交)
     code: str
     where: str
     anchor: str
     message: str
-    key: str  # what a 说明 is stored under
-    count: int = 1
+    key: str  # what a 说明 of a warning is filed under (issues.explanation_key)
+
+    @property
+    def label(self) -> str:
+        """The warning in words, for the audit log: ``T1 文字说明!A11``."""
+        return f"{self.code} {self.where}".strip()
 
 
 def anchor(sheet_index: int, a1: str) -> str:
     return f"c{sheet_index}-{a1}"
 
 
-def _flags(issues: Sequence[library.Issue]) -> dict[tuple[str, str], tuple[str, list[str]]]:
+def _flags(issues: Sequence[Issue]) -> dict[tuple[str, str], tuple[str, list[str]]]:
+    """(sheet, A1) → the worst severity and the messages of the errors and warnings there."""
     flags: dict[tuple[str, str], tuple[str, list[str]]] = {}
     for issue in issues:
-        if not issue.sheet:
+        if not issue.sheet or issue.severity is Severity.NOTICE:
             continue
-        for a1 in issue.cells or (issue.cell,):
-            if not a1:
+        for ref in issue.cells or (issue.cell,):
+            if not ref:
                 continue
             severity = ERROR if issue.is_error else WARNING
-            old, notes = flags.get((issue.sheet, a1), (WARNING, []))
+            old, notes = flags.get((issue.sheet, ref), (WARNING, []))
             notes.append(issue.message)
-            flags[(issue.sheet, a1)] = (ERROR if ERROR in (old, severity) else WARNING, notes)
+            flags[(issue.sheet, ref)] = (ERROR if ERROR in (old, severity) else WARNING, notes)
     return flags
 
 
@@ -97,15 +108,14 @@ def number_text(v: object) -> str:
     return str(v)
 
 
-def sheets(result: library.Result) -> tuple[Sheet, ...]:
+def sheets(result: Result) -> tuple[Sheet, ...]:
     """Every data sheet of the report's format as grids; () for a file that could not be read."""
     report = result.report
     if report is None:
         return ()
-    lay = library.layout(report.format_id)
-    issues = library.relocated_issues(result)
-    flags = _flags(issues)
-    computed = library.computed_cells(report.format_id)
+    lay = layout_for(report.format)
+    flags = _flags(relocate(result))
+    computed = frozenset(engine(report.format).computed)
     out: list[Sheet] = []
     for index, name in enumerate(lay.data_sheets, start=1):
         tables = tuple(
@@ -117,10 +127,10 @@ def sheets(result: library.Result) -> tuple[Sheet, ...]:
 
 
 def _table(
-    tl: library.TableLayout,
-    values: Mapping[library.CellKey, object],
+    tl: TableLayout,
+    values: Mapping[CellKey, object],
     flags: Mapping[tuple[str, str], tuple[str, list[str]]],
-    computed: frozenset[library.CellKey],
+    computed: frozenset[CellKey],
     sheet_index: int,
 ) -> Table:
     top, bottom = tl.header_top, tl.data_top + len(tl.rows) - 1
@@ -143,15 +153,15 @@ def _table(
     for row_id, r in tl.rows.items():
         for col_id, c in tl.cols.items():
             key = (tl.table.id, row_id, col_id)
-            a1 = library.a1(r, c)
-            flag, notes = flags.get((tl.sheet, a1), ("", []))
+            ref = a1(r, c)
+            flag, notes = flags.get((tl.sheet, ref), ("", []))
             value = values.get(key)
             role = "total" if key in computed else ("blank" if value is None else "value")
             placed[(r, c)] = Cell(
                 number_text(value),
                 role,
-                ref=f"{tl.sheet}!{a1}",
-                anchor=anchor(sheet_index, a1),
+                ref=f"{tl.sheet}!{ref}",
+                anchor=anchor(sheet_index, ref),
                 flag=flag,
                 note="\n".join(notes),
             )
@@ -164,17 +174,17 @@ def _table(
             if (r, c) in placed or (r, c) not in covered
         )
         rows.append((r + 1, cells))
-    letters = tuple(library.column_letter(c) for c in range(right + 1))
+    letters = tuple(col_letter(c) for c in range(right + 1))
     return Table(title or tl.table.title, letters, tuple(rows))
 
 
-def texts(result: library.Result) -> tuple[Text, ...]:
+def texts(result: Result) -> tuple[Text, ...]:
     """The 文字说明 sections with their cell and any issue about them."""
     report = result.report
     if report is None:
         return ()
-    lay = library.layout(report.format_id)
-    flags = _flags(library.relocated_issues(result))
+    lay = layout_for(report.format)
+    flags = _flags(relocate(result))
     out = []
     for sid, tl in lay.texts.items():
         flag, notes = flags.get((tl.cell.sheet, tl.cell.a1), ("", []))
@@ -184,34 +194,24 @@ def texts(result: library.Result) -> tuple[Text, ...]:
     return tuple(out)
 
 
-def issue_rows(result: library.Result) -> tuple[IssueRow, ...]:
-    """Errors first, then warnings; the 未填写 warnings of a sheet folded into one line (one 说明)."""
+def issue_rows(result: Result) -> tuple[IssueRow, ...]:
+    """Errors, then warnings, then notices (the library's order within each).
+
+    Each row is placed where the marked-up copy places its issue, and keyed by the
+    :func:`~xls_gongkai.issues.explanation_key` of the issue as read (a 说明 refers to the check
+    or the value, wherever the file had it).
+    """
     report = result.report
-    issues = library.relocated_issues(result)
-    sheet_index = (
-        {name: i for i, name in enumerate(library.layout(report.format_id).data_sheets, start=1)} if report else {}
-    )
-    missing: dict[str, list[library.Issue]] = defaultdict(list)
+    sheet_index = {name: i for i, name in enumerate(layout_for(report.format).data_sheets, start=1)} if report else {}
+    rank = {ERROR: 0, WARNING: 1, NOTICE: 2}
     rows: list[IssueRow] = []
-    for issue in sorted(issues, key=lambda i: not i.is_error):
-        if issue.code == library.MISSING and issue.sheet:
-            missing[issue.sheet].append(issue)
-            continue
-        where = f"{issue.sheet}!{issue.cell}" if issue.sheet and issue.cell else issue.sheet
-        target = anchor(sheet_index[issue.sheet], issue.cell) if issue.sheet in sheet_index and issue.cell else ""
-        severity = ERROR if issue.is_error else WARNING
-        rows.append(IssueRow(severity, issue.code, where, target, issue.message, library.issue_key(issue)))
-    for sheet, group in missing.items():
-        cells = "、".join(i.cell for i in group[:12]) + ("……" if len(group) > 12 else "")
-        message = f"“{sheet}”有 {len(group)} 个格子未填写（{cells}），检查时按 0 计。没有发生的请填 0。"
-        first = group[0]
-        target = anchor(sheet_index[sheet], first.cell) if sheet in sheet_index else ""
-        rows.append(
-            IssueRow(WARNING, library.MISSING, sheet, target, message, f"{library.MISSING}|{sheet}", len(group))
-        )
-    return tuple(rows)
+    for read, shown in zip(result.issues, relocate(result), strict=True):
+        where = f"{shown.sheet}!{shown.cell}" if shown.sheet and shown.cell else shown.sheet
+        target = anchor(sheet_index[shown.sheet], shown.cell) if shown.sheet in sheet_index and shown.cell else ""
+        rows.append(IssueRow(_SEVERITY[read.severity], read.code, where, target, read.message, explanation_key(read)))
+    return tuple(sorted(rows, key=lambda row: rank[row.severity]))
 
 
-def explainable_keys(result: library.Result) -> frozenset[str]:
-    """The keys a 说明 can be written under: one per warning line of :func:`issue_rows`."""
-    return frozenset(row.key for row in issue_rows(result) if row.severity == WARNING)
+def explainable(result: Result) -> dict[str, str]:
+    """The keys a 说明 can be filed under — one per warning — with the warning in words."""
+    return {row.key: row.label for row in issue_rows(result) if row.severity == WARNING}

@@ -9,7 +9,6 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from functools import wraps
-from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -18,12 +17,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from xls_gongkai.portal import intake, library, sheetview
+from xls_gongkai.issues import Code
+from xls_gongkai.portal import intake, sheetview
 from xls_gongkai.portal.models import Unit, Version
 from xls_gongkai.portal.security import client_ip, note_failure, throttled, too_large_response
 from xls_gongkai.portal.states import State, TransitionRefused
 from xls_gongkai.portal.tokens import plausible, token_hash
 from xls_gongkai.portal.views.common import actor, attachment, not_found, stored_download
+from xls_gongkai.workbook.writer import generate_templates, template_filename
 
 UNIT_KEY = "portal_unit"
 LINK_KEY = "portal_link"
@@ -93,7 +94,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "versions": versions,
         "latest": versions[0] if versions else None,
         "can_upload": unit.state is not State.ACCEPTED,
-        "template_name": library.template_name(intake.library_unit(unit), unit.campaign.year),
+        "template_name": template_filename(intake.library_unit(unit), unit.campaign.year),
     }
     return render(request, "portal/clerk/home.html", context)
 
@@ -104,13 +105,12 @@ def template(request: HttpRequest) -> HttpResponse:
     """The unit's own blank template, the same one ``xls-gongkai generate`` makes."""
     unit = _unit(request)
     lib_unit = intake.library_unit(unit)
+    c = unit.campaign
     with tempfile.TemporaryDirectory(dir=intake.tmp_dir()) as tmp:
-        path = library.write_template(
-            Path(tmp) / "t.xlsx", lib_unit, unit.campaign.year, intake.write_options(unit.campaign)
-        )
+        [path] = generate_templates([lib_unit], c.year, tmp, fmt=c.format_id, options=intake.write_options(c), jobs=1)
         data = path.read_bytes()
-    intake.audit(unit.campaign, unit, actor(request, _who(unit)), "下载模板")
-    return attachment(data, library.template_name(lib_unit, unit.campaign.year))
+    intake.audit(c, unit, actor(request, _who(unit)), "下载模板")
+    return attachment(data, path.name)
 
 
 @require_POST
@@ -132,7 +132,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 def _version_context(unit: Unit, version: Version) -> dict[str, Any]:
-    result = library.result_from_json(version.result_json)
+    result = intake.shown(version)
     texts = {e.key: e.text for e in version.explanations.all()}
     rows = sheetview.issue_rows(result)
     latest = unit.latest()
@@ -143,6 +143,7 @@ def _version_context(unit: Unit, version: Version) -> dict[str, Any]:
         "is_latest": is_latest,
         "errors": [r for r in rows if r.severity == sheetview.ERROR],
         "warnings": [(r, texts.get(r.key, "")) for r in rows if r.severity == sheetview.WARNING],
+        "notices": [r for r in rows if r.severity == sheetview.NOTICE],
         "explained": sum(1 for r in rows if r.key in texts),
         "sheets": (sheets := sheetview.sheets(result)),
         "flagged_any": any(s.errors or s.warnings for s in sheets),
@@ -150,9 +151,7 @@ def _version_context(unit: Unit, version: Version) -> dict[str, Any]:
         "editable": is_latest and unit.state not in (State.SUBMITTED, State.ACCEPTED),
         "can_submit": is_latest and unit.state is State.DRAFT_READY,
         "can_upload": unit.state is not State.ACCEPTED,
-        "mismatch": any(
-            r.code in (library.UNIT_MISMATCH, library.YEAR_MISMATCH) for r in rows if r.severity == sheetview.ERROR
-        ),
+        "mismatch": any(r.code in (Code.UNIT_MISMATCH, Code.YEAR_MISMATCH) for r in rows),
     }
 
 
@@ -171,9 +170,9 @@ def explain(request: HttpRequest, number: int) -> HttpResponse:
     found = get_object_or_404(unit.versions, number=number)
     key = request.POST.get("key", "")
     text = request.POST.get("text", "")
-    result = library.result_from_json(found.result_json)
+    result = intake.shown(found)
     try:
-        intake.explain(unit, number, key, text, actor(request, _who(unit)), sheetview.explainable_keys(result))
+        intake.explain(unit, number, key, text, actor(request, _who(unit)), sheetview.explainable(result))
     except ValueError as exc:
         messages.error(request, str(exc))
     else:

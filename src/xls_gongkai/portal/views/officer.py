@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xls_gongkai.errors import XlsGongkaiError
-from xls_gongkai.portal import diff, intake, library, sheetview, summary
+from xls_gongkai.issues import Result
+from xls_gongkai.portal import diff, intake, sheetview, summary
 from xls_gongkai.portal.models import AuditEntry, Campaign, Drop, Unit, Version
 from xls_gongkai.portal.security import client_ip, note_failure, throttled, too_large_response
 from xls_gongkai.portal.states import LABELS, OPEN_STATES, Event, State, TransitionRefused
@@ -169,12 +170,13 @@ def review(request: HttpRequest, code: str) -> HttpResponse:
     shown = next((v for v in versions if str(v.number) == number), versions[0] if versions else None)
     context: dict[str, Any] = {"unit": unit, "versions": versions, "shown": shown, "audit": unit.audit.all()[:200]}
     if shown is not None:
-        result = library.result_from_json(shown.result_json)
+        result = intake.shown(shown)
         texts = {e.key: e.text for e in shown.explanations.all()}
         rows = sheetview.issue_rows(result)
         context |= {
             "errors": [r for r in rows if r.severity == sheetview.ERROR],
             "warnings": [(r, texts.get(r.key, "")) for r in rows if r.severity == sheetview.WARNING],
+            "notices": [r for r in rows if r.severity == sheetview.NOTICE],
             "sheets": (sheets := sheetview.sheets(result)),
             "flagged_any": any(s.errors or s.warnings for s in sheets),
             "texts": sheetview.texts(result),
@@ -219,7 +221,7 @@ def compare(request: HttpRequest, code: str) -> HttpResponse:
         a, b = (latest.number - 1, latest.number) if latest else (0, 0)
     old = get_object_or_404(unit.versions, number=a)
     new = get_object_or_404(unit.versions, number=b)
-    found = diff.changes(library.result_from_json(old.result_json), library.result_from_json(new.result_json))
+    found = diff.changes(Result.from_json(old.result_json), Result.from_json(new.result_json))
     return render(request, "portal/officer/diff.html", {"unit": unit, "old": old, "new": new, "changes": found})
 
 
@@ -333,9 +335,15 @@ def summary_download(request: HttpRequest, kind: str) -> HttpResponse:
                 path, count, _left = summary.write(c, Path(tmp) / "summary.xlsx", provisional=provisional)
                 content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
                 detail = f"{'临时汇总' if provisional else '汇总'}，{count} 个单位"
+            elif kind in ("explanations", "explanations-provisional"):
+                provisional = kind == "explanations-provisional"
+                name = summary.file_name(c, provisional=provisional, suffix="_说明.xlsx")
+                path, count = summary.write_explanations(c, Path(tmp) / "explanations.xlsx", provisional=provisional)
+                content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                detail = f"{'临时汇总' if provisional else '汇总'}的说明，{count} 条"
             elif kind in ("csv", "parquet"):
                 name = f"{c.name}_{c.year}年度_已通过单位明细.{kind}"
-                path = summary.write_tidy(c, Path(tmp) / f"tidy.{kind}")
+                path = summary.write_tidy_export(c, Path(tmp) / f"tidy.{kind}")
                 content_type = "text/csv; charset=utf-8" if kind == "csv" else "application/vnd.apache.parquet"
                 detail = f"明细 {kind.upper()}"
             else:
