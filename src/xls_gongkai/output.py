@@ -15,7 +15,7 @@ from pathlib import Path
 
 from xls_gongkai.errors import UsageError
 
-__all__ = ["atomic_path", "check_output"]
+__all__ = ["atomic_path", "check_output", "staged"]
 
 
 def check_output(path: str | os.PathLike[str], suffixes: tuple[str, ...], what: str = "输出") -> Path:
@@ -59,3 +59,30 @@ def atomic_path(target: Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def staged(targets: list[Path]) -> Iterator[dict[Path, Path]]:
+    """Several outputs written all or none: each to a temporary name beside its target, all
+    moved into place only when every one was written (merge's summary and its CSV).
+
+    An output equal to an input is the caller's to refuse; a target that cannot be written
+    raises :class:`UsageError` and leaves every target as it was.
+    """
+    temps: dict[Path, Path] = {}
+    try:
+        for target in targets:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+            os.close(fd)
+            temps[target] = Path(name)
+        yield temps
+        for target, tmp in temps.items():
+            os.replace(tmp, target)
+    except OSError as exc:
+        raise UsageError(
+            f"无法写入 {exc.filename or targets[0]}（{exc.strerror or exc}）。请检查输出位置和磁盘空间，或关闭正在使用它的程序后重试。"
+        ) from exc
+    finally:
+        for tmp in temps.values():
+            tmp.unlink(missing_ok=True)

@@ -27,6 +27,7 @@ def check_files(
     roster: Roster | None = None,
     strict: bool = False,
     previous: Sequence[str | os.PathLike[str]] = (),
+    exclude: Sequence[str | os.PathLike[str]] = (),
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Batch:
@@ -40,6 +41,7 @@ def check_files(
         roster=roster,
         formats=formats,
         previous=prev,
+        exclude=exclude,
         jobs=jobs,
         progress=progress,
         fmt=fmt,

@@ -9,6 +9,7 @@ spreadsheet programs (formula injection). Files are written through the one atom
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -267,18 +268,20 @@ def write_check_report(batch: Batch, path: str | os.PathLike[str]) -> Path:
                 d = i.to_dict() | {"cells": " ".join(i.cells), "severity": i.severity.label}
                 w.writerow([escape_text(d[c]) for c in ISSUE_COLUMNS])
     else:
+        buffer = io.BytesIO()
+        _write_xlsx(batch, issues, buffer)
         with atomic_path(out) as tmp:
-            _write_xlsx(batch, issues, tmp)
+            tmp.write_bytes(buffer.getbuffer())
     return out
 
 
-def _write_xlsx(batch: Batch, issues: Sequence[Issue], out: Path) -> None:
+def _write_xlsx(batch: Batch, issues: Sequence[Issue], out: io.BytesIO) -> None:
     import xlsxwriter
 
     # Text is written as text, never as a formula: a clerk's cell content could start with "=".
-    # in_memory: no temporary files of xlsxwriter's own in the system's temp folder, even when
-    # the write fails half-way.
-    wb = xlsxwriter.Workbook(str(out), {"strings_to_formulas": False, "strings_to_numbers": False, "in_memory": True})
+    # Into memory (the caller writes the bytes): no temporary files of xlsxwriter's own and no
+    # zip writer left open on a full disk.
+    wb = xlsxwriter.Workbook(out, {"strings_to_formulas": False, "strings_to_numbers": False, "in_memory": True})
     st = {
         "head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}),
         "cell": wb.add_format({"border": 1, "text_wrap": True, "valign": "top"}),

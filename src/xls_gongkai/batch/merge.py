@@ -248,10 +248,10 @@ def merge_batch(
     _refuse_mixed(batch)
     readable = [it for it in batch.items if it.result.report is not None and it.unit is not None]
     if not readable:
-        notes = "；".join(i.message for it in batch.items[:3] for i in it.result.issues[:1])
-        raise UsageError(
-            f"没有一个文件能读取为报告：{notes}" if batch.items else "没有可汇总的报告：输入中没有任何单位的报表。"
-        )
+        notes = [i.message for it in batch.items[:3] for i in it.result.issues[:1]]
+        notes += [f"{printable(s.path.name)}{s.reason}" for s in batch.skipped[:3]]
+        detail = "；".join(notes)
+        raise UsageError(f"没有可汇总的报告：{detail}" if detail else "没有可汇总的报告：输入中没有任何单位的报表。")
     groups: dict[str, list[Submission]] = {}
     on_roster: dict[str, bool] = {}
     for it in readable:

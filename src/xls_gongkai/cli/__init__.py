@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from xls_gongkai import __version__
+from xls_gongkai.cli import chinese
 from xls_gongkai.cli import formats as formats_cmd
 from xls_gongkai.cli import portal as portal_cmd  # typer only: Django is imported inside its commands
 from xls_gongkai.cli.check import check
@@ -24,6 +25,8 @@ from xls_gongkai.cli.read import read
 from xls_gongkai.cli.render import render_cmd
 
 __all__ = ["app", "fail", "main"]
+
+chinese.install()
 
 app = typer.Typer(
     name="xls-gongkai",
@@ -65,12 +68,28 @@ app.command("render")(render_cmd)
 app.add_typer(portal_cmd.app, name="portal")
 
 
-def main() -> None:
-    """Entry point of the ``xls-gongkai`` console script."""
+def main(args: list[str] | None = None) -> None:
+    """Entry point of the ``xls-gongkai`` console script.
+
+    Usage errors (an unknown option, a missing argument, a bad choice) are one Chinese line on
+    stderr and exit code 2, like every other error; nothing reaches the user in English.
+    """
     from xls_gongkai.errors import XlsGongkaiError
 
     try:
-        app(standalone_mode=True)
-    except XlsGongkaiError as exc:  # pragma: no cover - commands turn these into exits themselves
+        code = app(args=args, standalone_mode=False)
+    except XlsGongkaiError as exc:
         sys.stderr.write(f"错误：{exc}\n")
         raise SystemExit(exc.exit_code) from exc
+    except KeyboardInterrupt:
+        sys.stderr.write("已中止。\n")
+        raise SystemExit(130) from None
+    except Exception as exc:
+        if type(exc).__name__ == "Abort":
+            sys.stderr.write("已中止。\n")
+            raise SystemExit(1) from None
+        if not hasattr(exc, "format_message") or not hasattr(exc, "exit_code"):
+            raise
+        sys.stderr.write(chinese.usage_error(exc) + "\n")
+        raise SystemExit(2) from None
+    raise SystemExit(code if isinstance(code, int) else 0)

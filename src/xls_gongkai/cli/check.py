@@ -23,6 +23,7 @@ from xls_gongkai.cli.common import (
     counts_text,
     fail,
     format_option,
+    not_an_input,
     print_issues,
     progress_bar,
     roster_option,
@@ -93,6 +94,7 @@ def check(
             check_report_path(report)
         if annotate is not None and annotate.exists() and not annotate.is_dir():
             raise UsageError(f"{annotate} 是一个文件，不是文件夹。请为 --annotate 指定一个文件夹")
+        outputs = not_an_input([report], files)
         fmt = format_option(format_name)
         check_year(year, fmt)
         with progress_bar("读取校验") as step:
@@ -105,6 +107,7 @@ def check(
                 roster=roster_option(roster),
                 strict=strict,
                 previous=previous or (),
+                exclude=outputs,
                 jobs=jobs,
                 progress=step,
             )

@@ -121,6 +121,19 @@ def roster_option(path: Path | None) -> Roster | None:
     return load_roster(path)
 
 
+def not_an_input(outputs: Sequence[Path | None], inputs: Sequence[Path]) -> list[Path]:
+    """The outputs given, refused when one of them is a file named as an input (it would be
+    overwritten); the rest are left out when a folder of inputs is read."""
+    from xls_gongkai.errors import UsageError
+
+    named = {p.resolve() for p in inputs if p.is_file()}
+    outs = [p for p in outputs if p is not None]
+    for p in outs:
+        if p.resolve() in named:
+            raise UsageError(f"输出文件 {p} 也是输入之一，会被覆盖。请换一个输出文件名")
+    return outs
+
+
 def check_year(year: int | None, fmt: Format | None) -> None:
     """A year no format covers is one usage error up front, not an error in every file."""
     if year is not None:

@@ -20,6 +20,7 @@ from xls_gongkai.cli.common import (
     counts_text,
     fail,
     format_option,
+    not_an_input,
     progress_bar,
     roster_option,
     shown,
@@ -114,6 +115,7 @@ def merge_cmd(
     from xls_gongkai.batch.export import check_tidy_path, merged_sources, write_tidy
     from xls_gongkai.batch.merge import merge
     from xls_gongkai.errors import UsageError, XlsGongkaiError
+    from xls_gongkai.output import staged
     from xls_gongkai.report import Unit
     from xls_gongkai.workbook.summary import write_summary
 
@@ -121,6 +123,7 @@ def merge_cmd(
         if out.suffix.lower() != ".xlsx" or out.is_dir():
             raise UsageError(f"--out 应是 .xlsx 文件，而不是 {out}。")
         tidy = [check_tidy_path(p) for p in (csv_out, parquet_out, json_out) if p is not None]
+        not_an_input([out, *tidy], inputs)
         units = roster_option(roster)
         fmt = format_option(format_name)
         target = Unit(code.strip(), name.strip() or _default_name(units.units if units else None))
@@ -137,11 +140,12 @@ def merge_cmd(
                 jobs=jobs,
                 progress=step,
             )
-        # Writing 10,000 units' 明细 takes seconds: say so rather than look stuck.
-        with console(True).status("正在写出汇总表……"):
-            write_summary(merged, out, password=password or None)
+        # Writing 10,000 units' 明细 takes seconds: say so rather than look stuck. All outputs or
+        # none: a CSV that cannot be written leaves no new summary behind either.
+        with console(True).status("正在写出汇总表……"), staged([out, *tidy]) as temp:
+            write_summary(merged, temp[out], password=password or None)
             for path in tidy:
-                write_tidy(merged_sources(merged), path)
+                write_tidy(merged_sources(merged), temp[path])
     except XlsGongkaiError as exc:
         raise fail(exc) from exc
     _print(merged, [out, *tidy])

@@ -21,6 +21,7 @@ from xls_gongkai.cli.common import (
     counts_text,
     fail,
     format_option,
+    not_an_input,
     progress_bar,
     roster_option,
     shown,
@@ -62,12 +63,13 @@ def read(
 
     out = console()
     try:
-        targets = [check_tidy_path(p) for p in (csv_out, parquet_out, json_out) if p is not None]
+        targets = not_an_input([check_tidy_path(p) for p in (csv_out, parquet_out, json_out) if p is not None], files)
         fmt = format_option(format_name)
         check_year(year, fmt)
         with progress_bar("读取") as step:
             batch = run_batch(
                 files,
+                exclude=targets,
                 roster=roster_option(roster),
                 formats=variants(fmt),
                 jobs=jobs,

@@ -26,6 +26,7 @@ Example::
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
@@ -39,7 +40,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import xlsxwriter
-from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.format import Format as XFormat
 from xlsxwriter.worksheet import Worksheet
 
@@ -307,11 +307,12 @@ def write_workbook(
     path = Path(path)
     _check_password(options.password)
     report = fold_group_values(report)
+    # Assembled in memory, then written with one closed file handle: a full disk fails in
+    # our own write, not inside xlsxwriter's zip writer (which leaves its file open).
+    buffer = io.BytesIO()
+    _write(buffer, report, options, issues, extra)
     with atomic_path(path) as tmp:
-        try:
-            _write(str(tmp), report, options, issues, extra)
-        except FileCreateError as exc:  # xlsxwriter's wrapper of the OSError it met
-            raise OSError(str(exc)) from exc
+        tmp.write_bytes(buffer.getbuffer())
     return path
 
 
@@ -323,7 +324,7 @@ def _check_password(password: str | None) -> None:
 
 
 def _write(
-    target: str,
+    target: io.BytesIO,
     report: Report,
     options: WriteOptions,
     issues: Sequence[Issue],
@@ -353,7 +354,7 @@ def _write(
 
 
 def _new_workbook(
-    target: str, report: Report, options: WriteOptions, *, with_annotations: bool
+    target: io.BytesIO, report: Report, options: WriteOptions, *, with_annotations: bool
 ) -> tuple[ProtectedWorkbook, dict[str, XFormat]]:
     # in_memory: the parts are assembled in memory, not as one temporary file each.
     wb = ProtectedWorkbook(target, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
