@@ -13,12 +13,14 @@ $(STAMP): pyproject.toml requirements-dev.txt
 	$(BIN)/pip install -q -e '.[portal]' -r requirements-dev.txt
 	touch $(STAMP)
 
-## 安装系统软件（需要 root，Debian/Ubuntu）：LibreOffice（真实电子表格测试）、中文字体、chromium（收集平台的
-## 浏览器测试和截图）、PostgreSQL（收集平台的数据库测试）。缺少时相关测试会跳过并说明原因。
+## 安装系统软件（需要 root，Debian/Ubuntu）：LibreOffice（真实电子表格测试）、Gnumeric（提供 ssconvert：第二个
+## 独立的电子表格程序，用于核对表内校验与 check 的裁决是否一致）、中文字体、chromium（收集平台的浏览器测试和截图）、
+## PostgreSQL（收集平台的数据库测试）。缺少时相关测试会跳过并说明原因。
 sysdeps:
 	@missing=""; \
 	command -v soffice >/dev/null 2>&1 || missing="$$missing libreoffice-calc-nogui libreoffice-writer-nogui"; \
 	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	command -v ssconvert >/dev/null 2>&1 || missing="$$missing gnumeric"; \
 	ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 || missing="$$missing fonts-noto-cjk"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
