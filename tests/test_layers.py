@@ -78,3 +78,16 @@ def test_every_layer_is_documented() -> None:
     for name in RANKS:
         if not name.startswith("__"):
             assert f"`{name}" in text, name
+
+
+def test_the_library_never_imports_django_or_the_portal() -> None:
+    # The portal is a front end (rank 8, like cli, whose ``portal`` command imports it inside its
+    # commands): nothing below the front ends may need Django installed.
+    wrong = []
+    for path in MODULES:
+        if RANKS[path.relative_to(SRC).parts[0].removesuffix(".py")] >= RANKS["portal"]:
+            continue
+        for line, module in _imports(path):
+            if module.split(".")[0] == "django" or module.startswith("xls_gongkai.portal"):
+                wrong.append(f"{path.relative_to(SRC)}:{line} imports {module}")
+    assert not wrong, "\n".join(wrong)

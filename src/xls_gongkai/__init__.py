@@ -46,6 +46,7 @@ _PUBLIC: dict[str, str] = {
     "annotate": "xls_gongkai.workbook.annotate",
     "read_workbook": "xls_gongkai.reading.reader",
     "read_many": "xls_gongkai.batch.read",
+    "read_one": "xls_gongkai.batch.single",
     # documents
     "import_document": "xls_gongkai.documents.importer",
     "render": "xls_gongkai.documents.render",
@@ -81,6 +82,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from xls_gongkai.batch.pipeline import check_batch, run_batch
     from xls_gongkai.batch.read import read_many
     from xls_gongkai.batch.roster import load_roster
+    from xls_gongkai.batch.single import read_one
     from xls_gongkai.documents.importer import import_document
     from xls_gongkai.documents.render import render
     from xls_gongkai.errors import (

@@ -11,13 +11,15 @@ issues (R1…, T1) take their severity and message from the format definition.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Any, Literal, cast, get_args
 
 from xls_gongkai.errors import one_line, printable
 from xls_gongkai.report import CellKey, Report
-from xls_gongkai.spec import Severity
+from xls_gongkai.spec import Format, Severity
 
 __all__ = [
     "CATALOGUE",
@@ -425,6 +427,7 @@ class Unrecognised:
 
 
 LocatedBy = Literal["template", "labels", "document", "json", ""]
+_LOCATED_BY: frozenset[str] = frozenset(get_args(LocatedBy))
 
 
 @dataclass(frozen=True)
@@ -471,6 +474,60 @@ class Result:
         from dataclasses import replace
 
         return replace(self, issues=(*self.issues, *more))
+
+    # ------------------------------------------------------------------ serialisation
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole result as plain data (``json.dumps`` takes it): a server keeps a file's
+        verdict without reading the file again. ``notes`` must hold plain data (a document
+        import's do). Amounts go out as floats; :meth:`from_json` reads them back exactly."""
+        return {
+            "report": self.report.to_dict() if self.report is not None else None,
+            "issues": [i.to_dict() for i in self.issues],
+            "source": self.source,
+            "container": self.container,
+            "located_by": self.located_by,
+            "cells": [
+                {"table": t, "row": r, "column": c, "sheet": sheet, "cell": a1}
+                for (t, r, c), (sheet, a1) in self.cells.items()
+            ],
+            "unrecognised": [asdict(u) for u in self.unrecognised],
+            "meta": dict(self.meta),
+            "notes": dict(self.notes),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], formats: Sequence[Format] = ()) -> Result:
+        """A result from :meth:`to_dict` data; the report's format is found by id among
+        ``formats`` (the caller's local variants) and the built-in ones."""
+        report = data.get("report")
+        located_by = str(data.get("located_by", ""))
+        if located_by not in _LOCATED_BY:
+            raise ValueError(f"located_by 不能是 {located_by!r}")
+        return cls(
+            report=Report.from_dict(report, tuple(formats)) if report is not None else None,
+            issues=tuple(Issue.from_dict(i) for i in data.get("issues", ())),
+            source=str(data.get("source", "")),
+            container=str(data.get("container", "")),
+            located_by=cast(LocatedBy, located_by),
+            cells={
+                (str(c["table"]), str(c["row"]), str(c["column"])): (str(c["sheet"]), str(c["cell"]))
+                for c in data.get("cells", ())
+            },
+            unrecognised=tuple(
+                Unrecognised(str(u["sheet"]), str(u["cell"]), str(u["text"])) for u in data.get("unrecognised", ())
+            ),
+            meta={str(k): str(v) for k, v in dict(data.get("meta", {})).items()},
+            notes=dict(data.get("notes", {})),
+        )
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    @classmethod
+    def from_json(cls, text: str, formats: Sequence[Format] = ()) -> Result:
+        # Amounts as Decimal straight from the text: 0.1 stays 0.1, never 0.1000000000000000055.
+        return cls.from_dict(json.loads(text, parse_float=Decimal), formats)
 
 
 def unreadable(source: str, message: str) -> Result:

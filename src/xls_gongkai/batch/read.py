@@ -18,7 +18,7 @@ from xls_gongkai.issues import Result
 from xls_gongkai.reading.reader import read_safely
 from xls_gongkai.reading.safety import confinable, confine
 
-__all__ = ["import_many", "read_many"]
+__all__ = ["import_many", "quiet", "read_many"]
 
 Progress = Callable[[int, int], None]
 #: import_many starts worker processes from this many documents on (a document takes
@@ -27,12 +27,17 @@ DOCUMENTS_PARALLEL_FROM = 256
 
 
 def _worker_start() -> None:
-    """The start of a batch's worker process: bounded memory, quiet stderr.
+    """The start of a batch's worker process: bounded memory, quiet stderr."""
+    confine()
+    quiet()
 
-    A parser that aborts prints its panic and a fault handler its dump on stderr; the batch
+
+def quiet() -> None:
+    """Silence this (child) process's stderr and stdout for good.
+
+    A parser that aborts prints its panic and a fault handler its dump on stderr; the caller
     reports that file in Chinese instead (:func:`xls_gongkai.batch.parallel.crashed`).
     """
-    confine()
     import faulthandler
 
     faulthandler.disable()

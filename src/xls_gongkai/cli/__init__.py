@@ -15,6 +15,7 @@ import typer
 from xls_gongkai import __version__
 from xls_gongkai.cli import chinese
 from xls_gongkai.cli import formats as formats_cmd
+from xls_gongkai.cli import portal as portal_cmd  # typer only: Django is imported inside its commands
 from xls_gongkai.cli.check import check
 from xls_gongkai.cli.common import fail
 from xls_gongkai.cli.generate import generate
@@ -64,6 +65,7 @@ app.command("check")(check)
 app.command("merge")(merge_cmd)
 app.command("import")(import_cmd)
 app.command("render")(render_cmd)
+app.add_typer(portal_cmd.app, name="portal")
 
 
 def main(args: list[str] | None = None) -> None:

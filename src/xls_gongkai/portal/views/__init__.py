@@ -1,0 +1,1 @@
+"""The portal's pages: ``clerk`` (private link, no account), ``officer`` (login), ``common``."""
