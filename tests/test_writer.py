@@ -93,6 +93,8 @@ def _inputs(fmt: Format) -> dict[tuple[str, int, int], CellKind]:
             cells[(p.sheet, p.row, p.col)] = t.cell_kind(r, c)
     for tl in lay.texts.values():
         cells[(TEXT_SHEET, tl.cell.row, tl.cell.col)] = CellKind.TEXT
+    for row in lay.explains:  # the 说明 of each warning rule
+        cells[(row.cell.sheet, row.cell.row, row.cell.col)] = CellKind.TEXT
     return cells
 
 

@@ -11,10 +11,11 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Literal
 
-from xls_gongkai.issues import Issue
-from xls_gongkai.report import Report, Unit
+from xls_gongkai.issues import Issue, explanation_for
+from xls_gongkai.report import Explanation, Report, Unit
 from xls_gongkai.spec import CellKey
 
 __all__ = ["Entry", "Merged", "OnError", "Status", "Submission"]
@@ -100,6 +101,16 @@ class Merged:
     @property
     def included(self) -> tuple[Submission, ...]:
         return tuple(s for s in self.submissions if s.included)
+
+    @cached_property
+    def _explanations(self) -> dict[str, tuple[Explanation, ...]]:
+        return {s.file: s.report.explanations for s in self.submissions if s.report.explanations}
+
+    def explanation(self, issue: Issue) -> str:
+        """The 说明 a unit's file gives for one of its warnings ("" when none)."""
+        given = self._explanations.get(issue.file)
+        found = explanation_for(issue, given) if given else None
+        return found.text if found is not None else ""
 
     @property
     def issues(self) -> list[Issue]:

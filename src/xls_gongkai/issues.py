@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Literal, cast, get_args
 
 from xls_gongkai.errors import one_line, printable
-from xls_gongkai.report import CellKey, Report
+from xls_gongkai.report import CellKey, Explanation, Report
 from xls_gongkai.spec import Format, Severity
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "IssueType",
     "Result",
     "Unrecognised",
+    "explanation_for",
     "explanation_key",
 ]
 
@@ -103,6 +104,31 @@ def explanation_key(i: Issue) -> str:
     if i.table:
         return "|".join((i.code, i.table, i.row, i.column))
     return "|".join((i.code, i.sheet, i.cell))
+
+
+def _written_by(e: Explanation, i: Issue) -> bool:
+    if e.unit.code:
+        return e.unit.code == i.unit_code
+    return not e.unit.name or e.unit.name == i.unit_name
+
+
+def explanation_for(i: Issue, explanations: Iterable[Explanation]) -> Explanation | None:
+    """The 说明 of a warning: one filed under its own key (:func:`explanation_key`), else one
+    filed under its rule or code (a template's 说明 sheet has a row per warning rule), written
+    by the issue's unit (or by the report's own unit, when no unit is named). Errors are never
+    explained away, and the general 说明 explains no warning in particular."""
+    if not i.is_warning:
+        return None
+    key, rule = explanation_key(i), i.code
+    best: Explanation | None = None
+    for e in explanations:
+        if not _written_by(e, i):
+            continue
+        if e.key == key:
+            return e
+        if e.key == rule and best is None:
+            best = e
+    return best
 
 
 @dataclass(frozen=True)
@@ -255,6 +281,14 @@ CATALOGUE: Mapping[str, IssueType] = {
             "填报格以外填写的内容，未读入（保留在结果中）。",
         ),
         IssueType(
+            "document-fragment",
+            N,
+            "未识别的文字",
+            "{note}",
+            "",
+            "导入的报告的表格中没有数字、未能识别的文字：多为折行的标签或表头碎片，未导入。",
+        ),
+        IssueType(
             "not-imported",
             W,
             "未导入的内容",
@@ -303,9 +337,17 @@ CATALOGUE: Mapping[str, IssueType] = {
             "unit-changed",
             W,
             "填报说明被改动",
-            "“填报说明”中的{label}被改成了“{found}”，模板记录的是“{expected}”，已按模板记录读取",
-            "请核对；确需更改的，请向发放模板的单位索取新模板",
-            "模板上锁定的单位或年度被改写。",
+            "“填报说明”中的{label}是“{found}”，模板的隐藏记录是“{expected}”，已按表中所写读取",
+            "请核对单位和年度；确需更改的，请向发放模板的单位索取新模板",
+            "模板上锁定的单位或年度被改写：按表中所写读取（隐藏记录只作参考）。",
+        ),
+        IssueType(
+            "meta-mismatch",
+            W,
+            "隐藏记录与表中不符",
+            "{note}",
+            "请核对；以表中内容为准",
+            "模板的隐藏记录（_meta）只作参考：与工作簿中看得到的内容不符时，按看得到的内容读取并提示。",
         ),
         IssueType(
             "unit-name-blank",
@@ -386,6 +428,7 @@ class Code:
     LABEL_NOT_FOUND = "label-not-found"
     NOT_IN_DOCUMENT = "not-in-document"
     NOT_IMPORTED = "not-imported"
+    FRAGMENT = "document-fragment"
     DOCUMENT_BLANKS = "document-blank-cells"
     UNRECOGNISED = "unrecognised-content"
     TEXT_MISSING = "text-missing"
@@ -396,6 +439,7 @@ class Code:
     OTHER_FORMAT = "other-format"
     UNIT_MISMATCH = "unit-mismatch"
     UNIT_CHANGED = "unit-changed"
+    META_MISMATCH = "meta-mismatch"
     UNIT_NAME_BLANK = "unit-name-blank"
     UNIT_UNKNOWN = "unit-unknown"
     NOT_IN_ROSTER = "not-in-roster"

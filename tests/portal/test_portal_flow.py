@@ -279,12 +279,18 @@ def test_summary_from_accepted_units_only(campaign: Campaign, books: Books, offi
     response = officer.get(reverse("portal:summary-download", args=["accepted"]))
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
-    said = officer.get(reverse("portal:summary-download", args=["explanations"]))
-    book = openpyxl.load_workbook(io.BytesIO(said.content))
-    explanations = [[c.value for c in row] for row in book["说明"].iter_rows(min_row=4)]
-    assert explanations == [["410102001", "城关镇", "T1", "文字说明!A11", explanations[0][4], "=1+1 不是公式"]]
-    assert "信息处理费" in explanations[0][4]
-    assert book["说明"].cell(4, 6).data_type == "s"
+    # The 说明 travel inside the summary: on its 说明 sheet and beside the warning in 问题清单,
+    # as text (a 说明 beginning with "=" never becomes a formula).
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    said = [row for row in book["说明"].iter_rows(min_row=5) if row[3].value]
+    assert [[c.value for c in row[:4]] for row in said] == [
+        ["T1", "T1　信息处理费说明", "城关镇（410102001）", "=1+1 不是公式"]
+    ]
+    assert said[0][3].data_type == "s"
+    listed = book["问题清单"]
+    head = [c.value for c in listed[1]]
+    t1 = [row for row in listed.iter_rows(min_row=2, values_only=True) if row[head.index("规则/代码")] == "T1"]
+    assert [row[head.index("单位的说明")] for row in t1] == ["=1+1 不是公式"]
     path = Path(officer.session.session_key or "x")  # any name: write the bytes and read them with the library
     target = Path(__file__).parent / f".tmp-{path.name}.xlsx"
     try:

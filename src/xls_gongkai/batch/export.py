@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -183,6 +183,7 @@ ISSUE_HEADINGS = {
     "column_label": "列",
     "expected": "应为",
     "found": "实为",
+    "explanation": "单位的说明",
 }
 CHECK_REPORT_SUFFIXES = (".xlsx", ".csv", ".json")
 #: Worst first: what the officer must act on comes first.
@@ -263,10 +264,10 @@ def write_check_report(batch: Batch, path: str | os.PathLike[str]) -> Path:
     elif suffix == ".csv":
         with atomic_path(out) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)
-            w.writerow(ISSUE_COLUMNS)
+            w.writerow((*ISSUE_COLUMNS, "explanation"))
             for i in issues:
                 d = i.to_dict() | {"cells": " ".join(i.cells), "severity": i.severity.label}
-                w.writerow([escape_text(d[c]) for c in ISSUE_COLUMNS])
+                w.writerow([escape_text(d[c]) for c in ISSUE_COLUMNS] + [escape_text(batch.explanation(i))])
     else:
         buffer = io.BytesIO()
         _write_xlsx(batch, issues, buffer)
@@ -289,7 +290,7 @@ def _write_xlsx(batch: Batch, issues: Sequence[Issue], out: io.BytesIO) -> None:
         "good": wb.add_format({"border": 1, "font_color": "#006100", "valign": "top"}),
     }
     _summary_sheet(wb, batch, st)
-    _issues_sheet(wb, issues, st)
+    _issues_sheet(wb, issues, st, batch.explanation)
     wb.close()
 
 
@@ -333,16 +334,16 @@ def _summary_sheet(wb: Any, batch: Batch, st: Mapping[str, Any]) -> None:
     ws.autofilter(1, 0, 1 + len(rows), len(SUMMARY_COLUMNS) - 1)
 
 
-def _issues_sheet(wb: Any, issues: Sequence[Issue], st: Mapping[str, Any]) -> None:
+def _issues_sheet(wb: Any, issues: Sequence[Issue], st: Mapping[str, Any], explain: Callable[[Issue], str]) -> None:
     ws = wb.add_worksheet("问题清单")
     ws.write_string(0, 0, "改正后本清单不会自动更新，以各单位工作簿中的校验格为准。", st["cell"])
     cols = list(ISSUE_HEADINGS)
-    widths = {"message": 70, "file": 28, "unit_name": 16, "row_label": 30, "column_label": 20}
+    widths = {"message": 70, "file": 28, "unit_name": 16, "row_label": 30, "column_label": 20, "explanation": 40}
     for c, name in enumerate(cols):
         ws.write_string(1, c, ISSUE_HEADINGS[name], st["head"])
         ws.set_column(c, c, widths.get(name, 10))
     for r, i in enumerate(issues, start=2):
-        d = i.to_dict() | {"severity": i.severity.label, "file": _display_name(i.file)}
+        d = i.to_dict() | {"severity": i.severity.label, "file": _display_name(i.file), "explanation": explain(i)}
         for c, name in enumerate(cols):
             ws.write_string(r, c, str(d[name]), st["bad"] if name == "severity" and i.is_error else st["cell"])
     _landscape(ws, len(cols))

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,10 @@ from xls_gongkai.batch.read import read_many
 from xls_gongkai.batch.roster import Roster, RosterIndex
 from xls_gongkai.collection import Status
 from xls_gongkai.errors import UsageError, XlsGongkaiError, printable
-from xls_gongkai.issues import Code, Issue, Result, issue, unreadable
+from xls_gongkai.issues import Code, Issue, Result, explanation_for, issue, unreadable
 from xls_gongkai.parsing.labels import normalise
 from xls_gongkai.reading.detail import read_detail
-from xls_gongkai.report import Report, Unit
+from xls_gongkai.report import Explanation, Report, Unit
 from xls_gongkai.rules import check_report, engine
 from xls_gongkai.spec import Format
 from xls_gongkai.workbook.layout import layout_for
@@ -80,6 +81,20 @@ class Batch:
         out = {s: c.get(s, 0) for s in Status}
         out[Status.MISSING] = len(self.missing)
         return out
+
+    @cached_property
+    def _explanations(self) -> dict[str, tuple[Explanation, ...]]:
+        return {
+            item.source: report.explanations
+            for item in self.items
+            if (report := item.result.report) is not None and report.explanations
+        }
+
+    def explanation(self, issue: Issue) -> str:
+        """The 说明 its file gives for a warning ("" when none)."""
+        given = self._explanations.get(issue.file)
+        found = explanation_for(issue, given) if given else None
+        return found.text if found is not None else ""
 
     @property
     def exit_code(self) -> int:

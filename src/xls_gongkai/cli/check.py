@@ -115,9 +115,10 @@ def check(
             res = item.result
             style = _GOOD.get(item.status.value, "red")
             out.print(
-                f"[{style}]{item.status.value}[/] {shown(res.source)}  {shown(who(res, item.unit))}  {counts_text(res.issues)}"
+                f"[{style}]{item.status.value}[/] {shown(res.source)}  {shown(who(res, item.unit))}  "
+                f"{counts_text(res.issues, batch.explanation)}"
             )
-            print_issues(out, res.issues, warnings)
+            print_issues(out, res.issues, warnings, explain=batch.explanation)
         for s in batch.skipped:
             out.print(f"[yellow]未读取[/] {shown(str(s.path))}  {shown(s.reason)}")
         if batch.missing:

@@ -202,9 +202,17 @@ SHOWN_PER_CODE = 5
 _STYLE = {"error": "red", "warning": "yellow", "notice": "cyan"}
 
 
-def print_issues(out: Console, issues: Sequence[Issue], show_warnings: bool, *, show_notices: bool = True) -> None:
+def print_issues(
+    out: Console,
+    issues: Sequence[Issue],
+    show_warnings: bool,
+    *,
+    show_notices: bool = True,
+    explain: Callable[[Issue], str] | None = None,
+) -> None:
     """Errors first and all of them; then warnings (when asked), five of a kind and the rest of
-    that kind counted, so one real warning is never buried under many alike; notices last."""
+    that kind counted, so one real warning is never buried under many alike; notices last.
+    ``explain`` gives the unit's 说明 of a warning, shown beside it (已说明)."""
     from xls_gongkai.issues import CATALOGUE, by_severity
 
     listed: list[Issue] = []
@@ -224,8 +232,10 @@ def print_issues(out: Console, issues: Sequence[Issue], show_warnings: bool, *, 
                 folded[i.code] = folded.get(i.code, 0) + 1
     for i in listed:
         where = f"{i.sheet}!{i.cell}" if i.sheet and i.cell else (i.sheet or "—")
+        said = explain(i) if explain is not None and i.is_warning else ""
+        note = f"  [green]已说明：[/]{shown(said if len(said) <= 60 else said[:59] + '…')}" if said else ""
         out.print(
-            f"  [{_STYLE[i.severity.value]}]{i.severity.label}[/] [dim]{i.code}[/] {shown(where)}  {shown(i.message)}"
+            f"  [{_STYLE[i.severity.value]}]{i.severity.label}[/] [dim]{i.code}[/] {shown(where)}  {shown(i.message)}{note}"
         )
     for code, n in folded.items():
         title = CATALOGUE[code].title if code in CATALOGUE else code
@@ -234,11 +244,13 @@ def print_issues(out: Console, issues: Sequence[Issue], show_warnings: bool, *, 
         out.print(f"  [dim]……{hidden} 项警告未列出（加 --warnings 显示），完整清单见 --report 输出[/]")
 
 
-def counts_text(issues: Sequence[Issue]) -> str:
+def counts_text(issues: Sequence[Issue], explain: Callable[[Issue], str] | None = None) -> str:
     from xls_gongkai.issues import counts
 
     e, w, n = counts(issues)
-    return f"错误 {e}，警告 {w}" + (f"，提示 {n}" if n else "")
+    said = sum(1 for i in issues if i.is_warning and explain(i)) if explain is not None and w else 0
+    warned = f"警告 {w}" + (f"（已说明 {said}）" if said else "")
+    return f"错误 {e}，{warned}" + (f"，提示 {n}" if n else "")
 
 
 def who(result: Result, unit: Unit | None = None) -> str:

@@ -8,6 +8,7 @@ cell is parsed with :func:`xls_gongkai.parsing.values.parse_cell`. A blank cell 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -91,6 +92,9 @@ def _cell(table: Table, key: CellKey) -> dict[str, str]:
     }
 
 
+_FIGURE = re.compile(r"[0-9０-９]")
+
+
 def _strays(
     rows: Sequence[tuple[str, ...]], found: Found, fmt: Format, skip: set[int] | frozenset[int], out: DocumentTables
 ) -> None:
@@ -99,14 +103,20 @@ def _strays(
         out.issues.append(issue(Code.NOT_IMPORTED, note=note, found=text))
     lines = [" | ".join(c for c in rows[r] if c) for r in found.unused if r not in skip]
     out.unrecognised.extend(lines)
-    shown = lines if len(lines) <= _LISTED + 2 else lines[:_LISTED]
-    for text in shown:
-        note = f"未能识别的内容，未导入：“{text[:60]}{'…' if len(text) > 60 else ''}”"
-        out.issues.append(issue(Code.NOT_IMPORTED, note=note, found=text))
-    if len(shown) < len(lines):
-        rest = len(lines) - len(shown)
-        note = f"另有 {rest} 处内容未能识别、未导入（多为折行的标签或表头碎片），见结果的 unrecognised"
-        out.issues.append(issue(Code.NOT_IMPORTED, note=note, found=str(rest)))
+    # A line with figures may be data that was not imported (a warning); one without is a broken
+    # label or header fragment (a notice), so that fragments never bury what matters.
+    for code, what, group in (
+        (Code.NOT_IMPORTED, "内容", [t for t in lines if _FIGURE.search(t)]),
+        (Code.FRAGMENT, "文字", [t for t in lines if not _FIGURE.search(t)]),
+    ):
+        shown = group if len(group) <= _LISTED + 2 else group[:_LISTED]
+        for text in shown:
+            note = f"未能识别的{what}，未导入：“{text[:60]}{'…' if len(text) > 60 else ''}”"
+            out.issues.append(issue(code, note=note, found=text))
+        if len(shown) < len(group):
+            rest = len(group) - len(shown)
+            note = f"另有 {rest} 处{what}未能识别、未导入（多为折行的标签或表头碎片），见结果的 unrecognised"
+            out.issues.append(issue(code, note=note, found=str(rest)))
 
 
 def _ancestors(table: Table, node: Node) -> list[Node]:

@@ -3,12 +3,10 @@
 The summary is the library's, made as ``merge`` makes it: the accepted versions' stored results
 (nothing is read again) checked together against the campaign's roster (``check_batch``), merged
 with each version's upload time as its time (``merge_batch``), written by ``write_summary``. Each
-unit's 说明 travel on its report (``Report.explanations``; the sum carries them up). A provisional
-summary takes every unit's latest readable version of the campaign's year and format instead,
-and says so in red (``Merged.provisional``) and in its file name.
-
-Until the library's summary workbook shows the 说明 itself, they are also written here as a
-workbook of their own (:func:`write_explanations`, linked beside the summary).
+unit's 说明 travel on its report (``Report.explanations``; the sum carries them up): the summary
+lists them on its 说明 sheet and beside each warning in its 问题清单. A provisional summary takes
+every unit's latest readable version of the campaign's year and format instead, and says so in
+red (``Merged.provisional``) and in its file name.
 """
 
 from __future__ import annotations
@@ -18,8 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import xlsxwriter
-
 from xls_gongkai.batch.export import merged_sources, write_tidy
 from xls_gongkai.batch.merge import merge_batch
 from xls_gongkai.batch.pipeline import check_batch
@@ -27,7 +23,6 @@ from xls_gongkai.collection import Merged
 from xls_gongkai.issues import Result
 from xls_gongkai.portal import intake
 from xls_gongkai.portal.models import Campaign, Unit, Version
-from xls_gongkai.portal.sheetview import issue_rows
 from xls_gongkai.portal.states import State
 from xls_gongkai.report import Explanation
 from xls_gongkai.report import Unit as LibUnit
@@ -68,7 +63,9 @@ def chosen(campaign: Campaign, *, provisional: bool) -> tuple[list[Chosen], list
         said = tuple(Explanation(e.key, e.text, intake.library_unit(unit)) for e in latest.explanations.all())
         # A source of its own per version: 报送情况 names it, and the merge keys upload times by it.
         source = f"{unit.code}_{unit.name}_第{latest.number}版_{latest.original_name}"
-        out.append(Chosen(unit, latest, replace(result, source=source, report=replace(report, explanations=said))))
+        issues = tuple(replace(i, file=source) for i in result.issues)  # each issue names its version
+        result = replace(result, source=source, issues=issues, report=replace(report, explanations=said))
+        out.append(Chosen(unit, latest, result))
     return out, left_out
 
 
@@ -102,55 +99,3 @@ def write_tidy_export(campaign: Campaign, path: Path) -> Path:
     """The accepted units' values in the library's tidy columns (CSV or Parquet by suffix)."""
     picked, _left_out = chosen(campaign, provisional=False)
     return write_tidy(merged_sources(merged(campaign, picked)), path)
-
-
-# --------------------------------------------------------------------------- the 说明, for now
-
-
-_HEADINGS = ("单位代码", "单位名称", "问题代码", "位置", "问题", "说明")
-_WIDTHS = (12, 16, 12, 14, 60, 60)
-
-
-def write_explanations(campaign: Campaign, path: Path, *, provisional: bool) -> tuple[Path, int]:
-    """The units' 说明 of the summary's versions as one workbook; returns its path and how many.
-
-    Each line names the warning it explains as the unit's page showed it. Every text is written
-    as a string: a 说明 that begins with "=" stays text, never a formula.
-    """
-    picked, _left_out = chosen(campaign, provisional=provisional)
-    rows: list[tuple[str, ...]] = []
-    for c in picked:
-        report = c.result.report
-        if report is None or not report.explanations:
-            continue
-        warnings = {row.key: row for row in issue_rows(intake.verdict(campaign, c.result).result)}
-        for e in report.explanations:
-            row = warnings.get(e.key)
-            rows.append(
-                (
-                    e.unit.code,
-                    e.unit.name,
-                    row.code if row else "",
-                    row.where if row else "",
-                    row.message if row else e.key,
-                    e.text,
-                )
-            )
-    book = xlsxwriter.Workbook(str(path))
-    ws = book.add_worksheet("说明")
-    title = book.add_format({"bold": True, "font_size": 14})
-    head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"})
-    cell = book.add_format({"border": 1, "text_wrap": True, "valign": "top"})
-    kind = "临时汇总" if provisional else "正式汇总（已通过的单位）"
-    ws.write_string(0, 0, f"{campaign.name}{campaign.year}年度{kind}：各单位对警告的说明", title)
-    for col, (width, label) in enumerate(zip(_WIDTHS, _HEADINGS, strict=True)):
-        ws.set_column(col, col, width)
-        ws.write_string(2, col, label, head)
-    if not rows:
-        ws.write_string(3, 0, "（汇总的单位没有填写说明）")
-    for r, values in enumerate(rows, start=3):
-        for col, value in enumerate(values):
-            ws.write_string(r, col, value, cell)
-    ws.freeze_panes(3, 0)
-    book.close()
-    return path, len(rows)

@@ -9,16 +9,16 @@ title, as the summary writer lays them out.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from xls_gongkai.numbers import Value, coerce_value
 from xls_gongkai.reading.sheets import interrupt
 from xls_gongkai.report import Report, Unit
 from xls_gongkai.spec import CellKey, Format, Table
+from xls_gongkai.workbook.layout import DETAIL_SHEET, UNITS_HEADING
 
-__all__ = ["DETAIL_SHEET", "read_detail"]
-
-DETAIL_SHEET = "明细"
+__all__ = ["DETAIL_SHEET", "detail_units", "read_detail"]
 
 
 def _columns(header: list[list[object]], fmt: Format) -> dict[int, CellKey]:
@@ -44,6 +44,27 @@ def _columns(header: list[list[object]], fmt: Format) -> dict[int, CellKey]:
     return out
 
 
+def _top(grid: Sequence[Sequence[object]]) -> int | None:
+    return next((i for i, row in enumerate(grid) if row and str(row[0]).strip() == "单位代码"), None)
+
+
+def detail_units(grid: Sequence[Sequence[object]]) -> int | None:
+    """How many units the 明细 rows add up: the sum of its 汇总单位数 column (a row without it,
+    from an older summary, counts one); None when the grid is no 明细."""
+    top = _top(grid)
+    if top is None:
+        return None
+    head = [str(v).strip() for v in grid[top]]
+    col = head.index(UNITS_HEADING) if UNITS_HEADING in head else None
+    total = 0
+    for row in grid[top + 3 :]:
+        if len(row) < 2 or str(row[1]).strip() in ("合计", ""):
+            break
+        v = row[col] if col is not None and col < len(row) else 1
+        total += int(v) if isinstance(v, int | float) and not isinstance(v, bool) and v >= 1 else 1
+    return total
+
+
 def read_detail(path: str | Path, fmt: Format, year: int) -> list[Report]:
     """The units' reports listed in the 明细 sheet (none when there is no readable 明细)."""
     from python_calamine import CalamineWorkbook
@@ -54,7 +75,7 @@ def read_detail(path: str | Path, fmt: Format, year: int) -> list[Report]:
         if interrupt(exc):
             raise
         return []
-    top = next((i for i, row in enumerate(grid) if row and str(row[0]).strip() == "单位代码"), None)
+    top = _top(grid)
     if top is None or top + 2 >= len(grid):
         return []
     cols = _columns([list(grid[top]), list(grid[top + 1]), list(grid[top + 2])], fmt)

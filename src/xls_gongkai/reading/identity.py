@@ -57,10 +57,11 @@ def _guide(sheets: Sheets, lay: Layout, key: str) -> str:
 
 
 def _file_year(sheets: Sheets, lay: Layout, meta: Mapping[str, str]) -> int | None:
-    year = _int(meta.get("year", "")) if meta else None
-    if year is None:
-        guide = _int(_guide(sheets, lay, "year").replace("年", ""))
-        year = guide if guide is not None and 2000 <= guide <= 2100 else None
+    # What the sheet shows wins over the hidden record (a hint, never proof).
+    guide = _int(_guide(sheets, lay, "year").replace("年", ""))
+    year = guide if guide is not None and 2000 <= guide <= 2100 else None
+    if year is None and meta:
+        year = _int(meta.get("year", ""))
     if year is None and (m := _title_match(sheets, _YEAR)):
         # A title such as "城关镇2024年政府信息公开工作年度报告" in the first rows of any sheet.
         year = int(m.group(1))
@@ -71,14 +72,15 @@ def _file_unit(sheets: Sheets, lay: Layout, meta: Mapping[str, str]) -> Unit:
     code, name, parent = meta.get("unit_code", ""), meta.get("unit_name", ""), meta.get("unit_parent", "")
     if not meta and GUIDE_SHEET not in sheets.names and (m := _title_match(sheets, _UNIT_IN_TITLE)):
         name = m.group(1)
-    return Unit(code or _guide(sheets, lay, "code"), name or _guide(sheets, lay, "name"), parent)
+    # What the sheet shows wins over the hidden record (a hint, never proof).
+    return Unit(_guide(sheets, lay, "code") or code, _guide(sheets, lay, "name") or name, parent)
 
 
-def _guide_changed(sheets: Sheets, lay: Layout, unit: Unit, year: int | None) -> list[Issue]:
+def _guide_changed(sheets: Sheets, lay: Layout, meta: Mapping[str, str]) -> list[Issue]:
     """填报说明 shows the unit and year the template was made for, locked. A clerk who lifted the
-    protection and typed over them leaves a workbook that says two things: the template's own
-    record (``_meta``) is read, and the difference is named."""
-    recorded = {"name": unit.name, "code": unit.code, "year": str(year) if year is not None else ""}
+    protection and typed over them leaves a workbook that says two things: what the sheet shows
+    is read (the hidden record is a hint, never proof), and the difference is named."""
+    recorded = {"name": meta.get("unit_name", ""), "code": meta.get("unit_code", ""), "year": meta.get("year", "")}
     out = []
     for key, label in (("name", "填报单位"), ("code", "单位代码"), ("year", "报告年度")):
         shown = _guide(sheets, lay, key)
@@ -147,7 +149,7 @@ def identify(
     issues += _format_issues(fmt, wanted, report_year)
     file_unit = _file_unit(sheets, lay, meta)
     if template and meta:
-        issues += _guide_changed(sheets, lay, file_unit, file_year)
+        issues += _guide_changed(sheets, lay, meta)
     issues += _unit_issues(file_unit, unit)
     if unit is not None:
         file_unit = Unit(file_unit.code or unit.code, file_unit.name or unit.name, file_unit.parent or unit.parent)

@@ -22,6 +22,8 @@ from xls_gongkai.issues import Code, Issue, Result, issue, unreadable
 from xls_gongkai.parsing.grid import Located
 from xls_gongkai.parsing.values import is_blank
 from xls_gongkai.reading.cells import special_cells
+from xls_gongkai.reading.detail import DETAIL_SHEET, detail_units
+from xls_gongkai.reading.explain import read_explanations
 from xls_gongkai.reading.extract import extract_texts, extract_values
 from xls_gongkai.reading.identity import identify
 from xls_gongkai.reading.locate import locate_by_labels, locate_template
@@ -166,8 +168,9 @@ def _finish(
     notes = special_cells(container, {loc.sheet for loc in located.values()}) if located else {}
     extracted = extract_values(sheets, fmt, located, strict=strict, notes=notes, template=template)
     texts, text_issues = extract_texts(sheets, lay) if template else ({}, [])
-    units = int(meta["units"]) if meta.get("units", "").isdigit() else 1
-    report = Report(who.unit, who.year, fmt, extracted.values, texts, units=units)
+    units, unit_issues = _units(sheets, meta)
+    explanations = read_explanations(sheets, who.unit) if template else ()
+    report = Report(who.unit, who.year, fmt, extracted.values, texts, units=units, explanations=explanations)
     cells = extracted.cells
 
     def locate(key: CellKey) -> tuple[str, str]:
@@ -177,7 +180,15 @@ def _finish(
         report, previous, locate, lay.locate_text if template else None, text=extracted.text, errors=extracted.errors
     )
     found = find_unrecognised(sheets, lay, located, cells, template=template, kind=meta.get("kind", "template"))
-    all_issues = [*issues, *who.issues, *extracted.issues, *text_issues, *rule_issues, *unrecognised_issues(found)]
+    all_issues = [
+        *issues,
+        *who.issues,
+        *unit_issues,
+        *extracted.issues,
+        *text_issues,
+        *rule_issues,
+        *unrecognised_issues(found),
+    ]
     source = printable(str(p))
     stamped = tuple(replace(i, unit_code=who.unit.code, unit_name=who.unit.name, file=source) for i in all_issues)
     return Result(
@@ -190,6 +201,25 @@ def _finish(
         unrecognised=tuple(found),
         meta=dict(meta),
     )
+
+
+def _units(sheets: Sheets, meta: Mapping[str, str]) -> tuple[int, list[Issue]]:
+    """How many units' reports the workbook adds up: a summary's 明细 rows say it; the hidden
+    record is a hint, never proof (a township's file cannot count as 50 units)."""
+    claimed = int(meta["units"]) if meta.get("units", "").isdigit() else 1
+    if meta.get("kind") != "summary":
+        if claimed == 1:
+            return 1, []
+        note = f"隐藏记录称本文件是 {claimed} 个单位的汇总，但它不是汇总表：按一个单位的报表计"
+        return 1, [issue(Code.META_MISMATCH, note=note, found=str(claimed), expected="1")]
+    counted = detail_units(sheets.grid(DETAIL_SHEET)) if DETAIL_SHEET in sheets.names else None
+    if counted is None:
+        note = f"隐藏记录称本文件是 {claimed} 个单位的汇总，但没有可读的“{DETAIL_SHEET}”工作表：按一个单位计"
+        return 1, [issue(Code.META_MISMATCH, note=note, found=str(claimed), expected="1")]
+    if counted != claimed:
+        note = f"隐藏记录称本文件是 {claimed} 个单位的汇总，“{DETAIL_SHEET}”中是 {counted} 个：按明细计"
+        return counted, [issue(Code.META_MISMATCH, note=note, found=str(claimed), expected=str(counted))]
+    return counted, []
 
 
 def read_safely(path: str, kw: Mapping[str, object]) -> Result:

@@ -17,13 +17,24 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from xls_gongkai.rules import Check, expand
-from xls_gongkai.spec import CellKey, Each, Format, Node, RuleKind, Section, Table
+from xls_gongkai.spec import CellKey, Each, Format, Node, RuleKind, Section, Severity, Table
 
 GUIDE_SHEET = "填报说明"
 TEXT_SHEET = "文字说明"
 META_SHEET = "_meta"
 #: The sheet listing a workbook's problems (an annotated copy, a summary); the reader skips it.
 ISSUES_SHEET = "问题清单"
+#: The sheet of 说明: what a unit writes to explain a warning (one row per warning rule and a
+#: general one); a summary lists its units' 说明 below its own.
+EXPLAIN_SHEET = "说明"
+#: 说明 sheet columns: the key (a rule id, "" for the general row), what it explains, the unit,
+#: the 说明 itself (the only cell a clerk types in); its rows start under a header row.
+EXPLAIN_COLUMNS = ("编号", "检查提示", "单位", "说明")
+EXPLAIN_FIRST_ROW = 4
+#: A summary's sheet of its units' figures, one row per unit summed, and the heading of its
+#: column saying how many units each row adds up (a county's row stands for its townships).
+DETAIL_SHEET = "明细"
+UNITS_HEADING = "汇总单位数"
 FIRST_TABLE_ROW = 3  # rows 0-2: sheet title, unit line, check summary (first data sheet)
 
 
@@ -128,6 +139,15 @@ class TextLayout:
     cell: Pos
 
 
+@dataclass(frozen=True)
+class ExplainRow:
+    """One row of the 说明 sheet: which warning rule it explains ("" for anything else)."""
+
+    key: str
+    label: str
+    cell: Pos  # where the 说明 is typed
+
+
 @dataclass(frozen=True, eq=False)
 class Layout:
     format: Format
@@ -141,6 +161,7 @@ class Layout:
     failures_cell: Pos = Pos(GUIDE_SHEET, 0, 0)
     summary_cell: Pos = Pos(GUIDE_SHEET, 0, 0)  # "共 N 项校验，X 项未通过"
     guide_unit_cells: Mapping[str, Pos] = field(default_factory=dict)
+    explains: tuple[ExplainRow, ...] = ()
 
     def pos(self, table: str, row: str, col: str) -> Pos:
         return self.tables[table].pos(row, col)
@@ -197,6 +218,7 @@ def _fingerprint(lay: Layout) -> str:
             for tid, tl in lay.tables.items()
         },
         "texts": {sid: [t.cell.sheet, t.cell.row, t.cell.col] for sid, t in lay.texts.items()},
+        "explains": [[e.key, e.cell.row, e.cell.col] for e in lay.explains],
         "checks": sorted([list(map(str, k)), p.sheet, p.row, p.col] for k, p in lay.checks.items()),
     }
     return hashlib.sha256(json.dumps(desc, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
@@ -315,7 +337,7 @@ def layout_for(fmt: Format) -> Layout:
             r += 1
         texts[s.id] = TextLayout(s, label, prompt, Pos(TEXT_SHEET, r, 0))
         r += 2
-    sheets = (GUIDE_SHEET, *data_sheets, *([TEXT_SHEET] if texts else []))
+    sheets = (GUIDE_SHEET, *data_sheets, *([TEXT_SHEET] if texts else []), EXPLAIN_SHEET)
     return Layout(
         format=fmt,
         sheets=sheets,
@@ -332,4 +354,15 @@ def layout_for(fmt: Format) -> Layout:
             "year": Pos(GUIDE_SHEET, 4, 1),
             "format": Pos(GUIDE_SHEET, 5, 1),
         },
+        explains=_explain_rows(fmt),
+    )
+
+
+def _explain_rows(fmt: Format) -> tuple[ExplainRow, ...]:
+    """A row for each warning rule of the format, then one for anything else."""
+    rows = [(r.id, f"{r.id}　{r.title}") for r in fmt.rules if r.severity is Severity.WARNING]
+    rows.append(("", "其他需要说明的情况"))
+    last = len(EXPLAIN_COLUMNS) - 1
+    return tuple(
+        ExplainRow(key, label, Pos(EXPLAIN_SHEET, EXPLAIN_FIRST_ROW + i, last)) for i, (key, label) in enumerate(rows)
     )

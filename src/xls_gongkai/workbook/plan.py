@@ -22,7 +22,18 @@ from xls_gongkai.numbers import format_number
 from xls_gongkai.rules import Check, Engine, engine
 from xls_gongkai.spec import VALUE_LIMIT, CellKey, CellKind, Each, Format, RuleKind, Section, Table
 from xls_gongkai.workbook import formulas as excel
-from xls_gongkai.workbook.layout import TEXT_SHEET, Layout, Pos, TableLayout, a1, col_letter, layout_for
+from xls_gongkai.workbook.layout import (
+    EXPLAIN_COLUMNS,
+    EXPLAIN_FIRST_ROW,
+    EXPLAIN_SHEET,
+    TEXT_SHEET,
+    Layout,
+    Pos,
+    TableLayout,
+    a1,
+    col_letter,
+    layout_for,
+)
 
 #: Excel's limit on the characters of a cell; the text sections are validated against it.
 MAX_TEXT = 32767
@@ -76,6 +87,7 @@ STYLES: Mapping[str, Mapping[str, Any]] = {
     "guide_text": {**_FONT, "text_wrap": True, "valign": "top"},
     "text_label": {**_FONT, "bold": True, "font_size": 12, "valign": "vcenter"},
     "text_prompt": {**_FONT, "italic": True, "font_color": "#595959", "text_wrap": True, "valign": "vcenter"},
+    "explain_other": {**_FONT, **_BORDER, "text_wrap": True, "valign": "top"},
     # conditional formats (only font and fill; Excel ignores the rest)
     "cf_pass": {"font_color": "#006100", "bg_color": "#C6EFCE"},
     "cf_fail": {"font_color": "#9C0006", "bg_color": "#FFC7CE", "bold": True},
@@ -509,6 +521,43 @@ def _text_sheet_plan(lay: Layout) -> SheetPlan:
     )
 
 
+#: What the 说明 sheet asks for (row 2, under the unit line).
+EXPLAIN_NOTE = (
+    "检查时提示“警告”的，如情况属实（例如修订、失效使现行有效件数不衔接，或金额确实很大），请在对应行的"
+    "“说明”中写明原因；其他需要说明的情况写在最后一行。说明随报表报送，汇总时列入汇总表的“说明”和“问题清单”，"
+    "逐级上报。错误必须改正，不能以说明代替。"
+)
+
+
+def _explain_sheet_plan(lay: Layout) -> SheetPlan:
+    """The 说明 sheet: an instruction, a header, one row per warning rule; the unit's name and its
+    说明 are written per workbook (a summary adds its units' rows below)."""
+    top = EXPLAIN_FIRST_ROW - 1
+    merges = [Merge(2, 0, 2, len(EXPLAIN_COLUMNS) - 1, EXPLAIN_NOTE, "guide_text")]
+    merges += [Merge(top, c, top, c, text, "column") for c, text in enumerate(EXPLAIN_COLUMNS)]
+    heights: dict[int, float] = {0: 24.0, 1: 18.0, 2: 48.0, top: 20.0}
+    validations: list[Validation] = []
+    for row in lay.explains:
+        r = row.cell.row
+        merges.append(Merge(r, 0, r, 0, row.key or "—", "guide_value"))
+        merges.append(Merge(r, 1, r, 1, row.label, "row"))
+        heights[r] = 60.0
+        prompt = "请写明这项提示的原因（情况属实的才需要说明）；没有可不填。"
+        validations.append((r, row.cell.col, r, row.cell.col, validation_options(CellKind.TEXT, prompt)))
+    return SheetPlan(
+        name=EXPLAIN_SHEET,
+        title=f"{EXPLAIN_SHEET}（对检查提示的解释）",
+        merges=tuple(merges),
+        widths={0: 7.0, 1: 30.0, 2: 18.0, 3: 80.0},
+        heights=heights,
+        freeze=(EXPLAIN_FIRST_ROW, 0),
+        repeat=(top, top),
+        validations=tuple(validations),
+        conds=(),
+        width=len(EXPLAIN_COLUMNS),
+    )
+
+
 # ---- the guide's words that come from the format
 
 
@@ -608,6 +657,7 @@ def plan_for(fmt: Format) -> Plan:
     sheets = {s: _data_sheet_plan(lay, eng, s) for s in lay.data_sheets}
     if lay.texts:
         sheets[TEXT_SHEET] = _text_sheet_plan(lay)
+    sheets[EXPLAIN_SHEET] = _explain_sheet_plan(lay)
     return Plan(
         fmt=fmt,
         lay=lay,

@@ -35,7 +35,7 @@ from xls_gongkai.errors import printable
 from xls_gongkai.numbers import Value
 from xls_gongkai.rules import engine
 from xls_gongkai.spec import CellKey, CellKind, Chart, Each, Format, Node, Table
-from xls_gongkai.workbook.layout import ISSUES_SHEET, col_letter
+from xls_gongkai.workbook.layout import DETAIL_SHEET, ISSUES_SHEET, UNITS_HEADING, col_letter
 from xls_gongkai.workbook.plan import fit_text
 from xls_gongkai.workbook.writer import WriteOptions, write_workbook
 
@@ -50,7 +50,6 @@ __all__ = [
 ]
 
 STATUS_SHEET = "报送情况"
-DETAIL_SHEET = "明细"
 TEXTS_SHEET = "文字材料"
 CHARTS_SHEET = "图表"
 
@@ -256,6 +255,9 @@ def _detail_head(ws: Worksheet, st: _Styles, fmt: Format) -> None:
         j = k + 1
     for j, (_t, _rn, cn) in enumerate(columns):
         ws.write_string(top + 2, 2 + j, cn.path_text, st.head)
+    # How many units each row adds up (a county summary's row stands for its townships): what a
+    # summary's unit count is read from, never from its hidden record alone.
+    ws.merge_range(top, 2 + len(columns), top + 2, 2 + len(columns), UNITS_HEADING, st.head)
     # Wrapped labels need taller rows: spreadsheet programs do not grow them on opening.
     spans = [(t, len(t.leaf_columns)) for t in fmt.tables]
     ws.set_row(top, 15 * max(_lines(detail_title(t), _DETAIL_WIDTH * len(t.leaf_rows) * n) for t, n in spans))
@@ -305,16 +307,18 @@ def _detail_sheet(wb: xlsxwriter.Workbook, st: _Styles, m: Merged) -> _Detail:
             if v is not None:
                 ws.write_number(r, 2 + j, _num(v), styles[j])
                 sums[j] += v
+        ws.write_number(r, 2 + len(keys), s.report.units, st.number)
     r = first + len(units)
     _s(ws, st, r, 0, "", st.total)
     _s(ws, st, r, 1, "合计", st.total)
-    for j in range(len(keys)):
+    for j in range(len(keys) + 1):
         letter = col_letter(2 + j)
         formula = f"=SUM({letter}{first + 1}:{letter}{r})" if units else "=0"
-        ws.write_formula(r, 2 + j, formula, st.total_amount if amount[j] else st.total, _num(sums[j]))
+        total = sums[j] if j < len(keys) else sum(s.report.units for s in units)
+        ws.write_formula(r, 2 + j, formula, st.total_amount if j < len(keys) and amount[j] else st.total, _num(total))
     ws.set_column(0, 0, 14)
     ws.set_column(1, 1, 24)
-    ws.set_column(2, 1 + len(columns), _DETAIL_WIDTH)
+    ws.set_column(2, 2 + len(columns), _DETAIL_WIDTH)
     ws.freeze_panes(first, 2)
     ws.repeat_rows(_DETAIL_TOP, _DETAIL_TOP + 2)
     return _Detail({k: 2 + j for j, k in enumerate(keys)}, first, len(units))
@@ -334,9 +338,10 @@ _ISSUE_HEAD = (
     "列",
     "应为",
     "实为",
-    "说明",
+    "问题说明",
+    "单位的说明",
 )
-_ISSUE_WIDTHS = (14, 24, 30, 6, 16, 8, 8, 30, 20, 10, 10, 60)
+_ISSUE_WIDTHS = (14, 24, 30, 6, 16, 8, 8, 30, 20, 10, 10, 60, 40)
 
 
 def _issues_sheet(wb: xlsxwriter.Workbook, st: _Styles, m: Merged) -> None:
@@ -364,6 +369,7 @@ def _issues_sheet(wb: xlsxwriter.Workbook, st: _Styles, m: Merged) -> None:
         for c, v in enumerate(values):
             _s(ws, st, r, c, v)
         _s(ws, st, r, len(values), issue.message, st.wrap)
+        _s(ws, st, r, len(values) + 1, m.explanation(issue), st.wrap)
     ws.autofilter(0, 0, max(len(issues), 1), len(_ISSUE_HEAD) - 1)
     ws.freeze_panes(1, 2)
     for c, w in enumerate(_ISSUE_WIDTHS):

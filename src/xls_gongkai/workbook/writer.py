@@ -15,7 +15,7 @@ cell's cached text), :func:`fold_group_values`, :data:`ISSUES_SHEET`, :class:`Pr
 
 Example::
 
-    from xls_gongkai.report import Report, Unit
+    from xls_gongkai.report import Explanation, Report, Unit
     from xls_gongkai.spec import get_format
     from xls_gongkai.workbook.writer import WriteOptions, write_workbook
 
@@ -48,11 +48,21 @@ from xls_gongkai.errors import UsageError
 from xls_gongkai.issues import Issue
 from xls_gongkai.numbers import Value
 from xls_gongkai.output import atomic_path
-from xls_gongkai.report import Report, Unit
+from xls_gongkai.report import Explanation, Report, Unit
 from xls_gongkai.rules import Check, engine
 from xls_gongkai.spec import SPEC_VERSION, Format, Severity, format_for_year, get_format
 from xls_gongkai.workbook import formulas as excel
-from xls_gongkai.workbook.layout import GUIDE_SHEET, ISSUES_SHEET, META_SHEET, TEXT_SHEET, layout_for, parse_a1
+from xls_gongkai.workbook.layout import (
+    EXPLAIN_FIRST_ROW,
+    EXPLAIN_SHEET,
+    GUIDE_SHEET,
+    ISSUES_SHEET,
+    META_SHEET,
+    TEXT_SHEET,
+    Layout,
+    layout_for,
+    parse_a1,
+)
 from xls_gongkai.workbook.plan import (
     ANNOTATION_STYLES,
     FLAG_STYLE,
@@ -474,6 +484,44 @@ def _write_values(
             sheets[cell.sheet].write_string(cell.row, cell.col, fit_text(text), style)
         else:
             sheets[cell.sheet].write_blank(cell.row, cell.col, None, style)
+    _write_explanations(sheets[EXPLAIN_SHEET], st, lay, report)
+
+
+def _own(e: Explanation, unit: Unit) -> bool:
+    return not (e.unit.code or e.unit.name) or (e.unit.code, e.unit.name) == (unit.code, unit.name)
+
+
+def _text_height(text: str, width: float) -> float:
+    lines = sum(max(1, math.ceil(display_width(part) / max(width - 2, 1))) for part in text.split("\n"))
+    return min(409.0, max(60.0, 15.0 * lines + 6))
+
+
+def _write_explanations(ws: Worksheet, st: Mapping[str, XFormat], lay: Layout, report: Report) -> None:
+    """The unit's own 说明 in the rows of its template; below them, in a summary, its units' 说明
+    (locked: they are changed in the unit's own report)."""
+    own = {e.key: e.text for e in report.explanations if _own(e, report.unit)}
+    name = report.unit.name or ""
+    for row in lay.explains:
+        r, c = row.cell.row, row.cell.col
+        ws.write_string(r, 2, name, st["guide_value"])
+        text = own.get(row.key, "")
+        if text:
+            ws.set_row(r, _text_height(text, 80.0))
+            ws.write_string(r, c, fit_text(text), st["input_text"])
+        else:
+            ws.write_blank(r, c, None, st["input_text"])
+    known = {row.key for row in lay.explains}
+    titles = {rule.id: f"{rule.id}　{rule.title}" for rule in lay.format.rules}
+    r = (lay.explains[-1].cell.row if lay.explains else EXPLAIN_FIRST_ROW) + 1
+    for e in report.explanations:
+        if _own(e, report.unit) and e.key in known:
+            continue
+        ws.set_row(r, _text_height(e.text, 80.0))
+        ws.write_string(r, 0, e.key.split("|")[0] or "—", st["explain_other"])
+        ws.write_string(r, 1, titles.get(e.key.split("|")[0], e.key or "其他需要说明的情况"), st["explain_other"])
+        ws.write_string(r, 2, e.unit.label if (e.unit.code or e.unit.name) else name, st["explain_other"])
+        ws.write_string(r, 3, fit_text(e.text), st["explain_other"])
+        r += 1
 
 
 # --------------------------------------------------------------------------- 填报说明

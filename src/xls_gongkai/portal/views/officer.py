@@ -335,12 +335,6 @@ def summary_download(request: HttpRequest, kind: str) -> HttpResponse:
                 path, count, _left = summary.write(c, Path(tmp) / "summary.xlsx", provisional=provisional)
                 content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
                 detail = f"{'临时汇总' if provisional else '汇总'}，{count} 个单位"
-            elif kind in ("explanations", "explanations-provisional"):
-                provisional = kind == "explanations-provisional"
-                name = summary.file_name(c, provisional=provisional, suffix="_说明.xlsx")
-                path, count = summary.write_explanations(c, Path(tmp) / "explanations.xlsx", provisional=provisional)
-                content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-                detail = f"{'临时汇总' if provisional else '汇总'}的说明，{count} 条"
             elif kind in ("csv", "parquet"):
                 name = f"{c.name}_{c.year}年度_已通过单位明细.{kind}"
                 path = summary.write_tidy_export(c, Path(tmp) / f"tidy.{kind}")
