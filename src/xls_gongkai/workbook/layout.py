@@ -4,8 +4,10 @@ One sheet per table group (the tables of a format that name the same ``sheet`` s
 block under another), a 文字说明 sheet for the text sections, a 填报说明 sheet first. Each table is laid out as in the
 official attachment: title, merged multi-level column headers, the corner cell, row labels with
 their nesting as merged cells, then the value cells. Check cells for rules that hold in every
-row stand in columns to the right of the table; those for rules that hold in every column stand
-in rows below it; the cell rule R5 has one cell below each table.
+row stand in columns to the right of the table — except in a table of one row (表四), where
+they stand in one row below it, each under the total it checks, so the table prints wide; those
+for rules that hold in every column stand in rows below it; the cell rule R5 has one cell below
+each table.
 """
 
 from __future__ import annotations
@@ -207,11 +209,22 @@ def check_label(check: Check) -> str:
     return f"{check.rule.title}{name}校验"
 
 
+def _below_column(check: Check, cols: Mapping[str, int]) -> int:
+    """The column a row check stands in below a one-row table: under the total its equation
+    defines (the left side's first cell; a column group by its last leaf)."""
+    _t, _r, column = check.lhs[0].key
+    return cols[check.table.column_nodes[column].leaves()[-1].id]
+
+
 def _layout_table(table: Table, sheet: str, top: int, with_title: bool, checks: list[Check]) -> TableLayout:
     labels: list[Label] = []
     stub = max(1, table.row_depth)
     r = top
-    row_checks = [c for c in checks if c.rule.each is Each.ROW]
+    # A table of one row (表四) has its row checks in one row below it, each under the total it
+    # checks: three check columns beside sixteen columns of numbers would shrink the printed page.
+    one_row = len(table.leaf_rows) == 1
+    row_checks = [c for c in checks if c.rule.each is Each.ROW and not one_row]
+    below = [c for c in checks if c.rule.each is Each.ROW and one_row]
     col_checks = [c for c in checks if c.rule.each is Each.COLUMN]
     cell_checks = [c for c in checks if c.rule.kind is RuleKind.CELLS]
     # one check column per (rule, equation) of the rules that hold in every row
@@ -251,6 +264,14 @@ def _layout_table(table: Table, sheet: str, top: int, with_title: bool, checks: 
     check_pos: dict[tuple[str, str, str, int], Pos] = {}
     for c in row_checks:
         check_pos[c.key] = Pos(sheet, rows[c.index], row_check_cols[(c.rule.id, c.equation)])
+    below_rows: dict[str, int] = {}
+    for c in below:
+        col = _below_column(c, cols)
+        row = below_rows.setdefault(c.rule.id, r)
+        if row == r:
+            labels.append(Label("check-label", f"{c.rule.title}校验", r, 0, r, stub - 1))
+            r += 1
+        check_pos[c.key] = Pos(sheet, row, col)
     seen_rows: dict[tuple[str, int], int] = {}
     for c in col_checks:
         k = (c.rule.id, c.equation)

@@ -63,7 +63,15 @@ STYLES: Mapping[str, Mapping[str, Any]] = {
     "check-header": {**_FONT, **_BORDER, **_CENTER, "bold": True, "bg_color": _SHADE, "text_wrap": True},
     # check cells in a column beside a table: one line per row, so a long ✘ text shrinks to fit
     "check_row": {**_CHECK, "shrink": True},
-    "check-label": {**_FONT, **_BORDER, "bg_color": _SHADE, "align": "right", "valign": "vcenter", "italic": True},
+    "check-label": {
+        **_FONT,
+        **_BORDER,
+        "bg_color": _SHADE,
+        "align": "right",
+        "valign": "vcenter",
+        "italic": True,
+        "text_wrap": True,
+    },
     "check": {**_CHECK, "text_wrap": True},
     "total": {**_FONT, **_BORDER, "bold": True, "bg_color": _SHADE, "align": "right", "num_format": "General"},
     "input_count": {**_INPUT, "num_format": "General"},
@@ -370,14 +378,17 @@ def _block_involved(tl: TableLayout, eng: Engine) -> Iterator[Cond]:
         top = min(r for r, _c in cells)
         left = min(c for _r, c in cells)
         first = tl.checks[group[0].key]
-        if per_row:  # check cells stand in one column, one per row: $K7 follows the row
+        if len(group) == 1:  # one check (表四's, below its one row): its own cell
+            anchor = f"${col_letter(first.col)}${first.row + 1}"
+            rects.sort(key=lambda x: (x[0], x[1]))
+        elif per_row:  # check cells stand in one column, one per row: $K7 follows the row
             anchor = f"${col_letter(first.col)}{top + 1}"
             rects.sort(key=lambda x: (x[0], x[1]))
         else:  # check cells stand in one row, one per column: D$32 follows the column
             anchor = f"{col_letter(left)}${first.row + 1}"
             rects.sort(key=lambda x: (x[1], x[0]))
         r0, c0, r1, c1 = rects[0]
-        if (r0, c0) != ((top if per_row else r0), (c0 if per_row else left)):
+        if len(group) > 1 and (r0, c0) != ((top if per_row else r0), (c0 if per_row else left)):
             raise AssertionError("conditional-format anchor is not the first area's corner")
         involved: dict[str, Any] = {"type": "formula", "criteria": f'=LEFT({anchor},1)="{excel.FAIL}"'}
         if len(rects) > 1:
@@ -388,22 +399,29 @@ def _block_involved(tl: TableLayout, eng: Engine) -> Iterator[Cond]:
 # ---- one data sheet: sizes, then the blocks
 
 
+#: The narrowest value column: an 8-digit number, or four Chinese characters of a header.
+_NUMBER_WIDTH = 8.5
+
+
 def _widths(tables: Sequence[TableLayout], merges: Sequence[Merge], width: int) -> dict[int, float]:
     """Column widths from the labels that sit in one column; stub group columns stay narrow
-    (their labels run down merged cells), value columns wrap long headers."""
+    (their labels run down merged cells), value columns wrap long headers, check labels wrap
+    in whatever width the row labels give (表四 has none)."""
     value_cols = {c for tl in tables for c in tl.cols.values()}
     widths: dict[int, float] = dict.fromkeys(range(width), 8.0)
     for m in merges:
-        if m.first_col != m.last_col or m.style == "title":
+        if m.first_col != m.last_col or m.style in ("title", "check-label"):
             continue
         if m.first_col in value_cols or m.style == "check-header":
-            cap = 14.0
+            # a header of Chinese words needs no more than its characters and half a unit of
+            # air: every unit less on 表四's sixteen columns prints the page larger
+            need, cap = display_width(m.text) + 0.5, 14.0
         else:
-            cap = 12.0 if m.style == "row_group" else 46.0
-        widths[m.first_col] = max(widths[m.first_col], min(cap, display_width(m.text) + 2))
+            need, cap = display_width(m.text) + 2, 12.0 if m.style == "row_group" else 46.0
+        widths[m.first_col] = max(widths[m.first_col], min(cap, need))
     for tl in tables:
         for col in tl.cols.values():
-            widths[col] = max(widths[col], 9.0)
+            widths[col] = max(widths[col], _NUMBER_WIDTH)
         for pos in tl.checks.values():
             if pos.col not in value_cols:
                 widths[pos.col] = max(widths[pos.col], 14.0)
@@ -575,6 +593,13 @@ def _guide_text(fmt: Format, eng: Engine) -> GuideText:
     )
 
 
+def _beside(lay: Layout, check: Check) -> bool:
+    """Whether a check cell stands in a column beside its table (one line per row: its text
+    shrinks to fit) rather than in a row below it (its text wraps)."""
+    tl = lay.tables[check.table.id]
+    return lay.checks[check.key].col > tl.value_right
+
+
 @cache
 def plan_for(fmt: Format) -> Plan:
     """The workbook plan of a format (one per format object)."""
@@ -594,7 +619,7 @@ def plan_for(fmt: Format) -> Plan:
             lay.checks[check.key],
             excel.check_formula(check, lay),
             check.rule.kind is RuleKind.CELLS,
-            "check_row" if check.rule.each is Each.ROW else "check",
+            "check_row" if _beside(lay, check) else "check",
         )
         for check in eng.checks
         if check.in_sheet
