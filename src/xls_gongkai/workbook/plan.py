@@ -7,7 +7,7 @@ checks, the guide's rule lines — so :func:`plan_for` computes it once and cach
 plan of its own). The writer then only replays the plan and writes one unit's values.
 
 Public: :data:`STYLES`, :data:`PROMPTS`, :func:`validation_options`, :func:`cell_validation`,
-:func:`display_width`, :func:`plan_for` and the plan's dataclasses.
+:func:`text_prompt`, :func:`plan_for` and the plan's dataclasses.
 """
 
 from __future__ import annotations
@@ -15,13 +15,27 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 from xls_gongkai.rules import Check, Engine, engine
 from xls_gongkai.spec import CellKey, CellKind, Each, Format, RuleKind, Section, Table
 from xls_gongkai.workbook import formulas as excel
-from xls_gongkai.workbook.layout import TEXT_SHEET, Layout, Pos, TableLayout, a1, col_letter, layout_for
+from xls_gongkai.workbook.layout import (
+    TEXT_CELL_CHARS,
+    TEXT_LINE_PT,
+    TEXT_LINE_UNITS,
+    TEXT_SHEET,
+    TEXT_WIDTH,
+    Layout,
+    Pos,
+    TableLayout,
+    TextLayout,
+    a1,
+    col_letter,
+    display_width,
+    layout_for,
+)
 
 #: Excel's limit on the characters of a cell; the text sections are validated against it.
 MAX_TEXT = 32767
@@ -184,12 +198,6 @@ def cell_validation(table: Table, row: str, column: str, kind: CellKind) -> dict
     opts["input_title"] = _fit(title, 32)
     opts["input_message"] = _fit(f"{where}。{opts['input_message']}", 255)
     return opts
-
-
-@lru_cache(maxsize=4096)
-def display_width(text: str) -> float:
-    """Approximate width in Excel character units (a CJK character is two)."""
-    return sum(2.0 if ord(ch) > 0x2E7F else 1.0 for ch in text)
 
 
 # --------------------------------------------------------------------------- the plan
@@ -500,6 +508,22 @@ def text_sheet_title(fmt: Format) -> str:
     return f"{TEXT_SHEET}（年度报告正文{part_numbers(fmt.text_sections)}）"
 
 
+#: A blank text cell's height: what :data:`TEXT_CELL_CHARS` characters take, and a few
+#: paragraph ends.
+BLANK_TEXT_HEIGHT = (math.ceil(2 * TEXT_CELL_CHARS / TEXT_LINE_UNITS) + 4) * TEXT_LINE_PT + 6
+
+
+def text_prompt(tl: TextLayout) -> str:
+    """The prompt over a text section's cells: the format's, and how to go on from cell to cell."""
+    n = len(tl.cells)
+    more = (
+        f"本部分共 {n} 格，每格约 {TEXT_CELL_CHARS} 字；一格写满后接着写在下一格，读取时按顺序连成全文。"
+        if n > 1
+        else ""
+    )
+    return "".join(p for p in (tl.section.prompt, more) if p)
+
+
 def _text_sheet_plan(lay: Layout) -> SheetPlan:
     merges: list[Merge] = []
     heights: dict[int, float] = {0: 24.0, 1: 18.0}
@@ -507,18 +531,19 @@ def _text_sheet_plan(lay: Layout) -> SheetPlan:
     for tl in lay.texts.values():
         merges.append(Merge(tl.label.row, tl.label.col, tl.label.row, tl.label.col, tl.section.label, "text_label"))
         heights[tl.label.row] = 22.0
+        prompt = text_prompt(tl)
         if tl.prompt is not None:
             p = tl.prompt
-            merges.append(Merge(p.row, p.col, p.row, p.col, tl.section.prompt, "text_prompt"))
-            heights[p.row] = 32.0
-        heights[tl.cell.row] = 220.0
-        c = tl.cell
-        validations.append((c.row, c.col, c.row, c.col, validation_options(CellKind.TEXT, tl.section.prompt)))
+            merges.append(Merge(p.row, p.col, p.row, p.col, prompt, "text_prompt"))
+            heights[p.row] = max(1, math.ceil(display_width(prompt) / TEXT_LINE_UNITS)) * TEXT_LINE_PT + 4
+        for c in tl.cells:
+            heights[c.row] = BLANK_TEXT_HEIGHT
+            validations.append((c.row, c.col, c.row, c.col, validation_options(CellKind.TEXT, prompt)))
     return SheetPlan(
         name=TEXT_SHEET,
         title=text_sheet_title(lay.format),
         merges=tuple(merges),
-        widths={0: 110.0},
+        widths={0: TEXT_WIDTH},
         heights=heights,
         freeze=(2, 0),
         repeat=None,
