@@ -1296,6 +1296,7 @@ def semantics_probe(workdir: Path, engines: Sequence[str] | None = None) -> list
     """
     from openpyxl.worksheet.formula import ArrayFormula
     from python_calamine import CalamineWorkbook
+
     from xls_gongkai.parsing.values import parse_cell
 
     engines = tuple(engines if engines is not None else available_engines())
