@@ -331,6 +331,41 @@ def _below_column(check: Check, cols: Mapping[str, int]) -> int:
     return cols[check.table.column_nodes[column].leaves()[-1].id]
 
 
+def _checks_below(
+    sheet: str,
+    r: int,
+    stub: int,
+    cols: Mapping[str, int],
+    checks: tuple[list[Check], list[Check], list[Check]],
+    labels: list[Label],
+    pos: dict[tuple[str, str, str, int], Pos],
+) -> int:
+    """The check rows under a table from row ``r``, each with its label in the stub: a one-row
+    table's row checks (one row per rule), one row per equation of the column rules, one per
+    cell rule. Returns the row after the last."""
+    below, col_checks, cell_checks = checks
+    rows: dict[tuple[str, int], int] = {}
+    for c in below:
+        k = (c.rule.id, -1)
+        if k not in rows:
+            rows[k] = r
+            labels.append(Label("check-label", f"{c.rule.title}校验", r, 0, r, stub - 1))
+            r += 1
+        pos[c.key] = Pos(sheet, rows[k], _below_column(c, cols))
+    for c in col_checks:
+        k = (c.rule.id, c.equation)
+        if k not in rows:
+            rows[k] = r
+            labels.append(Label("check-label", check_label(c), r, 0, r, stub - 1))
+            r += 1
+        pos[c.key] = Pos(sheet, rows[k], cols[c.index])
+    for c in cell_checks:
+        labels.append(Label("check-label", check_label(c), r, 0, r, stub - 1))
+        pos[c.key] = Pos(sheet, r, stub)
+        r += 1
+    return r
+
+
 def _layout_table(table: Table, sheet: str, top: int, with_title: bool, checks: list[Check]) -> TableLayout:
     labels: list[Label] = []
     stub = max(1, table.row_depth)
@@ -375,30 +410,8 @@ def _layout_table(table: Table, sheet: str, top: int, with_title: bool, checks: 
             if row_depth < stub and node.is_leaf:
                 last_col = stub - 1
             labels.append(Label("row", node.label, first, col, last, last_col, node.id))
-    r = data_top + len(rows)
-    check_pos: dict[tuple[str, str, str, int], Pos] = {}
-    for c in row_checks:
-        check_pos[c.key] = Pos(sheet, rows[c.index], row_check_cols[(c.rule.id, c.equation)])
-    below_rows: dict[str, int] = {}
-    for c in below:
-        col = _below_column(c, cols)
-        row = below_rows.setdefault(c.rule.id, r)
-        if row == r:
-            labels.append(Label("check-label", f"{c.rule.title}校验", r, 0, r, stub - 1))
-            r += 1
-        check_pos[c.key] = Pos(sheet, row, col)
-    seen_rows: dict[tuple[str, int], int] = {}
-    for c in col_checks:
-        k = (c.rule.id, c.equation)
-        if k not in seen_rows:
-            seen_rows[k] = r
-            labels.append(Label("check-label", check_label(c), r, 0, r, stub - 1))
-            r += 1
-        check_pos[c.key] = Pos(sheet, seen_rows[k], cols[c.index])
-    for c in cell_checks:
-        labels.append(Label("check-label", check_label(c), r, 0, r, stub - 1))
-        check_pos[c.key] = Pos(sheet, r, stub)
-        r += 1
+    check_pos = {c.key: Pos(sheet, rows[c.index], row_check_cols[(c.rule.id, c.equation)]) for c in row_checks}
+    r = _checks_below(sheet, data_top + len(rows), stub, cols, (below, col_checks, cell_checks), labels, check_pos)
     return TableLayout(
         table=table,
         sheet=sheet,
