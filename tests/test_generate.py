@@ -295,3 +295,37 @@ def test_worker_processes_write_the_same_files_in_roster_order(tmp_path: Path) -
             for name in za.namelist():
                 if name != "docProps/core.xml":  # the time it was written
                     assert za.read(name) == zb.read(name), (a.name, name)
+
+
+def test_a_future_year_warns_in_one_chinese_line_and_still_generates(tmp_path: Path) -> None:
+    from datetime import date
+
+    next_year = date.today().year + 1
+    result = runner.invoke(app, ["generate", "-y", str(next_year), "-u", "城关镇", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if str(next_year) in line]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("注意：")
+    assert "还没有开始" in warnings[0]
+    assert [p.name for p in tmp_path.glob("*.xlsx")] == [f"城关镇_{next_year}.xlsx"]
+
+
+@pytest.mark.parametrize("offset", [0, -1, -2])
+def test_the_current_year_and_earlier_ones_give_no_warning(tmp_path: Path, offset: int) -> None:
+    from datetime import date
+
+    year = date.today().year + offset
+    result = runner.invoke(app, ["generate", "-y", str(year), "-u", "城关镇", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert list(tmp_path.glob(f"*_{year}.xlsx"))
+
+
+def test_future_year_note_compares_with_the_given_day() -> None:
+    from datetime import date
+
+    from xls_gongkai.cli.generate import future_year_note
+
+    assert future_year_note(2027, date(2026, 1, 15)).startswith("注意：2027 年度还没有开始（今年是 2026 年）")
+    assert future_year_note(2026, date(2026, 1, 15)) == ""
+    assert future_year_note(2025, date(2026, 1, 15)) == ""

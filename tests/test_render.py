@@ -557,3 +557,272 @@ def test_docx_without_python_docx_says_what_to_install(tmp_path: Path, monkeypat
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.output
     assert not (tmp_path / "r.docx").exists()
+
+
+# --------------------------------------------------------------------------- data that fails the rules
+
+R1_NATURAL = "【数据待核：表三“自然人”列 一+二≠（七）+四，相差 -16】"
+R1_TOTAL = "【数据待核：表三“总计”列 一+二≠（七）+四，相差 -16】"
+
+
+def _unbalanced() -> Report:
+    """表三 with 16 fewer new applications from natural persons (totals recomputed): R1 fails
+    in the 自然人 and the 总计 column."""
+    report = sample2024()
+    key = ("t3", "new", "natural")
+    return replace_value(report, key, report.value(*key) - 16)
+
+
+def _paragraphs(report: Report, kind: str, tmp_path: Path, **kw: object) -> list[tuple[str, bool]]:
+    """The document's paragraphs in order, each with whether it is highlighted."""
+    if kind == "docx":
+        import docx
+        from docx.enum.text import WD_COLOR_INDEX
+
+        doc = docx.Document(str(render_docx(report, tmp_path / "r.docx", **kw)))  # type: ignore[arg-type]
+        body = doc.element.body
+        out = []
+        for el in body.iterchildren():
+            if el.tag.endswith("}tbl"):
+                out.append(("<表格>", False))
+            elif el.tag.endswith("}p"):
+                p = docx.text.paragraph.Paragraph(el, doc)
+                if p.text.strip():
+                    marked = any(r.font.highlight_color == WD_COLOR_INDEX.YELLOW for r in p.runs)
+                    out.append((p.text, marked))
+        return out
+    if kind == "html":
+        page = render_html(report, **kw)  # type: ignore[arg-type]
+        out = []
+        for m in re.finditer(r"<(h1|h2|p|table)[^>]*>(.*?)</\1>", page, flags=re.S):
+            if m.group(1) == "table":
+                out.append(("<表格>", False))
+            else:
+                inner = m.group(2)
+                out.append((re.sub(r"<[^>]+>", "", inner), inner.startswith("<mark>")))
+        return out
+    md = render_markdown(report, **kw)  # type: ignore[arg-type]
+    out = []
+    for block in md.split("\n\n"):
+        block = block.strip()
+        if block.startswith("|"):
+            out.append(("<表格>", False))
+        elif block:
+            text = block.lstrip("# ")
+            out.append((text.strip("*"), text.startswith("**")))
+    return out
+
+
+@pytest.mark.parametrize("kind", ["md", "html", "docx"])
+def test_data_that_fails_the_rules_is_flagged_under_the_title_and_under_its_table(tmp_path: Path, kind: str) -> None:
+    report = _unbalanced()
+    paras = _paragraphs(report, kind, tmp_path)
+    texts = [t for t, _ in paras]
+    # the notice is the paragraph right after the title, highlighted
+    assert texts[0] == document_title(report)
+    notice, marked = paras[1]
+    assert marked
+    assert notice.startswith("【数据待核】本文稿的表格数据有 2 处不符合勾稽关系")
+    assert "请核对改正后再发布" in notice
+    # one highlighted line per failing check, right after 表三 and before the next section
+    t3_heading = texts.index(F2021.section_map["s3"].label)
+    after = texts.index("<表格>", t3_heading) + 1
+    assert paras[after : after + 2] == [(R1_NATURAL, True), (R1_TOTAL, True)]
+    assert texts[after + 2] == F2021.section_map["s4"].label
+    assert sum(1 for t in texts if t.startswith("【数据待核")) == 3
+
+
+@pytest.mark.parametrize("kind", ["md", "html", "docx"])
+def test_data_that_passes_has_no_data_flag(tmp_path: Path, kind: str) -> None:
+    paras = _paragraphs(sample2024(), kind, tmp_path)
+    assert not [t for t, _ in paras if "数据待核" in t]
+    assert paras[1][0] == F2021.sections[0].label  # the first section follows the title
+
+
+def test_flag_lines_name_the_cell_for_a_bad_value_and_the_equation_for_a_row_rule() -> None:
+    from xls_gongkai.documents.render import data_notes
+    from xls_gongkai.sample import broken
+
+    report = sample2024()
+    negative = replace_value(report, ("t3", "withheld_secret", "natural"), -1)
+    lines = data_notes(negative).tables["t3"]
+    assert (
+        "【数据待核：表三“三、本年度办理结果 › （三）不予公开 › 1.属于国家秘密”行“自然人”列不能为负数，填的是 -1】"
+        in lines
+    )
+    review = broken(report, ("t4", "cases", "review_upheld"), 3)
+    notes = data_notes(review)
+    assert notes.tables == {"t4": ("【数据待核：表四“行政复议” 总计≠四项之和，相差 -3】",)}
+    assert notes.notice.startswith("【数据待核】本文稿的表格数据有 1 处")
+
+
+def replace_value(report: Report, key: tuple[str, str, str], value: int) -> Report:
+    """The report with one input cell set to ``value`` and every total recomputed."""
+    from xls_gongkai.rules import engine
+
+    eng = engine(report.format)
+    values = {k: v for k, v in report.values.items() if k not in eng.computed}
+    values[key] = value
+    return Report(report.unit, report.year, report.format, eng.with_totals(values), report.texts)
+
+
+@pytest.mark.parametrize("kind", ["md", "html", "docx"])
+def test_flagged_document_still_imports_as_the_same_report(tmp_path: Path, kind: str) -> None:
+    from xls_gongkai.documents.importer import import_document, import_text
+
+    report = _unbalanced()
+    if kind == "docx":
+        result = import_document(render_docx(report, tmp_path / "r.docx"))
+    else:
+        result = import_text(render_markdown(report) if kind == "md" else render_html(report), kind=kind)
+    assert result.report is not None
+    assert dict(result.report.values) == dict(report.values)
+    assert result.report.texts == report.texts
+    assert sorted(i.code for i in result.errors) == ["R1", "R1"]
+
+
+def test_a_summary_names_its_units_with_errors_in_the_notice() -> None:
+    from xls_gongkai.documents.render import data_notes
+
+    notes = data_notes(sample2024(), [], ["东城街道", "柳河乡"])
+    assert notes.notice == (
+        "【数据待核】汇总所含单位中，东城街道、柳河乡的数据有错误，汇总数字可能随之有误。请核对改正后再发布，发布前删除本段。"
+    )
+    assert notes.tables == {}
+    many = data_notes(sample2024(), [], [f"单位{i}" for i in range(7)])
+    assert "单位0、单位1、单位2、单位3、单位4等 7 个单位的数据有错误" in many.notice
+
+
+# --------------------------------------------------------------------------- title
+
+
+@pytest.mark.parametrize(
+    ("name", "parent", "owner"),
+    [
+        ("某某县汇总", "", "某某县"),
+        ("某某县（汇总）", "", "某某县"),
+        ("某某县(汇总)", "", "某某县"),
+        ("某某县合计", "", "某某县"),
+        ("某某县汇总表", "", "某某县"),
+        ("某某县 汇总", "", "某某县"),
+        ("全县汇总", "某某县", "某某县"),
+        ("汇总", "某某市", "某某市"),
+        ("汇总", "", ""),
+        ("城关镇人民政府", "", "城关镇人民政府"),
+        ("汇总科", "", "汇总科"),  # 汇总 not at the end: part of the name
+    ],
+)
+def test_the_title_names_the_unit_without_what_marks_a_summary(name: str, parent: str, owner: str) -> None:
+    report = Report(Unit("", name, parent), 2024, F2021)
+    assert document_title(report) == f"{owner}2024年政府信息公开工作年度报告"
+
+
+def test_an_explicit_title_wins(tmp_path: Path) -> None:
+    report = Report(Unit("", "全县汇总"), 2024, F2021, sample2024().values)
+    title = "某某县2024年政府信息公开工作年度报告"
+    assert render_markdown(report, title=title).startswith(f"# {title}\n")
+    assert f"<h1>{title}</h1>" in render_html(report, title=title)
+    assert _paragraphs(report, "docx", tmp_path, title=title)[0][0] == title
+
+
+# --------------------------------------------------------------------------- the CLI on failing data
+
+
+def test_cli_render_flags_the_document_and_exits_1(tmp_path: Path) -> None:
+    src = tmp_path / "bad.json"
+    src.write_text(_unbalanced().to_json(), encoding="utf-8")
+    out = tmp_path / "bad.md"
+    result = CliRunner().invoke(app, ["render", str(src), "--to", "md", "--out", str(out), "--title", "某县年报"])
+    assert result.exit_code == 1
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# 某县年报\n\n**【数据待核】")
+    assert R1_NATURAL in text
+    assert "文稿中已用“【数据待核】”标出" in result.stderr
+
+
+def test_cli_render_strict_writes_nothing_for_failing_data(tmp_path: Path) -> None:
+    src = tmp_path / "bad.json"
+    src.write_text(_unbalanced().to_json(), encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["render", str(src), "--to", "docx", "--out", str(tmp_path / "r.docx"), "--strict"]
+    )
+    assert result.exit_code == 1
+    assert not (tmp_path / "r.docx").exists()
+    assert "未生成文稿（--strict）" in result.stderr
+    good = tmp_path / "good.json"
+    good.write_text(sample2024().to_json(), encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["render", str(good), "--to", "docx", "--out", str(tmp_path / "g.docx"), "--strict"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "g.docx").exists()
+
+
+def test_cli_render_help_states_the_exit_codes_and_the_flag() -> None:
+    result = CliRunner().invoke(app, ["render", "--help"])
+    assert result.exit_code == 0
+    flat = re.sub(r"[\s│]+", "", result.output)
+    assert "退出码：0数据无错误；1数据有错误" in flat
+    assert "【数据待核】" in flat
+    assert "--title" in flat
+    assert "--strict" in flat
+
+
+def test_cli_render_of_a_summary_names_the_units_with_errors(tmp_path: Path) -> None:
+    from xls_gongkai.batch.merge import merge
+    from xls_gongkai.sample import broken
+    from xls_gongkai.workbook.summary import write_summary
+    from xls_gongkai.workbook.writer import write_workbook
+
+    units = [Unit(f"00{i}", f"乡镇{i}") for i in range(3)]
+    reports = [random_report(F2021, u, 2024, random.Random(i), TEXTS) for i, u in enumerate(units)]
+    reports[1] = broken(reports[1], ("t3", "new", "natural"), 5)
+    for r in reports:
+        write_workbook(tmp_path / f"{r.unit.code}.xlsx", r)
+    book = write_summary(merge([tmp_path], unit=Unit("C1", "某县汇总")), tmp_path / "out" / "汇总.xlsx")
+    out = tmp_path / "county.md"
+    result = CliRunner().invoke(app, ["render", str(book), "--to", "md", "--out", str(out)])
+    assert result.exit_code == 1
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# 某县2024年政府信息公开工作年度报告\n")
+    assert "汇总所含单位中，乡镇1的数据有错误" in text
+    assert "汇总所含 1 个单位的数据有错误：乡镇1" in result.stderr
+
+
+# --------------------------------------------------------------------------- 表三's numbers in the docx
+
+
+def test_docx_number_columns_of_table_three_are_at_least_one_and_a_half_cm(tmp_path: Path) -> None:
+    import docx
+
+    doc = docx.Document(str(render_docx(sample2024(), tmp_path / "r.docx")))
+    widths = [round(c.width.cm, 2) for c in doc.tables[1].columns]  # stored in twips: 1.5 cm is 1.4996
+    assert len(widths) == 10
+    assert min(widths[3:]) >= 1.49
+    assert sum(widths) <= 18.0  # 1.5 cm from the paper's edge at most
+
+
+@pytest.mark.soffice
+@pytest.mark.skipif(
+    shutil.which("soffice") is None or shutil.which("pdftotext") is None, reason="需要 LibreOffice 与 pdftotext"
+)
+def test_six_digit_numbers_of_table_three_print_on_one_line(tmp_path: Path) -> None:
+    """A city's totals: each 6-digit number of 表三 appears whole in the PDF's text (a number
+    broken over two lines in its cell would appear as two pieces)."""
+    from dataclasses import replace
+
+    from tests.lo import convert
+    from xls_gongkai.rules import engine
+
+    eng = engine(F2021)
+    base = sample2024()
+    # 一、本年新收 in the hundred thousands in every column, its 总计 too (the widest column)
+    big = {k: 100000 + 9973 * i for i, k in enumerate(k for k in eng.inputs if k[:2] == ("t3", "new"))}
+    inputs = {k: v for k, v in base.values.items() if k not in eng.computed}
+    report = replace(base, values=eng.with_totals({**inputs, **big}))
+    numbers = {str(report.value("t3", "new", c.id)) for c in F2021.table("t3").leaf_columns}
+    assert {len(n) for n in numbers} == {6}
+    pdf = convert([render_docx(report, tmp_path / "big.docx")], "pdf", tmp_path / "pdf")[0]
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    printed = set(re.findall(r"\d+", text))
+    assert numbers <= printed

@@ -9,6 +9,7 @@ import xlsxwriter
 from hypothesis import given
 from hypothesis import strategies as st
 
+from xls_gongkai.batch.pipeline import Item
 from xls_gongkai.batch.roster import RosterIndex, load_roster, parse_roster
 from xls_gongkai.errors import RosterError
 from xls_gongkai.report import Unit
@@ -173,3 +174,108 @@ def test_check_and_merge_agree_on_who_is_on_the_roster(tmp_path: Path) -> None:
     assert status["002"] is not Status.MISSING  # the hand-typed name found the roster's 南山镇
     assert status["999"] is Status.UNKNOWN
     assert [e.unit.code for e in merged.entries if e.status is Status.MISSING] == ["003"]
+
+
+# --------------------------------------------------------------------------- a hand-made workbook's unit
+
+SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "roster.csv"
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        (["手工表_柳河乡"], "410102201"),
+        (["410102201_2024"], "410102201"),  # the code, standing on its own
+        (["4101022011_2024"], None),  # a longer run of digits is not the code
+        (["2024年报表", "填报单位：柳河乡人民政府（盖章）"], "410102201"),  # the first text tells nothing
+        (["柳河乡与石桥乡合并报表"], None),  # two units: nothing
+        (["410102201_石桥乡"], None),  # a code and a name that disagree: nothing
+        (["报表"], None),
+    ],
+)
+def test_roster_units_mentioned_in_a_file_name_or_a_heading(texts: list[str], expected: str | None) -> None:
+    found = RosterIndex(load_roster(SAMPLE).units).mentioned(texts)
+    assert (found[0].code if found else None) == expected
+
+
+def test_of_names_inside_one_another_the_longest_is_meant() -> None:
+    index = RosterIndex([Unit("001", "城关镇"), Unit("002", "城关镇中心学校")])
+    found = index.mentioned(["城关镇中心学校年报"])
+    assert found is not None
+    assert found[0].code == "002"
+    found = index.mentioned(["城关镇年报"])
+    assert found is not None
+    assert found[0].code == "001"
+
+
+def _hand_made_without_unit(tmp_path: Path, name: str, heading: list[str] | None = None) -> Path:
+    """A hand-made single-sheet 表二/三/四 (official labels) whose title names no unit."""
+    import random
+
+    from tests.test_reader import grids_of, hand_made, write_grids
+    from xls_gongkai.sample import random_report
+    from xls_gongkai.spec import get_format
+
+    fmt = get_format(2024)
+    report = random_report(fmt, Unit("", ""), 2024, random.Random(5), {"s1": "总体情况"})
+    grids = grids_of(hand_made(fmt, report, tmp_path, name="src-" + name))
+    rows = grids["Sheet1"]
+    rows[0] = ["2024年政府信息公开工作年度报告统计表"]
+    rows[1] = list(heading or [])
+    return write_grids(tmp_path / name, grids)
+
+
+def _check(paths: list[Path]) -> dict[str, Item]:
+    from xls_gongkai.batch.check import check_files
+
+    batch = check_files(paths, roster=load_roster(SAMPLE), jobs=1)
+    return {Path(item.source).name: item for item in batch.items}
+
+
+def test_a_hand_made_workbook_named_after_its_unit_gets_the_roster_unit(tmp_path: Path) -> None:
+    from xls_gongkai.collection import Status
+    from xls_gongkai.issues import Code
+
+    path = _hand_made_without_unit(tmp_path, "手工表_柳河乡.xlsx")
+    [item] = _check([path]).values()
+    assert item.unit == Unit("410102201", "柳河乡", "河洛县")
+    report = item.result.report
+    assert report is not None
+    assert report.unit.code == "410102201"
+    codes = [i.code for i in item.result.issues]
+    assert Code.UNIT_NAME_BLANK not in codes
+    assert Code.NOT_IN_ROSTER not in codes
+    [found] = [i for i in item.result.issues if i.code == Code.UNIT_FROM_NAME]
+    assert not found.is_error
+    assert "按文件名“手工表_柳河乡.xlsx”识别为 柳河乡（410102201）" in found.message
+    assert all(i.unit_code == "410102201" for i in item.result.issues)
+    assert item.status is Status.WARNINGS
+
+
+def test_a_hand_made_workbook_whose_heading_names_its_unit(tmp_path: Path) -> None:
+    from xls_gongkai.issues import Code
+
+    # "填报单位：柳河乡" names the unit outright; with a seal note it is found on the roster
+    plain = _hand_made_without_unit(tmp_path, "a.xlsx", ["填报单位：柳河乡", "填报日期：2025年1月10日"])
+    sealed = _hand_made_without_unit(tmp_path, "b.xlsx", ["填报单位：柳河乡人民政府（盖章）"])
+    items = _check([plain, sealed])
+    for name in ("a.xlsx", "b.xlsx"):
+        item = items[name]
+        assert item.unit is not None
+        assert item.unit.code == "410102201", name
+        codes = [i.code for i in item.result.issues]
+        assert Code.UNIT_NAME_BLANK not in codes
+        assert Code.NOT_IN_ROSTER not in codes
+    b_issue = next(i for i in items["b.xlsx"].result.issues if i.code == Code.UNIT_FROM_NAME)
+    assert "按表格上方的“填报单位：柳河乡人民政府（盖章）”识别为 柳河乡" in b_issue.message
+
+
+def test_a_hand_made_workbook_that_names_no_unit_says_where_to_write_it(tmp_path: Path) -> None:
+    from xls_gongkai.issues import Code
+
+    path = _hand_made_without_unit(tmp_path, "报表.xlsx")
+    [item] = _check([path]).values()
+    blank = next(i for i in item.result.issues if i.code == Code.UNIT_NAME_BLANK)
+    assert "填报说明" not in blank.message  # there is no such sheet in a hand-made file
+    assert "填报单位" in blank.message
+    assert Code.NOT_IN_ROSTER in [i.code for i in item.result.issues]

@@ -190,6 +190,8 @@ def test_local_variant_is_a_yaml_edit(tmp_path: Path) -> None:
         (lambda d: d.update(spec_version=7), "spec_version"),
         (lambda d: d["years"].update({"from": "soon"}), "years.from"),
         (lambda d: d["tables"][4]["rows"][0].update(id="carried_over"), "tables[4].rows"),
+        (lambda d: d["sections"][0].update(length=-1), "sections[0].length"),
+        (lambda d: d["sections"][1].update(length=800), "sections[1].length"),  # a tables section
     ],
 )
 def test_broken_definition_names_file_and_key(tmp_path: Path, edit, where: str) -> None:  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ import datetime as dt
 import random
 import zipfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -230,12 +231,39 @@ def test_many_units_chart_the_largest_fifty(tmp_path: Path) -> None:
     assert CHARTS_SHEET in xml  # the bars read the table on the chart sheet, not 明细
 
 
-def test_texts_side_by_side(tmp_path: Path) -> None:
+def test_texts_section_by_section_each_row_tall_enough_for_its_text(tmp_path: Path) -> None:
+    from xls_gongkai.workbook.layout import join_text
+
     reports = [_report(i) for i in range(3)]
-    rows = _rows(write_summary(merged_of(reports), tmp_path / "汇总.xlsx"), TEXTS_SHEET)
-    assert rows[0] == ["单位代码", "单位名称", *(s.label for s in F2021.text_sections), "文件", "计入汇总"]
-    assert rows[1][:3] == [reports[0].unit.code, reports[0].unit.name, "第0乡镇总体情况"]
-    assert rows[1][-2:] == ["410102000.json", "是"]
+    long = "\n".join(
+        f"（{n}）" + "本单位认真贯彻落实政府信息公开条例，扎实推进政务公开工作。" * 30 for n in "一二三四五"
+    )
+    reports[1] = replace(reports[1], texts={**reports[1].texts, "s1": long})
+    path = write_summary(merged_of(reports), tmp_path / "汇总.xlsx")
+    rows = _rows(path, TEXTS_SHEET)
+    assert rows[1] == ["部分", "单位名称", "单位代码", "内容", "计入汇总", "文件"]
+    assert rows[2] == [
+        F2021.text_sections[0].label,
+        reports[0].unit.name,
+        reports[0].unit.code,
+        "第0乡镇总体情况",
+        "是",
+        "410102000.json",
+    ]
+    # all units' 一、总体情况 first, then 五, then 六
+    sections = [r[0] for r in rows[2:]]
+    assert sections == sorted(sections, key=[s.label for s in F2021.text_sections].index)
+    # the long text over several rows of its unit, read back whole in order
+    own = [r[3] for r in rows[2:] if r[0] == F2021.text_sections[0].label and r[1] == reports[1].unit.name]
+    assert len(own) > 1
+    assert join_text(own) == long
+    # every row is tall enough for what it holds (a row shows at most 409 points)
+    ws = openpyxl.load_workbook(path)[TEXTS_SHEET]
+    for row in range(3, ws.max_row + 1):
+        text = ws.cell(row, 4).value
+        lines = sum(-(-len(p) * 2 // 84) or 1 for p in text.split("\n"))
+        assert ws.row_dimensions[row].height >= min(lines * 15, 409), (row, text[:10])
+        assert ws.row_dimensions[row].height <= 409
 
 
 def test_formula_injection_stays_text(tmp_path: Path) -> None:

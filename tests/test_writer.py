@@ -92,7 +92,8 @@ def _inputs(fmt: Format) -> dict[tuple[str, int, int], CellKind]:
             p = lay.pos(t.id, r, c)
             cells[(p.sheet, p.row, p.col)] = t.cell_kind(r, c)
     for tl in lay.texts.values():
-        cells[(TEXT_SHEET, tl.cell.row, tl.cell.col)] = CellKind.TEXT
+        for c in tl.cells:  # a long section has several cells, every one of them open
+            cells[(TEXT_SHEET, c.row, c.col)] = CellKind.TEXT
     for row in lay.explains:  # the 说明 of each warning rule
         cells[(row.cell.sheet, row.cell.row, row.cell.col)] = CellKind.TEXT
     return cells

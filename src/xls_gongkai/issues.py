@@ -354,7 +354,7 @@ CATALOGUE: Mapping[str, IssueType] = {
             E,
             "没有单位名称",
             "文件中没有填报单位名称",
-            "请在“填报说明”工作表填写单位名称，或用 --unit 指定",
+            "{how}，或用 --unit 指定",
             "工作簿中没有单位名称。",
         ),
         IssueType("unit-unknown", W, "单位不明", "{note}", "请用 --unit 指定", "导入的报告中找不到单位名称。"),
@@ -369,6 +369,14 @@ CATALOGUE: Mapping[str, IssueType] = {
         ),
         IssueType(
             "roster-mismatch", W, "与名册不一致", "{note}", "请核对", "单位代码与名称同名册中的不一致，已按其一对应。"
+        ),
+        IssueType(
+            "unit-from-name",
+            W,
+            "按文件名或表头识别单位",
+            "{note}",
+            "请核对；今后请在表格上方写明“填报单位：单位名称”，或使用下发的模板填报",
+            "手工制作的工作簿没有写明单位，按名册在文件名或表格上方的文字中找到了单位。",
         ),
         IssueType("duplicate-unit", E, "重复报送", "{note}", "{action}", "同一单位交了不止一份文件。"),
         IssueType(
@@ -444,6 +452,7 @@ class Code:
     UNIT_UNKNOWN = "unit-unknown"
     NOT_IN_ROSTER = "not-in-roster"
     ROSTER_MISMATCH = "roster-mismatch"
+    UNIT_FROM_NAME = "unit-from-name"
     DUPLICATE = "duplicate-unit"
     SUMMARY_OVERLAP = "summary-overlap"
     NOT_SUBMITTED = "not-submitted"

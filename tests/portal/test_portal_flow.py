@@ -18,6 +18,8 @@ from xls_gongkai.portal.models import AuditEntry, Campaign, Explanation, Version
 from xls_gongkai.portal.states import State
 from xls_gongkai.portal.summary import PROVISIONAL
 from xls_gongkai.reading.reader import read_workbook
+from xls_gongkai.spec import get_format
+from xls_gongkai.workbook.layout import layout_for
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +94,8 @@ def test_clerk_journey_error_fix_explain_submit(campaign: Campaign, books: Books
     saved = client.post(reverse("portal:unit-explain", args=[2]), {"key": "T1", "text": "本年度未收取信息处理费。"})
     assert saved.status_code == 303
     assert Explanation.objects.get(version__number=2).text == "本年度未收取信息处理费。"
-    assert AuditEntry.objects.get(action="说明").detail == "T1 文字说明!A11：本年度未收取信息处理费。"
+    sheet, cell = layout_for(get_format(2024)).locate_text("s6")  # where T1's 六 is
+    assert AuditEntry.objects.get(action="说明").detail == f"T1 {sheet}!{cell}：本年度未收取信息处理费。"
     assert client.post(reverse("portal:unit-explain", args=[2]), {"key": "blank-cells|t2_1||", "text": "x"})
     assert Explanation.objects.count() == 1  # a notice takes no 说明
 

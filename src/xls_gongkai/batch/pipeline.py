@@ -238,6 +238,8 @@ def _roster_match(result: Result, index: RosterIndex, roster: Roster) -> tuple[R
     assert rep is not None
     u = rep.unit
     m = index.match(u)
+    if m.unit is None and result.located_by == "labels" and (by_text := _unit_by_text(result, index)) is not None:
+        return by_text
     if m.unit is None:
         outsider = issue(
             Code.NOT_IN_ROSTER,
@@ -260,6 +262,28 @@ def _roster_match(result: Result, index: RosterIndex, roster: Roster) -> tuple[R
         # A hand-made workbook names its unit but has no code: the roster supplies it.
         result = replace(result, report=replace(rep, unit=m.unit))
     return result, m.unit, True
+
+
+def _unit_by_text(result: Result, index: RosterIndex) -> tuple[Result, Unit, bool] | None:
+    """A workbook without our record that does not name a roster unit: the roster's unit its
+    file name or the text above its tables (填报单位：柳河乡) names, with a warning saying so."""
+    rep = result.report
+    assert rep is not None
+    name = Path(result.source).name
+    heading = tuple(result.notes.get("heading", ()))
+    found = index.mentioned((Path(name).stem, *heading))
+    if found is None:
+        return None
+    unit, text = found
+    where = f"文件名“{name}”" if text == Path(name).stem else f"表格上方的“{text}”"
+    note = f"文件中没有写明名册中的单位，按{where}识别为 {unit.name}（{unit.code}）"
+    issues = [
+        replace(i, unit_code=unit.code, unit_name=unit.name)
+        for i in result.issues
+        if i.code not in (Code.UNIT_NAME_BLANK, Code.NOT_IN_ROSTER)
+    ]
+    issues.append(issue(Code.UNIT_FROM_NAME, note=note, file=result.source, unit_code=unit.code, unit_name=unit.name))
+    return replace(result, report=replace(rep, unit=unit), issues=tuple(issues)), unit, True
 
 
 def _duplicates(items: list[tuple[Result, Unit | None, bool]]) -> list[tuple[Result, Unit | None, bool]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -85,6 +86,34 @@ class RosterIndex:
             differs = bool(unit.code) and bool(named.code) and named.code != unit.code
             return Match(named, "name", named.code if differs else "")
         return Match(None)
+
+    def mentioned(self, texts: Iterable[str]) -> tuple[Unit, str] | None:
+        """The one roster unit the first telling text names, and that text.
+
+        A text names a unit by its name (spelling normalised; of names inside one another,
+        城关镇 and 城关镇中心学校, the longest) or by its code (a run of digits of its own). A
+        text that names two units, or a code and a name of different units, tells nothing.
+        """
+        for text in texts:
+            found = self._named_in(text)
+            if found is not None:
+                return found, text
+        return None
+
+    def _named_in(self, text: str) -> Unit | None:
+        norm = self._normalise(text)
+        if not norm:
+            return None
+        names = [(key, u) for key, u in self._by_name.items() if len(key) >= 2 and key in norm]
+        # a shorter name inside a longer one found too is the longer one's part, not a unit
+        by_name = [u for key, u in names if not any(key != other and key in other for other, _v in names)]
+        by_code = [self._by_code[c] for c in _DIGITS.findall(text) if c in self._by_code]
+        found = {id(u): u for u in (*by_name, *by_code)}
+        return next(iter(found.values())) if len(found) == 1 else None
+
+
+#: Runs of digits that stand on their own (a unit code in a file name: 410102201_柳河乡.xlsx).
+_DIGITS = re.compile(r"(?<!\d)\d{2,}(?!\d)")
 
 
 def _decode(data: bytes, source: str) -> str:

@@ -31,6 +31,22 @@ def _pick(year: int | None, format_name: str | None) -> tuple[int, Format]:
     return year, format_for_year(year)
 
 
+def future_year_note(year: int, today: date | None = None) -> str:
+    """A warning for a report year that has not ended yet and is not the current one.
+
+    Reports are written in January for the year just ended, and a county may prepare the
+    current year's templates early; a year after the current one is most likely a slip
+    (2042 for 2024) that would produce a whole folder of wrong templates.
+    """
+    now = (today or date.today()).year
+    if year <= now:
+        return ""
+    return (
+        f"注意：{year} 年度还没有开始（今年是 {now} 年），年度报告一般在次年一月编制上一年度的。"
+        "请确认 --year 是否填错；模板仍已生成。"
+    )
+
+
 def generate(
     year: Annotated[
         int | None, typer.Option("--year", "-y", help="报告年度（如 2024）；格式由年度自动确定。", show_default=False)
@@ -61,7 +77,7 @@ def generate(
 ) -> None:
     """生成填报模板：每个单位一个锁定、带数据验证和自动校验的 Excel 工作簿。
 
-    文件名为 <代码>_<名称>_<年度>.xlsx；已存在的文件不会被覆盖（除非加 --force）。
+    文件名为 <代码>_<名称>_<年度>.xlsx；已存在的文件不会被覆盖（除非加 --force）。年度晚于今年时提示一行警告（多半是年份填错），模板照常生成。
 
     示例：
 
@@ -115,6 +131,8 @@ def generate(
         # A full disk, a read-only folder, a file held open by Excel/WPS: one line, not a traceback.
         name = exc.filename or out
         raise fail(UsageError(f"无法写入 {name}：{exc.strerror or exc}。请检查输出目录和磁盘空间。")) from exc
+    if note := future_year_note(y):
+        typer.echo(note, err=True)
     if len(paths) == 1:
         typer.echo(f"已生成 {visible(str(paths[0]))}（{y} 年度，格式 {fmt.name}）")
     else:

@@ -1,6 +1,7 @@
 """Render a Report as the annual report document: Markdown, HTML or Word (.docx).
 
-The document has the official structure: the title "<单位><年>年政府信息公开工作年度报告", the
+The document has the official structure: the title "<单位><年>年政府信息公开工作年度报告" (a
+summary's "某某县汇总" gives 某某县's title, :func:`report_owner`; a caller may give its own), the
 format's sections in order with the unit's texts, and the tables in the official layout —
 multi-level merged headers, row labels nested as printed. Every layout is derived from the
 format's label trees (:func:`table_grid`), so a local variant of a format renders without code
@@ -18,35 +19,52 @@ changes.
   draft paragraph with the tables' key counts — the restated rule's ``summary``
   (:func:`xls_gongkai.rules.summary_text`), so the draft agrees with R9 by construction.
 
+* Data that fails the rules (:func:`data_errors`; for a summary also the units summed whose own
+  figures fail, when the caller knows them) is flagged where a reader cannot miss it: a notice
+  under the title and, under each failing table, one line per failing check
+  (【数据待核：表三“自然人”列 一+二≠（七）+四，相差 -16】), highlighted like 【待补充】
+  (:class:`DataNotes`, :func:`data_notes`). A report that is not fit to publish never looks as
+  if it were.
+* 表三's seven number columns are 1.5 cm wide, enough for 6-digit numbers on one line; the table
+  reaches a little into the side margins so that its row labels wrap no more than they must.
+
 A cell left blank in the data stays blank in the document; totals are printed as stored (the
 rules decide whether they are right, not the renderer). Everything flagged starts with
-``【待补充】``, which the importer skips, so render → import gives back the same Report.
+``【待补充】`` or ``【数据待核``; the importer skips the first and finds no table rows in the
+second, so render → import gives back the same Report.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from xls_gongkai.documents.items import PENDING_MARK
 from xls_gongkai.errors import UsageError, xml_text
+from xls_gongkai.issues import Issue
+from xls_gongkai.numbers import format_number
 from xls_gongkai.output import atomic_path
 from xls_gongkai.report import CellKey, Report, Value
-from xls_gongkai.rules import engine, missing_mentions, summary_text
-from xls_gongkai.spec import PATH_SEP, Format, Node, Section, Table
+from xls_gongkai.rules import check_report, engine, missing_mentions, summary_text
+from xls_gongkai.spec import PATH_SEP, Each, Format, Node, RuleKind, Section, Table
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
 
 __all__ = [
+    "DATA_MARK",
     "SUMMARY_MARK",
     "TEXT_PLACEHOLDER",
+    "DataNotes",
     "Grid",
     "GridCell",
+    "data_errors",
+    "data_notes",
     "document_title",
     "missing_statements",
     "placeholder",
@@ -54,10 +72,12 @@ __all__ = [
     "render_docx",
     "render_html",
     "render_markdown",
+    "report_owner",
     "section_grid",
     "section_text",
     "summary",
     "table_grid",
+    "units_with_errors",
     "value_text",
 ]
 
@@ -71,8 +91,35 @@ _FONT = "宋体"
 _HEADING_FONT = "黑体"
 
 
-def document_title(report: Report) -> str:
-    return f"{report.unit.name}{report.year}年政府信息公开工作年度报告"
+#: Starts every line render writes about data that fails the rules (highlighted like 【待补充】).
+DATA_MARK = "【数据待核"
+
+#: What a summary's name ends with besides the unit: 某某县汇总, 某某县（汇总）, 某某县合计, 汇总表.
+_SUMMARY_WORDS = re.compile(r"(?:[（(]\s*(?:汇总|合计|总计)\s*[）)]|汇总表|汇总|合计)\s*$")
+#: A name that is only a scope (全县, 全市, 本区…), not a unit.
+_SCOPE_ONLY = re.compile(r"^(?:全|本)(?:县|市|区|旗|州|盟|省|镇|乡)(?:级)?$")
+
+
+def report_owner(report: Report) -> str:
+    """Whose report the document is: the unit's name without what marks a summary.
+
+    "某某县汇总", "某某县（汇总）", "某某县合计" are 某某县's report; a name that is only a scope
+    ("全县汇总") or nothing ("汇总") names no one, so the unit's 上级 is used when it is known,
+    else nothing (the title then starts with the year; ``--title`` sets it).
+    """
+    name = report.unit.name.strip()
+    while (stripped := _SUMMARY_WORDS.sub("", name).strip()) != name:
+        name = stripped
+    if not name or _SCOPE_ONLY.match(name):
+        return report.unit.parent.strip()
+    return name
+
+
+def document_title(report: Report, title: str | None = None) -> str:
+    """The document's title: ``title`` when given, else "<单位><年>年政府信息公开工作年度报告"."""
+    if title and title.strip():
+        return title.strip()
+    return f"{report_owner(report)}{report.year}年政府信息公开工作年度报告"
 
 
 def placeholder(text: str) -> str:
@@ -119,6 +166,99 @@ def missing_statements(report: Report) -> list[str]:
     for s in report.format.text_sections:
         out.extend(section_text(report, s)[1])
     return out
+
+
+# --------------------------------------------------------------------------- data that fails the rules
+
+
+def data_errors(report: Report) -> list[Issue]:
+    """The error issues of the figures as the document prints them (blank totals taken as the
+    sum of their parts: a published table that leaves a total blank claims nothing wrong)."""
+    filled = replace(report, values=engine(report.format).with_totals(report.values, keep=report.values))
+    return [i for i in check_report(filled) if i.is_error]
+
+
+@dataclass(frozen=True)
+class DataNotes:
+    """What a document says about data that fails the rules: a notice under the title and, under
+    each failing table, one line per failing check — all starting with :data:`DATA_MARK` and
+    highlighted like 【待补充】, so a report that is not fit to publish never looks as if it were."""
+
+    notice: str = ""
+    #: table id → its lines
+    tables: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: lines about no one table, printed under the notice
+    general: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.notice)
+
+    @property
+    def top(self) -> list[str]:
+        """The paragraphs under the title."""
+        return [self.notice, *self.general] if self.notice else []
+
+    def under(self, *tables: str) -> list[str]:
+        """The lines under a table (or the tables of a section printed as one)."""
+        return [line for tid in tables for line in self.tables.get(tid, ())]
+
+
+def units_with_errors(reports: Sequence[Report]) -> list[str]:
+    """The names (else codes) of the unit reports whose figures fail the rules (a summary's units)."""
+    return [r.unit.name or r.unit.code for r in reports if data_errors(r)]
+
+
+def _check_line(report: Report, key: str) -> tuple[str, list[str]] | None:
+    """The table and the short lines of one failing check (``key``: :attr:`Check.key_text`)."""
+    eng = engine(report.format)
+    check = next((c for c in eng.checks if c.key_text == key), None)
+    if check is None:
+        return None
+    table, rule = check.table, check.rule
+    filled = eng.with_totals(report.values, keep=report.values)
+    outcome = eng.evaluate(check, filled)
+    if rule.kind is RuleKind.CELLS:
+        cells = [f"{table.name}{table.where(r, c)}{problem}" for (_t, r, c), problem in outcome.bad_cells]
+        return table.id, [f"{DATA_MARK}：{cell}】" for cell in cells]
+    if rule.each is Each.COLUMN:
+        where = f"“{table.column_nodes[check.index].label}”列"
+    else:
+        where = f"“{table.row_nodes[check.index].path_text}”行" if table.row_nodes[check.index].path_text else ""
+    name = f"“{check.name}”" if check.name else ""
+    relation = rule.short or rule.title
+    return table.id, [f"{DATA_MARK}：{table.name}{name}{where} {relation}，相差 {format_number(outcome.diff)}】"]
+
+
+def data_notes(report: Report, errors: Sequence[Issue] | None = None, units: Sequence[str] = ()) -> DataNotes:
+    """The notes a document carries for ``errors`` (default: :func:`data_errors`) and, for a
+    summary, for the ``units`` summed whose own figures have errors (names)."""
+    found = data_errors(report) if errors is None else list(errors)
+    tables: dict[str, list[str]] = {}
+    loose: list[str] = []
+    seen: set[str] = set()
+    for i in found:
+        if i.key:
+            if i.key in seen:
+                continue
+            seen.add(i.key)
+            located = _check_line(report, i.key)
+            if located is not None:
+                for line in located[1]:
+                    if line not in tables.get(located[0], []):
+                        tables.setdefault(located[0], []).append(line)
+                continue
+        loose.append(f"{DATA_MARK}：{i.message.rstrip('。')}】")
+    parts = []
+    if found:
+        where = "见有关表格下方的黄色说明" if tables else "见下"
+        parts.append(f"本文稿的表格数据有 {len(found)} 处不符合勾稽关系或填报要求（{where}）")
+    if units:
+        shown = "、".join(units[:5]) + (f"等 {len(units)} 个单位" if len(units) > 5 else "")
+        parts.append(f"汇总所含单位中，{shown}的数据有错误，汇总数字可能随之有误")
+    if not parts:
+        return DataNotes()
+    notice = f"{DATA_MARK}】{'；'.join(parts)}。请核对改正后再发布，发布前删除本段。"
+    return DataNotes(notice, {t: tuple(lines) for t, lines in tables.items()}, tuple(loose))
 
 
 def value_text(report: Report, key: CellKey) -> str:
@@ -325,9 +465,22 @@ def _md_table(table: Table, report: Report) -> list[str]:
     return lines
 
 
-def render_markdown(report: Report) -> str:
+def _flagged(text: str) -> bool:
+    """A paragraph render made up or wrote about the data: highlighted, never the unit's text."""
+    return text.startswith((PENDING_MARK, DATA_MARK))
+
+
+def _resolve(report: Report, notes: DataNotes | None) -> DataNotes:
+    return data_notes(report) if notes is None else notes
+
+
+def render_markdown(report: Report, *, title: str | None = None, notes: DataNotes | None = None) -> str:
+    """The report as Markdown; ``notes`` default to :func:`data_notes` of the report."""
     fmt = report.format
-    out = [f"# {document_title(report)}", ""]
+    notes = _resolve(report, notes)
+    out = [f"# {document_title(report, title)}", ""]
+    for line in notes.top:
+        out += [f"**{line}**", ""]
     for kind, section, payload in _blocks(report):
         if kind == "heading":
             out += [f"## {section.label}", ""]
@@ -335,7 +488,7 @@ def render_markdown(report: Report) -> str:
             assert isinstance(payload, str)
             for para in payload.split("\n"):
                 if para.strip():
-                    out += [f"**{para}**" if para.startswith(PENDING_MARK) else para, ""]
+                    out += [f"**{para}**" if _flagged(para) else para, ""]
         else:
             for tid in section.tables:
                 t = fmt.table(tid)
@@ -343,6 +496,8 @@ def render_markdown(report: Report) -> str:
                     out += [f"**{t.title}**", ""]
                 out += _md_table(t, report)
                 out.append("")
+                for line in notes.under(tid):
+                    out += [f"**{line}**", ""]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -385,28 +540,33 @@ _CSS = (
 )
 
 
-def render_html(report: Report) -> str:
-    title = html.escape(document_title(report))
+def _html_para(text: str) -> str:
+    body = html.escape(text)
+    return f"<p><mark>{body}</mark></p>" if _flagged(text) else f"<p>{body}</p>"
+
+
+def render_html(report: Report, *, title: str | None = None, notes: DataNotes | None = None) -> str:
+    """The report as one HTML page; ``notes`` default to :func:`data_notes` of the report."""
+    notes = _resolve(report, notes)
+    heading = html.escape(document_title(report, title))
     out = [
         "<!DOCTYPE html>",
         '<html lang="zh-CN">',
-        f'<head><meta charset="utf-8"><title>{title}</title><style>{_CSS}</style></head>',
+        f'<head><meta charset="utf-8"><title>{heading}</title><style>{_CSS}</style></head>',
         "<body>",
-        f"<h1>{title}</h1>",
+        f"<h1>{heading}</h1>",
     ]
+    out += [_html_para(line) for line in notes.top]
     for kind, section, payload in _blocks(report):
         if kind == "heading":
             out.append(f"<h2>{html.escape(section.label)}</h2>")
         elif kind == "text":
             assert isinstance(payload, str)
-            for para in payload.split("\n"):
-                if not para.strip():
-                    continue
-                body = html.escape(para)
-                out.append(f"<p><mark>{body}</mark></p>" if para.startswith(PENDING_MARK) else f"<p>{body}</p>")
+            out += [_html_para(para) for para in payload.split("\n") if para.strip()]
         else:
             assert isinstance(payload, tuple)
             out += _html_grid(payload[0])
+            out += [_html_para(line) for line in notes.under(*section.tables)]
     out += ["</body>", "</html>"]
     return "\n".join(out) + "\n"
 
@@ -426,18 +586,49 @@ def _east_asian(run_or_style: object, font: str) -> None:
         fonts.set(qn(attr), font)
 
 
-_TEXT_WIDTH_CM = 15.8  # A4 minus the margins set in _docx_document
+_TEXT_WIDTH_CM = 15.8  # A4 minus the margins set in _docx_page
+#: A table of many number columns (表三, 表四) reaches 1.1 cm into each side margin (it stays
+#: centred, 1.5 cm from the paper's edge): the numbers get their width without squeezing the
+#: row labels into more lines than the official tables have.
+_WIDE_TABLE_CM = 18.0
+#: A number column of 表三: a 6-digit total at 9 pt is about 1.0 cm wide, so with the cell
+#: margins below it stays on one line in Word, WPS and LibreOffice, whose digits differ in width.
+_NUMBER_COL_CM = 1.5
+#: Left and right margin of a number cell (Word's default is 0.19 cm, a quarter of a narrow column).
+_CELL_MARGIN_CM = 0.08
 
 
 def _column_widths(grid: Grid, stub: int) -> list[float]:
-    """Narrow number columns and wide label columns, in cm (Word would split the page evenly)."""
+    """Number columns wide enough for their numbers, label columns sharing the rest, in cm
+    (Word would split the page evenly)."""
     values = grid.cols - stub
-    value_w = 1.15 if values >= 7 else 3.2
     if not stub:
-        value_w = _TEXT_WIDTH_CM / values
-    weights = {1: [1.0], 2: [0.4, 0.6], 3: [0.24, 0.28, 0.48]}.get(stub, [1.0 / max(stub, 1)] * stub)
-    stub_total = _TEXT_WIDTH_CM - values * value_w
-    return [stub_total * w for w in weights] + [value_w] * values
+        return [_WIDE_TABLE_CM / values] * values
+    if values < 7:
+        weights = [1.0] if stub == 1 else [1.0 / stub] * stub
+        value_w = 3.2
+        return [(_TEXT_WIDTH_CM - values * value_w) * w for w in weights] + [value_w] * values
+    stub_total = _WIDE_TABLE_CM - values * _NUMBER_COL_CM
+    # The outer label columns hold few words (三、本年度办理结果, （三）不予公开) in fixed widths
+    # that leave a gap after their text; the innermost labels take the rest.
+    outer = {2: [1.86], 3: [1.86, 1.9]}.get(stub, [stub_total / stub] * (stub - 1))
+    return [*outer, stub_total - sum(outer)] + [_NUMBER_COL_CM] * values
+
+
+def _narrow_margins(cell: Any) -> None:
+    """Narrow left and right margins for a number cell (w:tcMar; python-docx has no property
+    for it). Label cells keep Word's default, whose gap keeps the columns of a PDF's text apart."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Cm
+
+    mar = OxmlElement("w:tcMar")
+    for side in ("w:left", "w:right"):
+        edge = OxmlElement(side)
+        edge.set(qn("w:w"), str(Cm(_CELL_MARGIN_CM).twips))
+        edge.set(qn("w:type"), "dxa")
+        mar.append(edge)
+    cell._tc.get_or_add_tcPr().insert_element_before(mar, "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark")
 
 
 _W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -489,6 +680,8 @@ def _docx_grid(doc: DocxDocument, grid: Grid, size_pt: float, stub: int) -> None
         for c, cell in enumerate(cells[-1]):
             cell.width = Cm(widths[c])
             cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+            if c >= stub and grid.cols - stub >= 7:
+                _narrow_margins(cell)
     for g in grid.cells:
         _fill(cells[g.row][g.col], g, size_pt)
     for g in grid.cells:
@@ -497,17 +690,14 @@ def _docx_grid(doc: DocxDocument, grid: Grid, size_pt: float, stub: int) -> None
     doc.add_paragraph()
 
 
-def _docx_document(report: Report) -> DocxDocument:
-    import docx
+def _docx_page(doc: DocxDocument) -> None:
+    """A4 portrait, the margins of 党政机关公文格式 (GB/T 9704) rounded, page numbers in the footer."""
     from docx.enum.section import WD_ORIENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml import parse_xml
-    from docx.oxml.ns import qn
-    from docx.shared import Cm, Pt, RGBColor
+    from docx.shared import Cm
 
-    doc = docx.Document()
     sec = doc.sections[0]
-    # A4 portrait, the margins of 党政机关公文格式 (GB/T 9704) rounded.
     sec.orientation = WD_ORIENT.PORTRAIT
     sec.page_width, sec.page_height = Cm(21), Cm(29.7)
     sec.left_margin = sec.right_margin = Cm(2.6)
@@ -521,6 +711,13 @@ def _docx_document(report: Report) -> DocxDocument:
         parse_xml(f'<w:fldSimple xmlns:w="{_W_NS}" w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple>')
     )
     footer.add_run(" —")
+
+
+def _docx_styles(doc: DocxDocument) -> None:
+    """宋体 body and 黑体 headings as East Asian fonts, Chinese as the East Asian language."""
+    from docx.oxml.ns import qn
+    from docx.shared import Pt, RGBColor
+
     normal = doc.styles["Normal"]
     normal.font.size = Pt(12)
     _east_asian(normal, _FONT)
@@ -531,19 +728,44 @@ def _docx_document(report: Report) -> DocxDocument:
         lang = rpr.makeelement(qn("w:lang"), {})
         rpr.append(lang)
     lang.set(qn("w:eastAsia"), "zh-CN")
-    doc.core_properties.title = document_title(report)
-    doc.core_properties.author = report.unit.name
     for name in ("Title", "Heading 1", "Heading 2"):
         style = doc.styles[name]
         _east_asian(style, _HEADING_FONT)
         style.font.color.rgb = RGBColor(0, 0, 0)
 
-    title = doc.add_paragraph(style="Title")
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = title.add_run(document_title(report))
+
+def _docx_para(doc: DocxDocument, text: str, *, bold: bool = False) -> None:
+    """A body paragraph; a flagged one (【待补充】, 【数据待核】) highlighted yellow."""
+    from docx.enum.text import WD_COLOR_INDEX
+    from docx.shared import Pt
+
+    p = doc.add_paragraph()
+    p.paragraph_format.first_line_indent = Pt(24)
+    r = p.add_run(text)
+    _east_asian(r, _FONT)
+    r.bold = bold or None
+    if _flagged(text):
+        r.font.highlight_color = WD_COLOR_INDEX.YELLOW
+
+
+def _docx_document(report: Report, title: str | None, notes: DataNotes) -> DocxDocument:
+    import docx
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    doc = docx.Document()
+    _docx_page(doc)
+    _docx_styles(doc)
+    heading = document_title(report, title)
+    doc.core_properties.title = heading
+    doc.core_properties.author = report.unit.name
+    para = doc.add_paragraph(style="Title")
+    para.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = para.add_run(heading)
     run.font.size = Pt(18)
     _east_asian(run, _HEADING_FONT)
-
+    for line in notes.top:
+        _docx_para(doc, line, bold=line == notes.notice)
     for kind, section, payload in _blocks(report):
         if kind == "heading":
             h = doc.add_paragraph(style="Heading 1")
@@ -552,24 +774,21 @@ def _docx_document(report: Report) -> DocxDocument:
             _east_asian(r, _HEADING_FONT)
         elif kind == "text":
             assert isinstance(payload, str)
-            for para in payload.split("\n"):
-                if not para.strip():
-                    continue
-                p = doc.add_paragraph()
-                p.paragraph_format.first_line_indent = Pt(24)
-                r = p.add_run(para)
-                _east_asian(r, _FONT)
-                if para.startswith(PENDING_MARK):
-                    r.font.highlight_color = WD_COLOR_INDEX.YELLOW
+            for text in payload.split("\n"):
+                if text.strip():
+                    _docx_para(doc, text)
         else:
             assert isinstance(payload, tuple)
             grid, stub = payload
             _docx_grid(doc, grid, 9.0 if grid.cols > 8 else 10.5, stub)
+            for line in notes.under(*section.tables):
+                _docx_para(doc, line)
     return doc
 
 
-def render_docx(report: Report, path: str | Path) -> Path:
-    """Write the report as a Word document (opens in Word, WPS and LibreOffice).
+def render_docx(report: Report, path: str | Path, *, title: str | None = None, notes: DataNotes | None = None) -> Path:
+    """Write the report as a Word document (opens in Word, WPS and LibreOffice); ``notes``
+    default to :func:`data_notes` of the report.
 
     Needs python-docx (a dependency): in an environment that lacks it, a
     :class:`~xls_gongkai.errors.UsageError` says how to install it.
@@ -581,19 +800,41 @@ def render_docx(report: Report, path: str | Path) -> Path:
             "生成 Word 文稿需要 python-docx（xls-gongkai 的依赖），当前环境中缺少它：请运行 pip install python-docx 后再试。"
         ) from exc
     out = Path(path)
+    document = _docx_document(report, title, _resolve(report, notes))
     with atomic_path(out) as tmp:
-        _docx_document(report).save(str(tmp))
+        document.save(str(tmp))
     return out
 
 
-def render(report: Report, to: Target, out: str | Path | None = None) -> str | Path:
-    """Render to ``md`` / ``html`` (returns the text, also written to ``out`` if given) or ``docx`` (needs ``out``)."""
+def render(
+    report: Report,
+    to: Target,
+    out: str | Path | None = None,
+    *,
+    title: str | None = None,
+    notes: DataNotes | None = None,
+) -> str | Path:
+    """Render to ``md`` / ``html`` (returns the text, also written to ``out`` if given) or ``docx`` (needs ``out``).
+
+    ``title`` replaces the title made from the unit's name (:func:`document_title`). ``notes``
+    (default: :func:`data_notes` of the report) flag data that fails the rules: a notice under
+    the title and a line under each failing table, so the document never looks publishable
+    when it is not.
+    """
     report = _xml_safe(report)
+    title = xml_text(title) if title else None
+    if notes is not None:
+        # the names of a summary's units are the units' own text: fit them for any document
+        tables = {t: tuple(map(xml_text, lines)) for t, lines in notes.tables.items()}
+        notes = DataNotes(xml_text(notes.notice), tables, tuple(map(xml_text, notes.general)))
     if to == "docx":
         if out is None:
             raise ValueError("docx 需要输出文件路径")
-        return render_docx(report, out)
-    text = render_markdown(report) if to == "md" else render_html(report)
+        return render_docx(report, out, title=title, notes=notes)
+    if to == "md":
+        text = render_markdown(report, title=title, notes=notes)
+    else:
+        text = render_html(report, title=title, notes=notes)
     if out is not None:
         with atomic_path(Path(out)) as tmp:
             tmp.write_text(text, encoding="utf-8")

@@ -39,7 +39,7 @@ from xls_gongkai.reading.formula import Formula, Unknown, evaluate, parse_formul
 from xls_gongkai.reading.sheets import Sheets
 from xls_gongkai.rules import engine
 from xls_gongkai.spec import CellKey, CellKind, Format, Node, Table
-from xls_gongkai.workbook.layout import TEXT_SHEET, Layout, a1, layout_for
+from xls_gongkai.workbook.layout import TEXT_SHEET, Layout, a1, join_text, layout_for
 
 __all__ = ["Extracted", "extract_texts", "extract_values"]
 
@@ -377,7 +377,8 @@ def extract_texts(sheets: Sheets, lay: Layout) -> tuple[dict[str, str], list[Iss
         return texts, issues
     grid = sheets.grid(TEXT_SHEET)
     for sid, tlay in lay.texts.items():
-        text = cell_text(at(grid, tlay.cell.row, tlay.cell.col)).strip()
+        # a long section stands in several cells, the clerk going on in the next when one is full
+        text = join_text(cell_text(at(grid, c.row, c.col)) for c in tlay.cells)
         if text:
             texts[sid] = text
         else:

@@ -23,11 +23,20 @@ _YEAR = re.compile(r"(20\d{2})\s*年")
 _UNIT_IN_TITLE = re.compile(r"^\s*(\S{2,40}?)\s*(?:20\d\d)\s*年(?:度)?\s*政府信息公开")
 
 
+#: A line that states the unit above a hand-made table: 填报单位：柳河乡 (报送单位, 单位名称…).
+_UNIT_LINE = re.compile(r"(?:填报|报送|编制)?单位(?:名称)?\s*[:：]\s*([^\s:：]{2,40})")
+#: Rows of each sheet whose text a hand-made workbook's unit may be named in (title, 填报单位…).
+HEADING_ROWS = 6
+
+
 @dataclass(frozen=True)
 class Identity:
     unit: Unit
     year: int
     issues: tuple[Issue, ...]
+    #: a workbook without our record: the texts of its first rows, where a batch looks for the
+    #: unit among the roster's (the reader knows no roster)
+    heading: tuple[str, ...] = ()
 
 
 def _int(text: str) -> int | None:
@@ -37,15 +46,22 @@ def _int(text: str) -> int | None:
         return None
 
 
-def _title_match(sheets: Sheets, pattern: re.Pattern[str]) -> re.Match[str] | None:
-    """The first match of ``pattern`` in the text of the first rows of any visible sheet."""
+def heading_texts(sheets: Sheets) -> tuple[str, ...]:
+    """The texts in the first rows of every visible sheet (titles, 填报单位…), in order."""
+    out: list[str] = []
     for name in sheets.names:
         if name == META_SHEET:
             continue
-        for row in sheets.grid(name)[:6]:
-            for v in row:
-                if isinstance(v, str) and (m := pattern.search(v)):
-                    return m
+        for row in sheets.grid(name)[:HEADING_ROWS]:
+            out.extend(v.strip() for v in row if isinstance(v, str) and v.strip())
+    return tuple(dict.fromkeys(out))
+
+
+def _title_match(sheets: Sheets, pattern: re.Pattern[str]) -> re.Match[str] | None:
+    """The first match of ``pattern`` in the text of the first rows of any visible sheet."""
+    for text in heading_texts(sheets):
+        if m := pattern.search(text):
+            return m
     return None
 
 
@@ -70,8 +86,9 @@ def _file_year(sheets: Sheets, lay: Layout, meta: Mapping[str, str]) -> int | No
 
 def _file_unit(sheets: Sheets, lay: Layout, meta: Mapping[str, str]) -> Unit:
     code, name, parent = meta.get("unit_code", ""), meta.get("unit_name", ""), meta.get("unit_parent", "")
-    if not meta and GUIDE_SHEET not in sheets.names and (m := _title_match(sheets, _UNIT_IN_TITLE)):
-        name = m.group(1)
+    if not meta and GUIDE_SHEET not in sheets.names:
+        m = _title_match(sheets, _UNIT_IN_TITLE) or _title_match(sheets, _UNIT_LINE)
+        name = m.group(1) if m else name
     # What the sheet shows wins over the hidden record (a hint, never proof).
     return Unit(_guide(sheets, lay, "code") or code, _guide(sheets, lay, "name") or name, parent)
 
@@ -155,5 +172,10 @@ def identify(
         file_unit = Unit(file_unit.code or unit.code, file_unit.name or unit.name, file_unit.parent or unit.parent)
     if not file_unit.name.strip():
         cell = lay.guide_unit_cells["name"].a1 if template and "name" in lay.guide_unit_cells else ""
-        issues.append(issue(Code.UNIT_NAME_BLANK, sheet=GUIDE_SHEET if cell else "", cell=cell))
-    return Identity(file_unit, report_year, tuple(issues))
+        if GUIDE_SHEET in sheets.names:
+            how = "请在“填报说明”工作表填写单位名称"
+        else:
+            how = "请在表格上方写明“填报单位：单位名称”，或在文件名中写明单位名称"
+        issues.append(issue(Code.UNIT_NAME_BLANK, how=how, sheet=GUIDE_SHEET if cell else "", cell=cell))
+    heading = heading_texts(sheets) if not meta else ()
+    return Identity(file_unit, report_year, tuple(issues), heading)

@@ -200,6 +200,7 @@ def _finish(
         cells=cells,
         unrecognised=tuple(found),
         meta=dict(meta),
+        notes={"heading": who.heading} if who.heading else {},
     )
 
 

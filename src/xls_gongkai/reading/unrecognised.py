@@ -47,7 +47,7 @@ def _known_cells(lay: Layout) -> Mapping[str, frozenset[tuple[int, int]]]:
         cells.update((r, c) for r in tl.rows.values() for c in tl.cols.values())
     text_cells = known.setdefault(TEXT_SHEET, set())
     for tlay in lay.texts.values():
-        text_cells.update((p.row, p.col) for p in (tlay.label, tlay.prompt, tlay.cell) if p is not None)
+        text_cells.update((p.row, p.col) for p in (tlay.label, tlay.prompt, *tlay.cells) if p is not None)
     return {s: frozenset(c) for s, c in known.items()}
 
 

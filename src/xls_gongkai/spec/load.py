@@ -383,10 +383,15 @@ def _sections(k: _Keys, raw: Any, tables: Mapping[str, Table]) -> tuple[Section,
     sections: list[Section] = []
     for i, raw_s in enumerate(k.seq(raw, "sections")):
         where = f"sections[{i}]"
-        sm = k.mapping(raw_s, where, {"id", "label", "kind", "tables", "prompt", "aliases"})
+        sm = k.mapping(raw_s, where, {"id", "label", "kind", "tables", "prompt", "aliases", "length"})
         kind = k.text(sm, "kind", where)
         if kind not in ("text", "tables"):
             raise k.fail(f"{where}.kind", "应为 text 或 tables")
+        length = sm.get("length", 0)
+        if not isinstance(length, int) or isinstance(length, bool) or not 0 <= length <= 100_000:
+            raise k.fail(f"{where}.length", "应为 0 到 100000 的整数（预计字数）")
+        if length and kind != "text":
+            raise k.fail(f"{where}.length", "只有 kind: text 的部分可以写预计字数")
         refs = tuple(str(t) for t in sm.get("tables", []) or [])
         for t in refs:
             if t not in tables:
@@ -399,6 +404,7 @@ def _sections(k: _Keys, raw: Any, tables: Mapping[str, Table]) -> tuple[Section,
                 refs,
                 k.text(sm, "prompt", where, ""),
                 k.texts(sm, "aliases", where),
+                length,
             )
         )
     if len({s.id for s in sections}) != len(sections):
@@ -549,6 +555,7 @@ def format_to_dict(fmt: Format) -> dict[str, Any]:
             {"id": s.id, "label": s.label, "kind": s.kind, "tables": list(s.tables)}
             | ({"prompt": s.prompt} if s.prompt else {})
             | ({"aliases": list(s.aliases)} if s.aliases else {})
+            | ({"length": s.length} if s.length else {})
             for s in fmt.sections
         ],
         "tables": [

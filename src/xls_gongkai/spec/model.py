@@ -193,6 +193,9 @@ class Section:
     prompt: str = ""
     #: Words that name the section in a heading, tried when a report renumbers or rewords it.
     aliases: tuple[str, ...] = ()
+    #: A text section's expected length in characters (0: not stated): the template gives it
+    #: as many cells on the 文字说明 sheet as that length needs.
+    length: int = 0
 
 
 @dataclass(frozen=True)

@@ -4,17 +4,21 @@ One sheet per table group (the tables of a format that name the same ``sheet`` s
 block under another), a 文字说明 sheet for the text sections, a 填报说明 sheet first. Each table is laid out as in the
 official attachment: title, merged multi-level column headers, the corner cell, row labels with
 their nesting as merged cells, then the value cells. Check cells for rules that hold in every
-row stand in columns to the right of the table; those for rules that hold in every column stand
-in rows below it; the cell rule R5 has one cell below each table.
+row stand in columns to the right of the table — except in a table of one row (表四), where
+they stand in one row below it, each under the total it checks, so the table prints wide; those
+for rules that hold in every column stand in rows below it; the cell rule R5 has one cell below
+each table.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+import math
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from xls_gongkai.rules import Check, expand
 from xls_gongkai.spec import CellKey, Each, Format, Node, RuleKind, Section, Severity, Table
@@ -133,10 +137,123 @@ class TableLayout:
 
 @dataclass(frozen=True)
 class TextLayout:
+    """A text section on the 文字说明 sheet: its heading, an optional prompt, and its cells —
+    one, or several one under another for a long section, read back joined (:func:`join_text`)."""
+
     section: Section
     label: Pos
     prompt: Pos | None
-    cell: Pos
+    cells: tuple[Pos, ...]
+
+    @property
+    def cell(self) -> Pos:
+        """The first cell: where a text section is located in messages."""
+        return self.cells[0]
+
+
+# ---- a long text over several cells
+
+#: Characters one text cell is made for: a sub-part of 一、总体情况 (主动公开, 依申请公开…) is
+#: typically 500–800. Excel shows at most 409 points of a row, about 1,300 characters at the
+#: 文字说明 sheet's width; a section expected to be longer (the format's ``length``) gets
+#: several cells, and a text longer than its cells fill evenly is spread over them densely.
+TEXT_CELL_CHARS = 800
+#: The width of the 文字说明 sheet's one column, in Excel's character units.
+TEXT_WIDTH = 110.0
+#: Width units of one printed line in a text cell (52 Chinese characters: a Chinese character
+#: at 10.5 pt takes two units of :data:`TEXT_WIDTH`, the rest is padding and font slack).
+TEXT_LINE_UNITS = 104
+#: Lines one text cell holds: 25 lines of 15.5 pt stay under Excel's 409-point row limit.
+TEXT_CELL_LINES = 25
+TEXT_LINE_PT = 15.5
+_SENTENCE_END = re.compile(r"(?<=[。！？；;!?])")
+
+
+@lru_cache(maxsize=4096)
+def display_width(text: str) -> float:
+    """Approximate width in Excel character units (a CJK character is two)."""
+    return sum(2.0 if ord(ch) > 0x2E7F else 1.0 for ch in text)
+
+
+def text_lines(text: str, units: int = TEXT_LINE_UNITS) -> int:
+    """The lines a text takes in a text cell ``units`` wide per line (each paragraph wraps on its own)."""
+    return sum(max(1, math.ceil(display_width(p) / units)) for p in text.split("\n"))
+
+
+def text_height(text: str, units: int = TEXT_LINE_UNITS) -> float:
+    """A text cell's row height for ``text`` (points, within Excel's 409-point limit)."""
+    return min(409.0, max(3, text_lines(text, units)) * TEXT_LINE_PT + 6)
+
+
+def text_cells(section: Section) -> int:
+    """How many cells a text section gets: its expected length over :data:`TEXT_CELL_CHARS`."""
+    return max(1, math.ceil(section.length / TEXT_CELL_CHARS))
+
+
+def _prefix(paragraph: str, lines: int, units: int) -> int:
+    """How much of a paragraph, cut after a sentence, takes at most ``lines`` lines (0: not
+    even its first sentence; a first sentence longer than a whole cell is cut where it ends)."""
+    room = lines * units
+    end, width = 0, 0.0
+    for sentence in _SENTENCE_END.split(paragraph):
+        width += display_width(sentence)
+        if width > room:
+            break
+        end += len(sentence)
+    if end == 0 and lines == TEXT_CELL_LINES:
+        width = 0.0
+        for i, ch in enumerate(paragraph):
+            width += display_width(ch)
+            if width > room:
+                return max(1, i)
+    return end
+
+
+def _pack(paragraphs: list[str], cells: int, dense: bool, units: int) -> list[list[str]]:
+    """Paragraphs into at most ``cells`` parts of at most :data:`TEXT_CELL_LINES` lines each
+    (the last part takes what is left). ``dense`` breaks a paragraph after a sentence where a
+    part is full; otherwise a paragraph is broken only when it is longer than a whole part. A
+    new part always starts with text (a blank line stays with the part before)."""
+    parts: list[list[str]] = [[]]
+    lines = 0
+    for paragraph in paragraphs:
+        rest = paragraph
+        while True:
+            n = text_lines(rest, units)
+            if lines + n <= TEXT_CELL_LINES or len(parts) == cells or not rest.strip():
+                parts[-1].append(rest)
+                lines += n
+                break
+            if dense or not parts[-1]:  # not dense: only a paragraph longer than a whole part
+                cut = _prefix(rest, TEXT_CELL_LINES - lines, units)
+                if cut and rest[cut:].strip():
+                    parts[-1].append(rest[:cut])
+                    rest = rest[cut:]
+            parts.append([])
+            lines = 0
+    return parts
+
+
+def split_text(text: str, cells: int, units: int = TEXT_LINE_UNITS) -> tuple[str, ...]:
+    """A section's text over its ``cells`` cells (``units`` wide per line), each part as many
+    whole paragraphs as one cell shows (:data:`TEXT_CELL_LINES`); :func:`join_text` gives the
+    text back.
+
+    When whole paragraphs do not fit, paragraphs are broken after a sentence where a cell is
+    full — the only place where the joined text has a line break the text did not have. What
+    does not fit at all stays in the last cell. No part is blank.
+    """
+    paragraphs = text.split("\n")
+    parts = _pack(paragraphs, cells, False, units)
+    if text_lines("\n".join(parts[-1]), units) > TEXT_CELL_LINES:
+        parts = _pack(paragraphs, cells, True, units)
+    return tuple("\n".join(p) for p in parts if p)
+
+
+def join_text(parts: Iterable[str]) -> str:
+    """A section's text from its cells: the cells that hold text, one after another, each on a
+    new line (a clerk continues in the next cell where the previous one is full)."""
+    return "\n".join(p for p in parts if p.strip()).strip()
 
 
 @dataclass(frozen=True)
@@ -217,7 +334,7 @@ def _fingerprint(lay: Layout) -> str:
             }
             for tid, tl in lay.tables.items()
         },
-        "texts": {sid: [t.cell.sheet, t.cell.row, t.cell.col] for sid, t in lay.texts.items()},
+        "texts": {sid: [[c.sheet, c.row, c.col] for c in t.cells] for sid, t in lay.texts.items()},
         "explains": [[e.key, e.cell.row, e.cell.col] for e in lay.explains],
         "checks": sorted([list(map(str, k)), p.sheet, p.row, p.col] for k, p in lay.checks.items()),
     }
@@ -229,11 +346,57 @@ def check_label(check: Check) -> str:
     return f"{check.rule.title}{name}校验"
 
 
+def _below_column(check: Check, cols: Mapping[str, int]) -> int:
+    """The column a row check stands in below a one-row table: under the total its equation
+    defines (the left side's first cell; a column group by its last leaf)."""
+    _t, _r, column = check.lhs[0].key
+    return cols[check.table.column_nodes[column].leaves()[-1].id]
+
+
+def _checks_below(
+    sheet: str,
+    r: int,
+    stub: int,
+    cols: Mapping[str, int],
+    checks: tuple[list[Check], list[Check], list[Check]],
+    labels: list[Label],
+    pos: dict[tuple[str, str, str, int], Pos],
+) -> int:
+    """The check rows under a table from row ``r``, each with its label in the stub: a one-row
+    table's row checks (one row per rule), one row per equation of the column rules, one per
+    cell rule. Returns the row after the last."""
+    below, col_checks, cell_checks = checks
+    rows: dict[tuple[str, int], int] = {}
+    for c in below:
+        k = (c.rule.id, -1)
+        if k not in rows:
+            rows[k] = r
+            labels.append(Label("check-label", f"{c.rule.title}校验", r, 0, r, stub - 1))
+            r += 1
+        pos[c.key] = Pos(sheet, rows[k], _below_column(c, cols))
+    for c in col_checks:
+        k = (c.rule.id, c.equation)
+        if k not in rows:
+            rows[k] = r
+            labels.append(Label("check-label", check_label(c), r, 0, r, stub - 1))
+            r += 1
+        pos[c.key] = Pos(sheet, rows[k], cols[c.index])
+    for c in cell_checks:
+        labels.append(Label("check-label", check_label(c), r, 0, r, stub - 1))
+        pos[c.key] = Pos(sheet, r, stub)
+        r += 1
+    return r
+
+
 def _layout_table(table: Table, sheet: str, top: int, with_title: bool, checks: list[Check]) -> TableLayout:
     labels: list[Label] = []
     stub = max(1, table.row_depth)
     r = top
-    row_checks = [c for c in checks if c.rule.each is Each.ROW]
+    # A table of one row (表四) has its row checks in one row below it, each under the total it
+    # checks: three check columns beside sixteen columns of numbers would shrink the printed page.
+    one_row = len(table.leaf_rows) == 1
+    row_checks = [c for c in checks if c.rule.each is Each.ROW and not one_row]
+    below = [c for c in checks if c.rule.each is Each.ROW and one_row]
     col_checks = [c for c in checks if c.rule.each is Each.COLUMN]
     cell_checks = [c for c in checks if c.rule.kind is RuleKind.CELLS]
     # one check column per (rule, equation) of the rules that hold in every row
@@ -269,22 +432,8 @@ def _layout_table(table: Table, sheet: str, top: int, with_title: bool, checks: 
             if row_depth < stub and node.is_leaf:
                 last_col = stub - 1
             labels.append(Label("row", node.label, first, col, last, last_col, node.id))
-    r = data_top + len(rows)
-    check_pos: dict[tuple[str, str, str, int], Pos] = {}
-    for c in row_checks:
-        check_pos[c.key] = Pos(sheet, rows[c.index], row_check_cols[(c.rule.id, c.equation)])
-    seen_rows: dict[tuple[str, int], int] = {}
-    for c in col_checks:
-        k = (c.rule.id, c.equation)
-        if k not in seen_rows:
-            seen_rows[k] = r
-            labels.append(Label("check-label", check_label(c), r, 0, r, stub - 1))
-            r += 1
-        check_pos[c.key] = Pos(sheet, seen_rows[k], cols[c.index])
-    for c in cell_checks:
-        labels.append(Label("check-label", check_label(c), r, 0, r, stub - 1))
-        check_pos[c.key] = Pos(sheet, r, stub)
-        r += 1
+    check_pos = {c.key: Pos(sheet, rows[c.index], row_check_cols[(c.rule.id, c.equation)]) for c in row_checks}
+    r = _checks_below(sheet, data_top + len(rows), stub, cols, (below, col_checks, cell_checks), labels, check_pos)
     return TableLayout(
         table=table,
         sheet=sheet,
@@ -331,12 +480,13 @@ def layout_for(fmt: Format) -> Layout:
     for s in fmt.text_sections:
         label = Pos(TEXT_SHEET, r, 0)
         r += 1
+        n = text_cells(s)
         prompt = None
-        if s.prompt:
+        if s.prompt or n > 1:  # several cells: the prompt says how to go on from one to the next
             prompt = Pos(TEXT_SHEET, r, 0)
             r += 1
-        texts[s.id] = TextLayout(s, label, prompt, Pos(TEXT_SHEET, r, 0))
-        r += 2
+        texts[s.id] = TextLayout(s, label, prompt, tuple(Pos(TEXT_SHEET, r + i, 0) for i in range(n)))
+        r += n + 1
     sheets = (GUIDE_SHEET, *data_sheets, *([TEXT_SHEET] if texts else []), EXPLAIN_SHEET)
     return Layout(
         format=fmt,

@@ -7,7 +7,7 @@ checks, the guide's rule lines — so :func:`plan_for` computes it once and cach
 plan of its own). The writer then only replays the plan and writes one unit's values.
 
 Public: :data:`STYLES`, :data:`PROMPTS`, :func:`validation_options`, :func:`cell_validation`,
-:func:`display_width`, :func:`plan_for` and the plan's dataclasses.
+:func:`text_prompt`, :func:`plan_for` and the plan's dataclasses.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 from xls_gongkai.numbers import format_number
@@ -26,12 +26,18 @@ from xls_gongkai.workbook.layout import (
     EXPLAIN_COLUMNS,
     EXPLAIN_FIRST_ROW,
     EXPLAIN_SHEET,
+    TEXT_CELL_CHARS,
+    TEXT_LINE_PT,
+    TEXT_LINE_UNITS,
     TEXT_SHEET,
+    TEXT_WIDTH,
     Layout,
     Pos,
     TableLayout,
+    TextLayout,
     a1,
     col_letter,
+    display_width,
     layout_for,
 )
 
@@ -75,7 +81,15 @@ STYLES: Mapping[str, Mapping[str, Any]] = {
     "check-header": {**_FONT, **_BORDER, **_CENTER, "bold": True, "bg_color": _SHADE, "text_wrap": True},
     # check cells in a column beside a table: one line per row, so a long ✘ text shrinks to fit
     "check_row": {**_CHECK, "shrink": True},
-    "check-label": {**_FONT, **_BORDER, "bg_color": _SHADE, "align": "right", "valign": "vcenter", "italic": True},
+    "check-label": {
+        **_FONT,
+        **_BORDER,
+        "bg_color": _SHADE,
+        "align": "right",
+        "valign": "vcenter",
+        "italic": True,
+        "text_wrap": True,
+    },
     "check": {**_CHECK, "text_wrap": True},
     "total": {**_FONT, **_BORDER, "bold": True, "bg_color": _SHADE, "align": "right", "num_format": "General"},
     "input_count": {**_INPUT, "num_format": "General"},
@@ -187,12 +201,6 @@ def cell_validation(table: Table, row: str, column: str, kind: CellKind) -> dict
     opts["input_title"] = _fit(title, 32)
     opts["input_message"] = _fit(f"{where}。{opts['input_message']}", 255)
     return opts
-
-
-@lru_cache(maxsize=4096)
-def display_width(text: str) -> float:
-    """Approximate width in Excel character units (a CJK character is two)."""
-    return sum(2.0 if ord(ch) > 0x2E7F else 1.0 for ch in text)
 
 
 # --------------------------------------------------------------------------- the plan
@@ -381,14 +389,17 @@ def _block_involved(tl: TableLayout, eng: Engine) -> Iterator[Cond]:
         top = min(r for r, _c in cells)
         left = min(c for _r, c in cells)
         first = tl.checks[group[0].key]
-        if per_row:  # check cells stand in one column, one per row: $K7 follows the row
+        if len(group) == 1:  # one check (表四's, below its one row): its own cell
+            anchor = f"${col_letter(first.col)}${first.row + 1}"
+            rects.sort(key=lambda x: (x[0], x[1]))
+        elif per_row:  # check cells stand in one column, one per row: $K7 follows the row
             anchor = f"${col_letter(first.col)}{top + 1}"
             rects.sort(key=lambda x: (x[0], x[1]))
         else:  # check cells stand in one row, one per column: D$32 follows the column
             anchor = f"{col_letter(left)}${first.row + 1}"
             rects.sort(key=lambda x: (x[1], x[0]))
         r0, c0, r1, c1 = rects[0]
-        if (r0, c0) != ((top if per_row else r0), (c0 if per_row else left)):
+        if len(group) > 1 and (r0, c0) != ((top if per_row else r0), (c0 if per_row else left)):
             raise AssertionError("conditional-format anchor is not the first area's corner")
         involved: dict[str, Any] = {"type": "formula", "criteria": f'=LEFT({anchor},1)="{excel.FAIL}"'}
         if len(rects) > 1:
@@ -399,22 +410,29 @@ def _block_involved(tl: TableLayout, eng: Engine) -> Iterator[Cond]:
 # ---- one data sheet: sizes, then the blocks
 
 
+#: The narrowest value column: an 8-digit number, or four Chinese characters of a header.
+_NUMBER_WIDTH = 8.5
+
+
 def _widths(tables: Sequence[TableLayout], merges: Sequence[Merge], width: int) -> dict[int, float]:
     """Column widths from the labels that sit in one column; stub group columns stay narrow
-    (their labels run down merged cells), value columns wrap long headers."""
+    (their labels run down merged cells), value columns wrap long headers, check labels wrap
+    in whatever width the row labels give (表四 has none)."""
     value_cols = {c for tl in tables for c in tl.cols.values()}
     widths: dict[int, float] = dict.fromkeys(range(width), 8.0)
     for m in merges:
-        if m.first_col != m.last_col or m.style == "title":
+        if m.first_col != m.last_col or m.style in ("title", "check-label"):
             continue
         if m.first_col in value_cols or m.style == "check-header":
-            cap = 14.0
+            # a header of Chinese words needs no more than its characters and half a unit of
+            # air: every unit less on 表四's sixteen columns prints the page larger
+            need, cap = display_width(m.text) + 0.5, 14.0
         else:
-            cap = 12.0 if m.style == "row_group" else 46.0
-        widths[m.first_col] = max(widths[m.first_col], min(cap, display_width(m.text) + 2))
+            need, cap = display_width(m.text) + 2, 12.0 if m.style == "row_group" else 46.0
+        widths[m.first_col] = max(widths[m.first_col], min(cap, need))
     for tl in tables:
         for col in tl.cols.values():
-            widths[col] = max(widths[col], 9.0)
+            widths[col] = max(widths[col], _NUMBER_WIDTH)
         for pos in tl.checks.values():
             if pos.col not in value_cols:
                 widths[pos.col] = max(widths[pos.col], 14.0)
@@ -493,6 +511,22 @@ def text_sheet_title(fmt: Format) -> str:
     return f"{TEXT_SHEET}（年度报告正文{part_numbers(fmt.text_sections)}）"
 
 
+#: A blank text cell's height: what :data:`TEXT_CELL_CHARS` characters take, and a few
+#: paragraph ends.
+BLANK_TEXT_HEIGHT = (math.ceil(2 * TEXT_CELL_CHARS / TEXT_LINE_UNITS) + 4) * TEXT_LINE_PT + 6
+
+
+def text_prompt(tl: TextLayout) -> str:
+    """The prompt over a text section's cells: the format's, and how to go on from cell to cell."""
+    n = len(tl.cells)
+    more = (
+        f"本部分共 {n} 格，每格约 {TEXT_CELL_CHARS} 字；一格写满后接着写在下一格，读取时按顺序连成全文。"
+        if n > 1
+        else ""
+    )
+    return "".join(p for p in (tl.section.prompt, more) if p)
+
+
 def _text_sheet_plan(lay: Layout) -> SheetPlan:
     merges: list[Merge] = []
     heights: dict[int, float] = {0: 24.0, 1: 18.0}
@@ -500,18 +534,19 @@ def _text_sheet_plan(lay: Layout) -> SheetPlan:
     for tl in lay.texts.values():
         merges.append(Merge(tl.label.row, tl.label.col, tl.label.row, tl.label.col, tl.section.label, "text_label"))
         heights[tl.label.row] = 22.0
+        prompt = text_prompt(tl)
         if tl.prompt is not None:
             p = tl.prompt
-            merges.append(Merge(p.row, p.col, p.row, p.col, tl.section.prompt, "text_prompt"))
-            heights[p.row] = 32.0
-        heights[tl.cell.row] = 220.0
-        c = tl.cell
-        validations.append((c.row, c.col, c.row, c.col, validation_options(CellKind.TEXT, tl.section.prompt)))
+            merges.append(Merge(p.row, p.col, p.row, p.col, prompt, "text_prompt"))
+            heights[p.row] = max(1, math.ceil(display_width(prompt) / TEXT_LINE_UNITS)) * TEXT_LINE_PT + 4
+        for c in tl.cells:
+            heights[c.row] = BLANK_TEXT_HEIGHT
+            validations.append((c.row, c.col, c.row, c.col, validation_options(CellKind.TEXT, prompt)))
     return SheetPlan(
         name=TEXT_SHEET,
         title=text_sheet_title(lay.format),
         merges=tuple(merges),
-        widths={0: 110.0},
+        widths={0: TEXT_WIDTH},
         heights=heights,
         freeze=(2, 0),
         repeat=None,
@@ -630,6 +665,13 @@ def _guide_text(fmt: Format, eng: Engine) -> GuideText:
     )
 
 
+def _beside(lay: Layout, check: Check) -> bool:
+    """Whether a check cell stands in a column beside its table (one line per row: its text
+    shrinks to fit) rather than in a row below it (its text wraps)."""
+    tl = lay.tables[check.table.id]
+    return lay.checks[check.key].col > tl.value_right
+
+
 @cache
 def plan_for(fmt: Format) -> Plan:
     """The workbook plan of a format (one per format object)."""
@@ -649,7 +691,7 @@ def plan_for(fmt: Format) -> Plan:
             lay.checks[check.key],
             excel.check_formula(check, lay),
             check.rule.kind is RuleKind.CELLS,
-            "check_row" if check.rule.each is Each.ROW else "check",
+            "check_row" if _beside(lay, check) else "check",
         )
         for check in eng.checks
         if check.in_sheet

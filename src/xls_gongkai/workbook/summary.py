@@ -7,7 +7,7 @@ checked and merged again one level up. Then one sheet each, one function each:
 * 报送情况 — every roster unit, unit not on the roster and unreadable file, with its status;
 * 明细 — one row per unit summed, every cell of every table side by side, then 合计;
 * 问题清单 — every issue of the summary, of the merge and of each unit;
-* 文字材料 — the units' text sections side by side;
+* 文字材料 — the units' texts, section by section, long ones over several rows;
 * 图表 — the charts the format declares (``charts:`` in its definition).
 
 Nothing here knows a table: the columns of 明细 come from the format's tables, the charts from
@@ -35,7 +35,16 @@ from xls_gongkai.errors import printable
 from xls_gongkai.numbers import Value
 from xls_gongkai.rules import engine
 from xls_gongkai.spec import CellKey, CellKind, Chart, Each, Format, Node, Table
-from xls_gongkai.workbook.layout import DETAIL_SHEET, ISSUES_SHEET, UNITS_HEADING, col_letter
+from xls_gongkai.workbook.layout import (
+    DETAIL_SHEET,
+    ISSUES_SHEET,
+    TEXT_LINE_UNITS,
+    TEXT_WIDTH,
+    UNITS_HEADING,
+    col_letter,
+    split_text,
+    text_height,
+)
 from xls_gongkai.workbook.plan import fit_text
 from xls_gongkai.workbook.writer import WriteOptions, write_workbook
 
@@ -93,6 +102,7 @@ class _Styles:
     head: XFormat
     text: XFormat
     wrap: XFormat
+    passage: XFormat
     number: XFormat
     amount: XFormat
     total: XFormat
@@ -119,6 +129,8 @@ class _Styles:
             head=wb.add_format({**box, "bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "vcenter"}),
             text=wb.add_format({**box, "valign": "top"}),
             wrap=wb.add_format({**box, "text_wrap": True, "valign": "top"}),
+            # the units' texts in the template's font, so that a row is as tall as its text needs
+            passage=wb.add_format({**box, "text_wrap": True, "valign": "top", "font_name": "宋体", "font_size": 10.5}),
             number=wb.add_format(box),
             amount=wb.add_format({**box, "num_format": "0.0000"}),
             total=wb.add_format(shaded),
@@ -376,29 +388,52 @@ def _issues_sheet(wb: xlsxwriter.Workbook, st: _Styles, m: Merged) -> None:
         ws.set_column(c, c, w)
 
 
+#: 文字材料: (header, width) of its columns; the text column's width in Excel's units.
+_TEXTS_HEAD = (
+    ("部分", 16),
+    ("单位名称", 18),
+    ("单位代码", 12),
+    ("内容", TEXT_WIDTH - 20),
+    ("计入汇总", 9),
+    ("文件", 20),
+)
+#: Width units of one line of the text column (Chinese characters count two).
+_TEXTS_LINE = int(TEXT_LINE_UNITS * (TEXT_WIDTH - 20) / TEXT_WIDTH)
+
+
 def _texts_sheet(wb: xlsxwriter.Workbook, st: _Styles, m: Merged) -> None:
+    """Every unit's texts, section by section (all units' 一、总体情况 first: what the officer
+    drafts the county's from), one row per part of a text: a part is as long as one row shows
+    and prints (:func:`split_text`), so nothing is clipped on screen or on paper."""
     sections = m.report.format.text_sections
     ws = wb.add_worksheet(TEXTS_SHEET)
     _print_setup(ws, fit_width=True)
-    # 文件 and 计入汇总 last: a unit that sent two files appears twice and must be told apart.
-    head = ["单位代码", "单位名称", *(s.label for s in sections), "文件", "计入汇总"]
-    for c, h in enumerate(head):
-        ws.write_string(0, c, h, st.head)
+    ws.write_string(0, 0, f"{_who(m)}文字材料", st.title)
+    for c, (h, w) in enumerate(_TEXTS_HEAD):
+        ws.write_string(1, c, h, st.head)
+        ws.set_column(c, c, w)
     base = _common_folder([s.file for s in m.submissions])
-    after = 2 + len(sections)
-    for r, s in enumerate(m.submissions, start=1):
-        _s(ws, st, r, 0, s.unit.code)
-        _s(ws, st, r, 1, s.unit.name)
-        for j, sec in enumerate(sections):
-            _s(ws, st, r, 2 + j, s.report.texts.get(sec.id, ""), st.wrap)
-        _s(ws, st, r, after, _relative(s.file, base), st.wrap)
-        _s(ws, st, r, after + 1, "是" if s.included else "否")
-    ws.set_column(0, 0, 14)
-    ws.set_column(1, 1, 24)
-    ws.set_column(2, 1 + len(sections), 60)
-    ws.set_column(after, after, 30)
-    ws.set_column(after + 1, after + 1, 9)
-    ws.freeze_panes(1, 2)
+    r = 2
+    for sec in sections:
+        for s in m.submissions:
+            text = (s.report.texts.get(sec.id) or "").strip()
+            parts = split_text(text, _MANY, _TEXTS_LINE) if text else ("（未填写）",)
+            for part in parts:
+                # the unit and file repeat on each row: a filter on one column keeps whole texts
+                for c, value in enumerate((sec.label, s.unit.name, s.unit.code)):
+                    _s(ws, st, r, c, value, st.wrap)
+                _s(ws, st, r, 3, part, st.passage)
+                _s(ws, st, r, 4, "是" if s.included else "否", st.wrap)
+                _s(ws, st, r, 5, _relative(s.file, base), st.wrap)
+                ws.set_row(r, text_height(part, _TEXTS_LINE))
+                r += 1
+    ws.autofilter(1, 0, max(r - 1, 1), len(_TEXTS_HEAD) - 1)
+    ws.freeze_panes(2, 0)
+    ws.repeat_rows(1)
+
+
+#: Parts a unit's text may take on 文字材料 (as many rows as it needs).
+_MANY = 10_000
 
 
 # --------------------------------------------------------------------------- 图表

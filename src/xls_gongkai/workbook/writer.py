@@ -60,8 +60,12 @@ from xls_gongkai.workbook.layout import (
     META_SHEET,
     TEXT_SHEET,
     Layout,
+    TextLayout,
+    display_width,
     layout_for,
     parse_a1,
+    split_text,
+    text_height,
 )
 from xls_gongkai.workbook.plan import (
     ANNOTATION_STYLES,
@@ -72,7 +76,6 @@ from xls_gongkai.workbook.plan import (
     Plan,
     SheetPlan,
     cell_validation,
-    display_width,
     fit_text,
     plan_for,
     validation_options,
@@ -477,14 +480,31 @@ def _write_values(
         else:
             sheets[p.sheet].write_formula(p.row, p.col, cc.formula, st[cc.style], shown)
     for sid, tl in lay.texts.items():
-        cell = tl.cell
-        style = st["flag_text" if flagged and (cell.sheet, cell.row, cell.col) in flagged else "input_text"]
-        text = report.texts.get(sid, "")
-        if text:
-            sheets[cell.sheet].write_string(cell.row, cell.col, fit_text(text), style)
-        else:
-            sheets[cell.sheet].write_blank(cell.row, cell.col, None, style)
+        _write_text(sheets[TEXT_SHEET], st, tl, report.texts.get(sid, ""), flagged)
     _write_explanations(sheets[EXPLAIN_SHEET], st, lay, report)
+
+
+def _write_text(
+    ws: Worksheet,
+    st: Mapping[str, XFormat],
+    tl: TextLayout,
+    text: str,
+    flagged: Mapping[tuple[str, int, int], list[Issue]],
+) -> None:
+    """A section's text over its cells (:func:`split_text`), each row as tall as its part needs:
+    on screen and on paper the whole text shows. A section without text keeps the plan's
+    blank boxes."""
+    parts = split_text(text, len(tl.cells)) if text else ()
+    for i, cell in enumerate(tl.cells):
+        style = st["flag_text" if flagged and (cell.sheet, cell.row, cell.col) in flagged else "input_text"]
+        part = parts[i] if i < len(parts) else ""
+        if part:
+            ws.write_string(cell.row, cell.col, fit_text(part), style)
+            ws.set_row(cell.row, text_height(part))
+        else:
+            ws.write_blank(cell.row, cell.col, None, style)
+            if text:  # room to go on writing below the text
+                ws.set_row(cell.row, text_height(""))
 
 
 def _own(e: Explanation, unit: Unit) -> bool:
