@@ -46,4 +46,14 @@ def consistent_reports(draw: st.DrawFn, fmt: Format) -> Report:
         draw(st.from_regex(r"[0-9]{6,12}", fullmatch=True)), draw(st.sampled_from(["城关镇", "东城街道", "县财政局"]))
     )
     year = draw(st.integers(fmt.year_from, fmt.year_to or fmt.year_from + 5))
-    return Report(unit, year, fmt, values, {"s1": "总体情况", "s5": "问题", "s6": "本年度未收取信息处理费。"})
+    return Report(
+        unit,
+        year,
+        fmt,
+        values,
+        {
+            "s1": "总体情况",
+            "s5": "存在的主要问题是信息更新不够及时、政策解读形式较为单一；下一步将加强培训，完善发布审核制度。",
+            "s6": "本年度未收取信息处理费。",
+        },
+    )

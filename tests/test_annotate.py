@@ -37,7 +37,11 @@ needs_reader = pytest.mark.skipif(read_workbook is None, reason="reader is being
 
 FMT = get_format(2023)
 LAY = layout_for(FMT)
-TEXTS = {"s1": "总体情况", "s5": "问题", "s6": "本年度未收取信息处理费"}
+TEXTS = {
+    "s1": "总体情况",
+    "s5": "存在的主要问题是信息更新不够及时、政策解读形式较为单一；下一步将加强培训，完善发布审核制度。",
+    "s6": "本年度未收取信息处理费",
+}
 TOWN = Unit("001", "城关镇")
 
 
@@ -85,7 +89,7 @@ def test_template_copy_has_comments_links_and_the_units_values(tmp_path: Path) -
     assert out.name == "001_城关镇_审核意见.xlsx"
     found = comments(out)
     for where in rule_cells:
-        assert "R1" in found[where]
+        assert "【错误：申请办理情况平衡】" in found[where]  # named for the clerk, not by its code
     for sheet, cell in rule_cells:
         assert f"'{sheet}'!{cell}" in links(out)
     # The copy is the template again, with the unit's figures (totals as its formulas compute them).
@@ -123,7 +127,7 @@ def test_moved_rows_are_commented_at_the_templates_cells(tmp_path: Path) -> None
     out = annotate(result, tmp_path / "out")
     assert out is not None
     first = next(i for i in relocated if natural.a1 in i.cells)
-    assert "R1" in comments(out)[("表三", first.cell)]
+    assert "申请办理情况平衡" in comments(out)[("表三", first.cell)]
 
 
 def test_unlocatable_issues_are_listed_without_a_cell() -> None:
@@ -283,7 +287,7 @@ def test_hand_made_workbook_gets_a_template_copy(tmp_path: Path, format_id: str)
     assert moved
     out = annotate(result, tmp_path / "out")
     assert out is not None
-    assert "R1" in comments(out)[("表三", moved[0].cell)]
+    assert "申请办理情况平衡" in comments(out)[("表三", moved[0].cell)]
 
 
 @needs_reader
@@ -303,4 +307,4 @@ def test_check_annotate_end_to_end(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == ["001_城关镇_审核意见.xlsx"]
     assert {p: digest(p) for p in (clean, wrong)} == before
     natural = LAY.pos("t3", "new", "natural")
-    assert "R1" in comments(out / "001_城关镇_审核意见.xlsx")[("表三", natural.a1)]
+    assert "申请办理情况平衡" in comments(out / "001_城关镇_审核意见.xlsx")[("表三", natural.a1)]

@@ -27,7 +27,11 @@ from xls_gongkai.spec import get_format
 from xls_gongkai.workbook.writer import write_workbook
 
 FMT = get_format(2024)
-TEXTS = {"s1": "总体情况", "s5": "问题", "s6": "本年度未收取信息处理费。"}
+TEXTS = {
+    "s1": "总体情况",
+    "s5": "存在的主要问题是信息更新不够及时、政策解读形式较为单一；下一步将加强培训，完善发布审核制度。",
+    "s6": "本年度未收取信息处理费。",
+}
 runner = CliRunner()
 ROOT = os.geteuid() == 0 if hasattr(os, "geteuid") else False
 GBK_NAME = "城关镇.xlsx".encode("gbk").decode("utf-8", "surrogateescape")  # as unzipped from a Windows zip

@@ -30,7 +30,11 @@ F = get_format("gongkai-2021")
 runner = CliRunner()
 #: A fee in 元 typed where 万元 belong: the plausibility rule P1 warns.
 FEE = ("t2_8", "fees", "fee_amount")
-TEXTS = {"s1": "总体", "s5": "问题", "s6": "本年度未收取信息处理费。"}
+TEXTS = {
+    "s1": "总体",
+    "s5": "存在的主要问题是信息更新不够及时、政策解读形式较为单一；下一步将加强培训，完善发布审核制度。",
+    "s6": "本年度未收取信息处理费。",
+}
 
 
 def _report(i: int, *, fee: int | None = None, said: tuple[Explanation, ...] = ()) -> Report:

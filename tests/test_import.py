@@ -726,14 +726,18 @@ def test_restated_numbers_of_shanghai() -> None:
 def _last_year_of_huaian(carry_next_natural: int) -> Report:
     """A 2023 report whose 结转下年度 and 现行有效件数 connect to 淮安 2024 (as far as it goes)."""
     fmt = get_format(2023)
-    values = {
-        ("t3", "carry_next", "natural"): carry_next_natural,
-        ("t3", "carry_next", "total"): carry_next_natural,
-        ("t2_1", "regulations", "in_force"): 10,  # 10 + 1 − 0 = 11 ✓
-        ("t2_1", "normative_docs", "in_force"): 84,  # 84 + 8 − 26 = 66 ✓
-    }
+    # Last year's figures like this year's (no jump), except where the years must connect.
+    values = dict(expected_values(HUAIAN_T2, HUAIAN_T3, HUAIAN_T4))
+    values.update(
+        {
+            ("t2_1", "regulations", "in_force"): 10,  # 10 + 1 − 0 = 11 ✓
+            ("t2_1", "normative_docs", "in_force"): 84,  # 84 + 8 − 26 = 66 ✓
+        }
+    )
     for col in T3_COLUMNS:
-        values.setdefault(("t3", "carry_next", col), 0)
+        values[("t3", "carry_next", col)] = 0
+    values[("t3", "carry_next", "natural")] = carry_next_natural
+    values[("t3", "carry_next", "total")] = carry_next_natural
     return Report(Unit("淮安市人民政府", "淮安市人民政府"), 2023, fmt, values)
 
 
@@ -846,7 +850,11 @@ def test_documents_saved_by_libreoffice_and_pdf_text_import_exactly(tmp_path: Pa
     """What offices really publish: the rendered Word file and web page re-saved by another
     office suite (LibreOffice writes its own merged cells), and the text of the PDF
     (``pdftotext -layout``: cells apart by spaces, labels wrapped over lines)."""
-    texts = {"s1": "本年度工作情况。", "s5": "存在的问题。", "s6": "本年度未收取信息处理费。"}
+    texts = {
+        "s1": "本年度工作情况。",
+        "s5": "存在的主要问题是信息更新不够及时、政策解读形式较为单一；下一步将加强培训，完善发布审核制度。",
+        "s6": "本年度未收取信息处理费。",
+    }
     reports = {}
     sources = []
     for fmt in builtin_formats():
@@ -1079,7 +1087,11 @@ def test_a_local_variant_renders_and_imports_back(to: str, tmp_path: Path) -> No
     from xls_gongkai.spec import load_format
 
     variant = load_format(VARIANT)
-    texts = {"s1": "本年度工作情况。", "s5": "存在的问题。", "s6": "本年度未收取信息处理费。"}
+    texts = {
+        "s1": "本年度工作情况。",
+        "s5": "存在的主要问题是信息更新不够及时、政策解读形式较为单一；下一步将加强培训，完善发布审核制度。",
+        "s6": "本年度未收取信息处理费。",
+    }
     report = random_report(variant, Unit("甲镇", "甲镇"), 2023, random.Random(11), texts=texts)
     render(report, to, tmp_path / f"r.{to}")  # type: ignore[arg-type]
     result = import_document(tmp_path / f"r.{to}", formats=(variant,))

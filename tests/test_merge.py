@@ -45,7 +45,11 @@ NOT_SUBMITTED = Code.NOT_SUBMITTED
 
 def _report(i: int, year: int = 2024, fmt: str = "gongkai-2021", **kw: object) -> Report:
     unit = Unit(f"4101020{i:02d}", f"第{i}乡镇")
-    texts = {"s1": f"第{i}乡镇总体情况", "s5": "问题", "s6": "本年度未收取信息处理费。"}
+    texts = {
+        "s1": f"第{i}乡镇总体情况",
+        "s5": "存在的主要问题是信息更新不够及时、政策解读形式较为单一；下一步将加强培训，完善发布审核制度。",
+        "s6": "本年度未收取信息处理费。",
+    }
     return random_report(get_format(fmt), unit, year, random.Random(i), texts=texts, **kw)  # type: ignore[arg-type]
 
 

@@ -36,7 +36,11 @@ FEE_PLACEHOLDER = "【待补充】" + get_format("gongkai-2021").rules_of(RuleKi
 DATA = Path(__file__).parent / "data"
 F2019 = get_format("gongkai-2019")
 F2021 = get_format("gongkai-2021")
-TEXTS = {"s1": "总体情况正文。", "s5": "存在问题与改进。", "s6": "本年度未收取信息处理费。"}
+TEXTS = {
+    "s1": "总体情况正文。",
+    "s5": "存在的主要问题是信息更新不够及时、政策解读形式较为单一；下一步将加强培训，完善发布审核制度。",
+    "s6": "本年度未收取信息处理费。",
+}
 
 
 def potouzhen() -> Report:

@@ -132,7 +132,7 @@ def test_signed_change_may_be_negative() -> None:
 
 def test_cross_year_warnings_run_only_with_last_year() -> None:
     this = potouzhen()
-    last = replace(this, year=2019, values={**this.values, ("t3", "carry_next", "natural"): 2})
+    last = replace(this, year=2019, values={**this.values, ("t3", "carry_next", "natural"): 2}, texts={})
     assert check_report(this) == []
     issues = check_report(this, previous=last)
     assert [(i.code, i.severity.value, i.column) for i in issues] == [("R6", "warning", "natural")]

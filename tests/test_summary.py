@@ -142,7 +142,8 @@ def test_detail_one_row_per_unit_every_table_side_by_side_then_the_total(tmp_pat
     m = merged_of(reports, excluded=[2])
     rows = _rows(write_summary(m, tmp_path / "汇总.xlsx"), DETAIL_SHEET)
     top, titles = _detail_columns(rows)
-    assert list(titles) == [*(detail_title(t) for t in F2021.tables), UNITS_HEADING]
+    indicators = [x.name for x in F2021.indicators]
+    assert list(titles) == [*(detail_title(t) for t in F2021.tables), UNITS_HEADING, *indicators]
     t3 = titles[detail_title(F2021.table("t3"))]
     columns = [c.id for c in F2021.table("t3").leaf_columns]
     col = t3 + columns.index("total")  # 一、本年新收 × 总计
@@ -156,10 +157,11 @@ def test_detail_one_row_per_unit_every_table_side_by_side_then_the_total(tmp_pat
     total_row = rows[top + 6]
     assert total_row[1] == "合计"
     assert total_row[col] == sum(r.value("t3", "new", "total") for r in summed) == m.report.value("t3", "new", "total")
-    # the last column says how many units each row adds up, and the total how many in all
-    assert len(total_row) == 2 + len(F2021.cell_keys) + 1
-    assert [r[-1] for r in body] == [1, 1, 1]
-    assert total_row[-1] == 3 == m.report.units
+    # then how many units each row adds up (the total: how many in all), then the indicators
+    units_col = 2 + len(F2021.cell_keys)
+    assert len(total_row) == units_col + 1 + len(indicators)
+    assert [r[units_col] for r in body] == [1, 1, 1]
+    assert total_row[units_col] == 3 == m.report.units
 
 
 def test_status_lists_every_unit_counts_and_provisional_in_red(tmp_path: Path) -> None:
@@ -318,7 +320,7 @@ def test_local_variant_summary_shows_its_extra_row_and_column(tmp_path: Path) ->
     top, _titles = _detail_columns(rows)
     assert "其他主动公开文件" in rows[top + 1]
     assert any(str(v).endswith("个体工商户") for v in rows[top + 2])
-    assert len(rows[top + 3]) == 2 + len(VARIANT.cell_keys) + 1  # and 汇总单位数
+    assert len(rows[top + 3]) == 2 + len(VARIANT.cell_keys) + 1 + len(VARIANT.indicators)  # and 汇总单位数
     meta = {r[0].value: r[1].value for r in wb[META_SHEET].iter_rows(min_row=2)}
     assert meta["format"] == "local-2021"
 

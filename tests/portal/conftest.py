@@ -29,7 +29,11 @@ ROOT = Path(__file__).resolve().parents[2]
 ROSTER = ROOT / "samples" / "roster.csv"
 YEAR = 2024
 PASSWORD = "officer-pass-1"
-TEXTS = {"s1": "总体情况：依法推进政务公开。", "s5": "问题与改进：加强培训。", "s6": "本年度未收取信息处理费。"}
+TEXTS = {
+    "s1": "总体情况：依法推进政务公开。",
+    "s5": "存在的主要问题是信息更新不够及时、政策解读形式较为单一；下一步将加强培训，完善发布审核制度。",
+    "s6": "本年度未收取信息处理费。",
+}
 
 
 @pytest.fixture(scope="session")

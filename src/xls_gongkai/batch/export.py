@@ -24,6 +24,7 @@ from xls_gongkai.errors import UsageError, printable
 from xls_gongkai.issues import ISSUE_COLUMNS, Issue, Result, Unrecognised, by_severity, counts
 from xls_gongkai.output import atomic_path, check_output
 from xls_gongkai.report import TIDY_COLUMNS, Report, Unit
+from xls_gongkai.rules import indicators
 from xls_gongkai.spec import CellKey
 
 __all__ = [
@@ -209,8 +210,20 @@ def _display_name(path: str) -> str:
     return printable(Path(path).name)
 
 
+def indicator_names(batch: Batch) -> list[str]:
+    """The indicators of the batch's formats, in order (one column each in the check report)."""
+    names: dict[str, None] = {}
+    for item in batch.items:
+        if item.result.report is not None:
+            names.update(dict.fromkeys(x.name for x in item.result.report.format.indicators))
+    return list(names)
+
+
 def summary_rows(batch: Batch) -> list[tuple[Any, ...]]:
-    """One row per file (errors first), then the units that sent nothing and the files skipped."""
+    """One row per file (errors first), then the units that sent nothing and the files skipped;
+    each file's indicators last."""
+    names = indicator_names(batch)
+    blank = ("",) * len(names)
     rows: list[tuple[Any, ...]] = []
     for item in sorted(batch.items, key=lambda it: STATUS_ORDER.index(it.status)):
         rep, res = item.result.report, item.result
@@ -228,11 +241,19 @@ def summary_rows(batch: Batch) -> list[tuple[Any, ...]]:
                 rep.format.name if rep else "",
                 n_err,
                 n_warn,
+                *_indicator_texts(rep, names),
             )
         )
-    rows += [(Status.MISSING.value, u.name, u.code, "", "", "", "", "") for u in batch.missing]
-    rows += [("未读取", "", "", _display_name(str(s.path)), "", s.reason, "", "") for s in batch.skipped]
+    rows += [(Status.MISSING.value, u.name, u.code, "", "", "", "", "", *blank) for u in batch.missing]
+    rows += [("未读取", "", "", _display_name(str(s.path)), "", s.reason, "", "", *blank) for s in batch.skipped]
     return rows
+
+
+def _indicator_texts(report: Report | None, names: Sequence[str]) -> tuple[str, ...]:
+    if report is None:
+        return ("",) * len(names)
+    shown = {v.indicator.name: v.text for v in indicators(report)}
+    return tuple(shown.get(name, "") for name in names)
 
 
 def _skipped_dicts(skipped: Sequence[Skipped]) -> list[dict[str, str]]:
@@ -309,7 +330,9 @@ def _summary_sheet(wb: Any, batch: Batch, st: Mapping[str, Any]) -> None:
     n_err = sum(1 for i in batch.issues if i.is_error)
     n_warn = sum(1 for i in batch.issues if i.is_warning)
     ws.write_string(0, 0, f"共 {len(batch.items)} 个文件：{'，'.join(parts)}；错误 {n_err} 项，警告 {n_warn} 项")
-    for c, (h, w) in enumerate(zip(SUMMARY_COLUMNS, (10, 20, 14, 36, 8, 12, 8, 8), strict=True)):
+    names = indicator_names(batch)
+    heads = (*SUMMARY_COLUMNS, *names)
+    for c, (h, w) in enumerate(zip(heads, (10, 20, 14, 36, 8, 12, 8, 8, *(10,) * len(names)), strict=True)):
         ws.write_string(1, c, h, st["head"])
         ws.set_column(c, c, w)
     rows = summary_rows(batch)
@@ -330,8 +353,8 @@ def _summary_sheet(wb: Any, batch: Batch, st: Mapping[str, Any]) -> None:
                 ws.write_number(r, c, v, style)
             else:
                 ws.write_string(r, c, str(v), style)
-    _landscape(ws, len(SUMMARY_COLUMNS))
-    ws.autofilter(1, 0, 1 + len(rows), len(SUMMARY_COLUMNS) - 1)
+    _landscape(ws, len(heads))
+    ws.autofilter(1, 0, 1 + len(rows), len(heads) - 1)
 
 
 def _issues_sheet(wb: Any, issues: Sequence[Issue], st: Mapping[str, Any], explain: Callable[[Issue], str]) -> None:

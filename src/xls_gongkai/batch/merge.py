@@ -36,7 +36,7 @@ from xls_gongkai.issues import Code, Issue, issue
 from xls_gongkai.numbers import Value, coerce_value
 from xls_gongkai.reading.detail import read_detail
 from xls_gongkai.report import Report, Unit
-from xls_gongkai.rules import check_report, engine
+from xls_gongkai.rules import check_report, year_on_year_issues
 from xls_gongkai.spec import CellKey, Format
 from xls_gongkai.workbook.layout import layout_for
 
@@ -227,7 +227,7 @@ def _total(
         # Last year's total: its summaries when there are any, else the sum of its unit reports.
         summaries = [r for r in prev if r.units > 1]
         by_format = [r for r in (summaries or prev) if r.format is prev[0].format]
-        issues += engine(fmt).cross_year_issues(total, sum_reports(by_format, Unit("", "上年汇总")), lay.locate)
+        issues += year_on_year_issues(total, sum_reports(by_format, Unit("", "上年汇总")), lay.locate)
     return total, issues
 
 

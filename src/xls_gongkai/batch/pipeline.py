@@ -28,8 +28,8 @@ from xls_gongkai.issues import Code, Issue, Result, explanation_for, issue, unre
 from xls_gongkai.parsing.labels import normalise
 from xls_gongkai.reading.detail import read_detail
 from xls_gongkai.report import Explanation, Report, Unit
-from xls_gongkai.rules import check_report, engine
-from xls_gongkai.spec import Format
+from xls_gongkai.rules import check_report, engine, peer_issues, year_on_year_issues
+from xls_gongkai.spec import CellKey, Format
 from xls_gongkai.workbook.layout import layout_for
 
 __all__ = ["Batch", "Item", "check_batch", "load_previous", "load_report_json", "load_results", "run_batch", "unit_key"]
@@ -325,9 +325,29 @@ def _cross_year(result: Result, unit: Unit | None, previous: Mapping[str, Report
     def locate(key: tuple[str, str, str]) -> tuple[str, str]:
         return cells.get(key) or (rep.format.table(key[0]).sheet, "")
 
-    found = engine(rep.format).cross_year_issues(rep, prev, locate)
+    locate_text = layout_for(rep.format).locate_text if result.located_by == "template" else None
+    found = year_on_year_issues(rep, prev, locate, locate_text)
     stamped = (replace(i, file=result.source, unit_code=rep.unit.code, unit_name=rep.unit.name) for i in found)
     return result.with_issues(*stamped)
+
+
+def _peers(items: list[tuple[Result, Unit | None, bool]]) -> list[tuple[Result, Unit | None, bool]]:
+    """A unit's figures far from the other units' of the batch (the format's ``peers`` rules)."""
+    readable = [(n, res.report, res.cells) for n, (res, _u, _on) in enumerate(items) if res.report is not None]
+
+    def locator(cells: Mapping[CellKey, tuple[str, str]]) -> Callable[[CellKey], tuple[str, str]]:
+        return lambda key: cells.get(key) or ("", "")
+
+    found = peer_issues([(report, locator(cells)) for _n, report, cells in readable])
+    out = list(items)
+    for (n, _report, _cells), issues in zip(readable, found, strict=True):
+        if issues:
+            res, unit, on = items[n]
+            rep = res.report
+            assert rep is not None
+            stamped = (replace(i, file=res.source, unit_code=rep.unit.code, unit_name=rep.unit.name) for i in issues)
+            out[n] = (res.with_issues(*stamped), unit, on)
+    return out
 
 
 def _check_previous_year(previous: Sequence[Report], year: int) -> None:
@@ -394,6 +414,7 @@ def check_batch(
     prev = previous_by_unit(previous)
     if prev:
         items = [(_cross_year(res, unit, prev), unit, on) for res, unit, on in items]
+    items = _peers(items)
     seen = {unit_key(u) for _r, u, on in items if u is not None and on}
     missing = tuple(u for u in roster.units if unit_key(u) not in seen) if roster is not None else ()
     return Batch(

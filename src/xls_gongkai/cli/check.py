@@ -50,6 +50,9 @@ AnnotateOpt = Annotated[
 ]
 DeadlineOpt = Annotated[str, typer.Option("--deadline", help="退回件“填报说明”中的改正截止时间（默认沿用模板中的）。")]
 ContactOpt = Annotated[str, typer.Option("--contact", help="退回件“填报说明”中的联系人（默认沿用模板中的）。")]
+IndicatorsOpt = Annotated[
+    bool, typer.Option("--indicators", help="在每个文件下列出它的指标（办结率、实质公开率等；检查报告中总是列出）。")
+]
 _GOOD = {"已报送": "green", "有警告": "yellow"}
 
 
@@ -65,6 +68,7 @@ def check(
     format_name: FormatOpt = None,
     strict: StrictOpt = False,
     warnings: WarningsOpt = False,
+    show_indicators: IndicatorsOpt = False,
     deadline: DeadlineOpt = "",
     contact: ContactOpt = "",
     jobs: JobsOpt = None,
@@ -87,6 +91,7 @@ def check(
     from xls_gongkai.batch.check import check_files
     from xls_gongkai.batch.export import check_report_path, write_check_report
     from xls_gongkai.errors import UsageError, XlsGongkaiError
+    from xls_gongkai.rules import indicators
 
     out = console()
     try:
@@ -119,6 +124,9 @@ def check(
                 f"{counts_text(res.issues, batch.explanation)}"
             )
             print_issues(out, res.issues, warnings, explain=batch.explanation)
+            if show_indicators and res.report is not None:
+                figures = "，".join(f"{v.indicator.name} {v.text}" for v in indicators(res.report))
+                out.print(f"  [dim]指标：[/]{figures}")
         for s in batch.skipped:
             out.print(f"[yellow]未读取[/] {shown(str(s.path))}  {shown(s.reason)}")
         if batch.missing:

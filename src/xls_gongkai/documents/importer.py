@@ -47,7 +47,7 @@ from xls_gongkai.errors import XlsGongkaiError, printable
 from xls_gongkai.issues import Code, Issue, Result, Unrecognised, issue, unreadable
 from xls_gongkai.parsing.labels import normalise, strip_number
 from xls_gongkai.report import Report, Unit
-from xls_gongkai.rules import check_report, engine
+from xls_gongkai.rules import check_report, engine, year_on_year_issues
 from xls_gongkai.spec import Format, builtin_formats, find_format, format_for_year, get_format
 
 __all__ = [
@@ -215,7 +215,7 @@ def _checked(report: Report, previous: Report | None) -> list[Issue]:
         note = f"作为上一年度提供的报告是 {previous.year} 年度的，本报告是 {report.year} 年度。跨年度核对可能没有意义"
         issues.append(issue(Code.YEAR_IN_DOUBT, note=note, found=str(previous.year), expected=str(report.year - 1)))
     last = engine(previous.format).with_totals(previous.values, keep=previous.values.keys())
-    return issues + eng.cross_year_issues(full, replace(previous, values=last))
+    return issues + year_on_year_issues(full, replace(previous, values=last))
 
 
 # --------------------------------------------------------------------------- the import

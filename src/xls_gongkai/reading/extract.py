@@ -89,6 +89,19 @@ def _where(table: Table, key: CellKey, sheet: str, cell: str) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class _Where:
+    """Where a value cell was read; its issue fields are made only when an issue needs them."""
+
+    table: Table
+    key: CellKey
+    sheet: str
+    cell: str
+
+    def fields(self) -> dict[str, Any]:
+        return _where(self.table, self.key, self.sheet, self.cell)
+
+
 def _rows_read(table: Table, loc: Located, out: Extracted) -> list[Node]:
     """The rows to read: the leaves found, and a group printed as one row in place of its leaves
     (2021's （六）其他处理 printed as in 2019: its sub-rows are unknown, not zero)."""
@@ -200,9 +213,15 @@ class _Reader:
                 key = (table.id, rnode.id, cnode.id)
                 self.read_at[(loc.sheet, *place)] = key
                 kind, unit = kinds[(table.id, leaf, cnode.id)]
-                where = _where(table, key, loc.sheet, positions[key][1])
-                if self.cell(key, at(grid, *place), notes.get(place), kind, unit, where):
-                    blanks.append(where["cell"])
+                raw = at(grid, *place)
+                note = notes.get(place) if notes else None
+                whole = note is None and type(raw) is float and raw.is_integer() and kind is not CellKind.AMOUNT
+                if whole and key not in self.eng.computed:
+                    # What almost every cell holds: a whole number typed as a number.
+                    self.inputs[key] = int(raw)
+                    continue
+                if self.cell(key, raw, note, kind, unit, _Where(table, key, loc.sheet, positions[key][1])):
+                    blanks.append(positions[key][1])
         if blanks and not self.strict:
             self.out.issues.append(
                 issue(
@@ -215,26 +234,24 @@ class _Reader:
                 )
             )
 
-    def cell(
-        self, key: CellKey, raw: Any, note: CellNote | None, kind: CellKind, unit: str, where: Mapping[str, Any]
-    ) -> bool:
+    def cell(self, key: CellKey, raw: Any, note: CellNote | None, kind: CellKind, unit: str, at_: _Where) -> bool:
         """Take one value cell; True when it is a blank input."""
         if key in self.eng.computed:
             # A total keeps its formula (its stored result is not looked at); a number there
             # was typed over it. Without the XML (.xls) a stored result equal to the recomputed
             # total cannot be told from a typed one, and does no harm.
             if (note is None or note.formula is None) and cell_text(raw).strip():
-                self.typed[key] = _Typed(_as_summed(raw, kind), cell_text(raw), where["sheet"], where["cell"])
+                self.typed[key] = _Typed(_as_summed(raw, kind), cell_text(raw), at_.sheet, at_.cell)
             return False
         if note is not None and note.formula is not None:
-            self.formulas[key] = _FormulaCell(parse_formula(note.formula), raw, where["sheet"], where)
+            self.formulas[key] = _FormulaCell(parse_formula(note.formula), raw, at_.sheet, at_.fields())
             return False
         if note is not None and note.error is not None:
             self.out.errors[key] = f"是错误值 {note.error or '#VALUE!'}，不是数字"
             return False
         if raw is None or raw == "":
             if self.strict:
-                self.out.issues.append(issue(Code.MISSING, **where))
+                self.out.issues.append(issue(Code.MISSING, **at_.fields()))
             return True
         if isinstance(raw, str | bool):
             self.out.text[key] = _text_problem(raw, kind, unit)
@@ -242,12 +259,12 @@ class _Reader:
         if isinstance(raw, dt.date | dt.time | dt.timedelta):
             self.inputs[key] = _date_number(raw)
             note_text = f"填的内容被表格软件识别为日期或时间（{raw}），按其序号 {format_number(self.inputs[key])} 计算"
-            self.out.issues.append(issue(Code.NOT_A_NUMBER, note=note_text, found=cell_text(raw), **where))
+            self.out.issues.append(issue(Code.NOT_A_NUMBER, note=note_text, found=cell_text(raw), **at_.fields()))
             return False
         parsed = parse_cell(raw, kind, unit)
         if parsed.value is None:
             self.out.issues.append(
-                issue(parsed.code, note=parsed.note, found=cell_text(raw), expected=kind.label, **where)
+                issue(parsed.code, note=parsed.note, found=cell_text(raw), expected=kind.label, **at_.fields())
             )
         else:
             self.inputs[key] = parsed.value

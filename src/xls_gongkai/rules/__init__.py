@@ -1,7 +1,9 @@
 """The rules of a format as Python: one engine for the relations, one for the texts.
 
 :mod:`~xls_gongkai.rules.engine` — every relation (R1–R8): checks, totals, verdicts, cross-year.
-:mod:`~xls_gongkai.rules.narrative` — the rules that read the texts (R9 restated numbers, T1).
+:mod:`~xls_gongkai.rules.narrative` — the rules that read the texts (R9 restated numbers, T1–T4).
+:mod:`~xls_gongkai.rules.plausible` — values that can be right but seldom are (P1–P3).
+:mod:`~xls_gongkai.rules.indicators` — the format's indicators (实质公开率…).
 :func:`check_report` runs them all on one report.
 """
 
@@ -31,15 +33,17 @@ from xls_gongkai.rules.engine import (
     too_large,
     with_totals,
 )
+from xls_gongkai.rules.indicators import IndicatorValue, indicators
 from xls_gongkai.rules.narrative import (
     Restated,
     TextLocator,
     missing_mentions,
     narrative_issues,
+    previous_text_issues,
     restated_numbers,
     summary_text,
 )
-from xls_gongkai.rules.plausible import plausible_issues
+from xls_gongkai.rules.plausible import jump_issues, peer_issues, plausible_issues
 from xls_gongkai.spec import CellKey
 
 __all__ = [
@@ -47,6 +51,7 @@ __all__ = [
     "TOO_LARGE",
     "Check",
     "Engine",
+    "IndicatorValue",
     "Locator",
     "Outcome",
     "Restated",
@@ -58,16 +63,21 @@ __all__ = [
     "engine",
     "evaluate",
     "expand",
+    "indicators",
+    "jump_issues",
     "missing_mentions",
     "narrative_issues",
     "outcome_issues",
+    "peer_issues",
     "plausible_issues",
+    "previous_text_issues",
     "restated_numbers",
     "same",
     "side_names",
     "summary_text",
     "too_large",
     "with_totals",
+    "year_on_year_issues",
 ]
 
 
@@ -88,8 +98,20 @@ def check_report(
     :meth:`Engine.evaluate`)."""
     eng = engine(report.format)
     issues = eng.issues(report, locate=locate, text=text, errors=errors)
-    if previous is not None:
-        issues += eng.cross_year_issues(report, previous, locate)
     issues += plausible_issues(report, locate)
     issues += narrative_issues(report, locate_text)
+    if previous is not None:
+        issues += year_on_year_issues(report, previous, locate, locate_text)
     return issues
+
+
+def year_on_year_issues(
+    report: Report, previous: Report, locate: Locator | None = None, locate_text: TextLocator | None = None
+) -> list[Issue]:
+    """Every issue that compares a report with last year's (of either format): the cross-year
+    relations (R6–R8), jumps (P2) and a copied 一、总体情况 (T4)."""
+    return [
+        *engine(report.format).cross_year_issues(report, previous, locate),
+        *jump_issues(report, previous, locate),
+        *previous_text_issues(report, previous, locate_text),
+    ]

@@ -275,6 +275,7 @@ class Engine:
         text: Mapping[CellKey, str] = NO_CELLS,
         errors: Mapping[CellKey, str] = NO_CELLS,
         large: Collection[CellKey] | None = None,
+        grouped: bool | None = None,
     ) -> Outcome:
         """The verdict of one check, as the workbook's check cell gives it.
 
@@ -282,12 +283,13 @@ class Engine:
         number, each with what to tell the clerk: both break R5. Text counts 0 in a relation,
         as a spreadsheet's SUM ignores it. An error value — in a cell the check reads, or in a
         total it feeds (see :meth:`depending`) — leaves the relation unverifiable, as does a
-        value beyond VALUE_LIMIT (``large``: those cells, when the caller knows them already).
+        value beyond VALUE_LIMIT (``large``: those cells, when the caller knows them already;
+        ``grouped``: whether some group is stored as one value, likewise).
         """
         if check.rule.kind is RuleKind.CELLS:
             return self._cells(check, values, text, errors)
         flat = check.flat
-        if flat is not None and not self.has_groups(values):
+        if flat is not None and not (self.has_groups(values) if grouped is None else grouped):
             lhs, rhs = self._sum(values, flat[0]), self._sum(values, flat[1])
         else:
             lhs, rhs = self.side(values, check.lhs, previous), self.side(values, check.rhs, previous)
@@ -348,9 +350,9 @@ class Engine:
         errors: Mapping[CellKey, str] = NO_CELLS,
     ) -> list[Outcome]:
         """Every check of the format; cross-year checks only when ``previous`` is given."""
-        large = self.large(values)
+        large, grouped = self.large(values), self.has_groups(values)
         return [
-            self.evaluate(check, values, previous, text=text, errors=errors, large=large)
+            self.evaluate(check, values, previous, text=text, errors=errors, large=large, grouped=grouped)
             for check in self.checks
             if check.rule.kind is not RuleKind.PREVIOUS or previous is not None
         ]

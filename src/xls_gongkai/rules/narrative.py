@@ -1,18 +1,22 @@
-"""The rules that read the report's text: numbers a section restates (R9) and what a section
-must mention (T1), both declared in the format definition.
+"""The rules that read the report's text, all declared in the format definition.
 
 R9: a report's 一、总体情况 restates counts (受理 N 件, 办结 M 件, 复议 K 件); each *fact* of the
-rule names the phrases it is found by and the cells it must equal. T1: from 2021 every report
-states its 信息处理费 in 六. :func:`summary_text` writes the key counts the way R9 reads them (the
-draft that ``render`` offers for an empty 一), so a rendered report agrees with itself.
+rule names the phrases it is found by and the cells it must equal. Text rules, by their test:
+``mentions`` (T1: from 2021 every report states its 信息处理费 in 六), ``short`` (T2: 五 is more
+than a few words), ``contradicts`` (T3: a fee above zero in 表二 while 六 says none was
+charged), ``copied`` (T4: 一 is not last year's text again). :func:`summary_text` writes the key
+counts the way R9 reads them (the draft that ``render`` offers for an empty 一), so a rendered
+report agrees with itself.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 
 from xls_gongkai.issues import Issue
@@ -84,16 +88,31 @@ def _describe(fmt: Format, cells: tuple[CellKey, ...]) -> str:
 
 
 def narrative_issues(report: Report, locate: TextLocator | None = None) -> list[Issue]:
-    """The issues of every restated (R9) and text (T1) rule of the report's format.
+    """The issues of every restated (R9) and text (T1–T3) rule of the report's format (T4, which
+    compares with last year, is :func:`previous_text_issues`).
 
     The values must have their totals filled (a restated total is compared with what the
     tables add up to).
     """
+    rules = [r for r in report.format.rules_of(RuleKind.RESTATED, RuleKind.TEXT) if r.test != "copied"]
+    return _narrative(report, rules, locate, None)
+
+
+def previous_text_issues(report: Report, previous: Report, locate: TextLocator | None = None) -> list[Issue]:
+    """The text rules that compare with last year's report (T4: 一 copied from it)."""
+    rules = [r for r in report.format.rules_of(RuleKind.TEXT) if r.test == "copied"]
+    return _narrative(report, rules, locate, previous)
+
+
+def _narrative(report: Report, rules: list[Rule], locate: TextLocator | None, previous: Report | None) -> list[Issue]:
     out: list[Issue] = []
-    for rule in report.format.rules_of(RuleKind.RESTATED, RuleKind.TEXT):
+    for rule in rules:
         sheet, cell = locate(rule.section) if locate else ("", "")
         text = report.texts.get(rule.section, "")
-        issues = _restated(rule, report, text) if rule.kind is RuleKind.RESTATED else _text(rule, report, text)
+        if rule.kind is RuleKind.RESTATED:
+            issues = _restated(rule, report, text)
+        else:
+            issues = _TEXT_TESTS[rule.test or "mentions"](rule, report, text, previous)
         out.extend(
             Issue(
                 code=rule.id,
@@ -144,10 +163,48 @@ def _restated(rule: Rule, report: Report, text: str) -> Iterator[_Found]:
         yield message, format_number(actual), str(fact.value), where
 
 
-def _text(rule: Rule, report: Report, text: str) -> Iterator[_Found]:
-    # An empty section is reported as such (text-missing); this rule is about what a text says.
+# An empty section is reported as such (text-missing); these rules are about what a text says.
+
+
+def _mentions(rule: Rule, report: Report, text: str, previous: Report | None) -> Iterator[_Found]:
     if text.strip() and not any(word in text for word in rule.mentions):
         yield rule.message, "、".join(rule.mentions), "", {}
+
+
+def _short(rule: Rule, report: Report, text: str, previous: Report | None) -> Iterator[_Found]:
+    length = len(_SPACE.sub("", text))
+    least = int(rule.param("min_length", 30))
+    if 0 < length < least:
+        yield rule.message.format(length=length), f"≥ {least} 字", f"{length} 字", {}
+
+
+def _contradicts(rule: Rule, report: Report, text: str, previous: Report | None) -> Iterator[_Found]:
+    said = next((w for w in rule.words if w in text), "")
+    if not said:
+        return
+    fmt = report.format
+    for key in rule.cells:
+        v = group_value(fmt, report.values, key)
+        if v > 0:
+            table = fmt.table(key[0])
+            place = f"{table.name}{table.where(key[1], key[2])}"
+            where = {"table": key[0], "row": key[1], "column": key[2]}
+            yield rule.message.format(place=place, value=format_number(v), word=said), "0", format_number(v), where
+
+
+def _copied(rule: Rule, report: Report, text: str, previous: Report | None) -> Iterator[_Found]:
+    before = previous.texts.get(rule.section, "") if previous is not None else ""
+    now, then = _SPACE.sub("", text), _SPACE.sub("", before)
+    if min(len(now), len(then)) < 50:  # too short to call a copy
+        return
+    ratio = difflib.SequenceMatcher(None, now, then, autojunk=False).ratio()
+    if ratio >= float(rule.param("similarity", Decimal("0.9"))):
+        shown = f"{ratio:.0%}"
+        yield rule.message.format(similarity=shown), "", shown, {}
+
+
+_TEXT_TESTS = {"mentions": _mentions, "short": _short, "contradicts": _contradicts, "copied": _copied}
+_SPACE = re.compile(r"\s+")
 
 
 def missing_mentions(report: Report) -> list[Rule]:
@@ -155,7 +212,7 @@ def missing_mentions(report: Report) -> list[Rule]:
     return [
         r
         for r in report.format.rules_of(RuleKind.TEXT)
-        if not any(word in report.texts.get(r.section, "") for word in r.mentions)
+        if r.test in ("", "mentions") and not any(word in report.texts.get(r.section, "") for word in r.mentions)
     ]
 
 

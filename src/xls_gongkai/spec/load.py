@@ -27,6 +27,7 @@ from xls_gongkai.spec.model import (
     Equation,
     Fact,
     Format,
+    Indicator,
     Node,
     Rule,
     RuleKind,
@@ -211,10 +212,23 @@ _RULE_KEYS = {
     "placeholder",
     "test",
     "params",
+    "cells",
+    "words",
 }
 
 #: The plausibility tests a rule may name, with the parameters each takes.
-PLAUSIBLE_TESTS: Mapping[str, frozenset[str]] = {"yuan": frozenset({"at_least", "whole_at_least"})}
+PLAUSIBLE_TESTS: Mapping[str, frozenset[str]] = {
+    "yuan": frozenset({"at_least", "whole_at_least"}),  # an amount in 元 typed in a 万元 cell
+    "jump": frozenset({"factor", "floor"}),  # against last year: × or ÷ factor, and by floor at least
+    "peers": frozenset({"z", "min_units"}),  # within a batch: a robust z-score beyond z
+}
+#: The tests of a text rule, with the parameters each takes.
+TEXT_TESTS: Mapping[str, frozenset[str]] = {
+    "mentions": frozenset(),  # the section names one of ``mentions``
+    "short": frozenset({"min_length"}),  # the section has at least min_length characters
+    "contradicts": frozenset(),  # ``cells`` above zero while the section says one of ``words``
+    "copied": frozenset({"similarity"}),  # the section is last year's text again
+}
 
 
 def _terms(k: _Keys, raw: Any, where: str) -> tuple[Term, ...]:
@@ -339,9 +353,17 @@ def _rule(k: _Keys, raw: Any, where: str, tables: Mapping[str, Table], sections:
             raise k.fail(f"{where}.section", f"没有 id 为“{section}”的文字部分")
     facts = _facts(k, m.get("facts"), f"{where}.facts", tables) if kind is RuleKind.RESTATED else ()
     mentions = k.texts(m, "mentions", where)
-    if kind is RuleKind.TEXT and not mentions:
-        raise k.fail(f"{where}.mentions", "文字规则要写明必须提到的词")
-    test, params = _plausible(k, m, where) if kind is RuleKind.PLAUSIBLE else ("", ())
+    test: str = ""
+    params: tuple[tuple[str, Decimal], ...] = ()
+    if kind is RuleKind.PLAUSIBLE:
+        test, params = _test(k, m, where, PLAUSIBLE_TESTS, None)
+    elif kind is RuleKind.TEXT:
+        test, params = _test(k, m, where, TEXT_TESTS, "mentions")
+    cells = tuple(
+        _cell_ref(k, c, f"{where}.cells[{j}]", tables) for j, c in enumerate(k.seq(m.get("cells", []), where))
+    )
+    words = k.texts(m, "words", where)
+    _check_test(k, where, test, mentions, cells, words)
     return Rule(
         id=k.text(m, "id", where),
         title=k.text(m, "title", where),
@@ -360,14 +382,30 @@ def _rule(k: _Keys, raw: Any, where: str, tables: Mapping[str, Table], sections:
         placeholder=k.text(m, "placeholder", where, ""),
         test=test,
         params=params,
+        cells=cells,
+        words=words,
     )
 
 
-def _plausible(k: _Keys, m: Mapping[str, Any], where: str) -> tuple[str, tuple[tuple[str, Decimal], ...]]:
-    test = k.text(m, "test", where)
-    if test not in PLAUSIBLE_TESTS:
-        raise k.fail(f"{where}.test", f"“{test}”不是可用的检验（可用：{'、'.join(PLAUSIBLE_TESTS)}）")
-    raw = k.mapping(m.get("params", {}), f"{where}.params", set(PLAUSIBLE_TESTS[test]))
+def _check_test(
+    k: _Keys, where: str, test: str, mentions: tuple[str, ...], cells: tuple[CellKey, ...], words: tuple[str, ...]
+) -> None:
+    """What each test needs besides its parameters."""
+    if test == "mentions" and not mentions:
+        raise k.fail(f"{where}.mentions", "文字规则要写明必须提到的词")
+    if test in ("jump", "peers", "contradicts") and not cells:
+        raise k.fail(f"{where}.cells", f"{test} 检验要写明所看的单元格（表id.行id.列id）")
+    if test == "contradicts" and not words:
+        raise k.fail(f"{where}.words", "contradicts 检验要写明与数字矛盾的词")
+
+
+def _test(
+    k: _Keys, m: Mapping[str, Any], where: str, tests: Mapping[str, frozenset[str]], default: str | None
+) -> tuple[str, tuple[tuple[str, Decimal], ...]]:
+    test = k.text(m, "test", where, default)
+    if test not in tests:
+        raise k.fail(f"{where}.test", f"“{test}”不是可用的检验（可用：{'、'.join(tests)}）")
+    raw = k.mapping(m.get("params", {}), f"{where}.params", set(tests[test]))
     params: list[tuple[str, Decimal]] = []
     for name, value in raw.items():
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -431,7 +469,49 @@ def _charts(k: _Keys, raw: Any, tables: Mapping[str, Table]) -> tuple[Chart, ...
     return tuple(charts)
 
 
-_FORMAT_KEYS = {"spec_version", "id", "name", "document", "years", "sections", "tables", "rules", "charts"}
+_FORMAT_KEYS = {
+    "spec_version",
+    "id",
+    "name",
+    "document",
+    "years",
+    "sections",
+    "tables",
+    "rules",
+    "charts",
+    "indicators",
+}
+
+
+def _indicators(k: _Keys, raw: Any, tables: Mapping[str, Table]) -> tuple[Indicator, ...]:
+    out: list[Indicator] = []
+    for i, item in enumerate(k.seq(raw, "indicators") if raw is not None else []):
+        where = f"indicators[{i}]"
+        im = k.mapping(item, where, {"id", "name", "numerator", "denominator", "percent", "decimals"})
+        parts = {
+            side: tuple(
+                _cell_ref(k, c, f"{where}.{side}[{j}]", tables) for j, c in enumerate(k.seq(im.get(side), where))
+            )
+            for side in ("numerator", "denominator")
+        }
+        if not parts["numerator"] or not parts["denominator"]:
+            raise k.fail(where, "指标要写明 numerator 和 denominator（单元格列表）")
+        decimals = im.get("decimals", 1)
+        if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 6:
+            raise k.fail(f"{where}.decimals", "应为 0 到 6 的整数")
+        out.append(
+            Indicator(
+                k.ident(im, "id", where),
+                k.text(im, "name", where),
+                parts["numerator"],
+                parts["denominator"],
+                bool(im.get("percent", True)),
+                decimals,
+            )
+        )
+    if len({x.id for x in out}) != len(out):
+        raise k.fail("indicators", "指标的 id 有重复")
+    return tuple(out)
 
 
 def _format(k: _Keys, raw: Any, digest: str, builtin: bool) -> Format:
@@ -463,6 +543,7 @@ def _format(k: _Keys, raw: Any, digest: str, builtin: bool) -> Format:
         tables=tables,
         rules=rules,
         charts=_charts(k, m.get("charts"), table_map),
+        indicators=_indicators(k, m.get("indicators"), table_map),
         source=k.source,
         digest=digest,
         builtin=builtin,
@@ -539,6 +620,10 @@ def _rule_dict(r: Rule) -> dict[str, Any]:
     if r.test:
         d["test"] = r.test
         d["params"] = {name: float(v) for name, v in r.params}
+    if r.cells:
+        d["cells"] = [".".join(c) for c in r.cells]
+    if r.words:
+        d["words"] = list(r.words)
     return d
 
 
@@ -573,5 +658,16 @@ def format_to_dict(fmt: Format) -> dict[str, Any]:
         "rules": [_rule_dict(r) for r in fmt.rules],
         "charts": [
             {"kind": c.kind, "title": c.title, "table": c.table, "row": c.row, "column": c.column} for c in fmt.charts
+        ],
+        "indicators": [
+            {
+                "id": x.id,
+                "name": x.name,
+                "numerator": [".".join(c) for c in x.numerator],
+                "denominator": [".".join(c) for c in x.denominator],
+                "percent": x.percent,
+                "decimals": x.decimals,
+            }
+            for x in fmt.indicators
         ],
     }

@@ -264,13 +264,32 @@ class Rule:
     mentions: tuple[str, ...] = ()
     #: what to write when the section lacks them (render inserts it, marked 【待补充】)
     placeholder: str = ""
-    #: plausibility rules: which test (``yuan``: an amount that looks like 元 in a 万元 cell)
+    #: plausibility and text rules: which test (plausible: ``yuan``, ``jump``, ``peers``; text:
+    #: ``mentions``, ``short``, ``contradicts``, ``copied``)
     test: str = ""
-    #: plausibility rules: the test's parameters (``at_least``…), by name
+    #: plausibility and text rules: the test's parameters (``at_least``, ``factor``…), by name
     params: tuple[tuple[str, Decimal], ...] = ()
+    #: plausibility and text rules: the cells the test looks at
+    cells: tuple[CellKey, ...] = ()
+    #: text rules (``contradicts``): words that contradict a figure above zero in ``cells``
+    words: tuple[str, ...] = ()
 
     def param(self, name: str, default: Decimal | int) -> Decimal:
         return next((v for k, v in self.params if k == name), Decimal(default))
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """A figure computed from the tables (实质公开率 = （一）+（二） over （七）): per unit, and for
+    a summary from its sums (never an average of the units' rates)."""
+
+    id: str
+    name: str
+    numerator: tuple[CellKey, ...]
+    denominator: tuple[CellKey, ...]
+    #: shown as a percentage (×100, with "%")
+    percent: bool = True
+    decimals: int = 1
 
 
 @dataclass(frozen=True)
@@ -295,6 +314,7 @@ class Format:
     tables: tuple[Table, ...]
     rules: tuple[Rule, ...]
     charts: tuple[Chart, ...] = ()
+    indicators: tuple[Indicator, ...] = ()
     #: where it was loaded from: a built-in's id, or the path of a local variant's file
     source: str = field(default="")
     #: sha-256 of the definition's text: what makes two formats the same one

@@ -21,7 +21,7 @@ import datetime as dt
 import os
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,8 @@ from xlsxwriter.worksheet import Worksheet
 from xls_gongkai.collection import Merged, Status
 from xls_gongkai.errors import printable
 from xls_gongkai.numbers import Value
-from xls_gongkai.rules import engine
+from xls_gongkai.report import Report
+from xls_gongkai.rules import engine, indicators
 from xls_gongkai.spec import CellKey, CellKind, Chart, Each, Format, Node, Table
 from xls_gongkai.workbook.layout import (
     DETAIL_SHEET,
@@ -107,6 +108,8 @@ class _Styles:
     amount: XFormat
     total: XFormat
     total_amount: XFormat
+    percent: XFormat
+    total_percent: XFormat
     state: dict[Status, XFormat]
 
     @classmethod
@@ -135,6 +138,8 @@ class _Styles:
             amount=wb.add_format({**box, "num_format": "0.0000"}),
             total=wb.add_format(shaded),
             total_amount=wb.add_format({**shaded, "num_format": "0.0000"}),
+            percent=wb.add_format({**box, "num_format": "0.0%", "align": "right"}),
+            total_percent=wb.add_format({**shaded, "num_format": "0.0%", "align": "right"}),
             state={s: wb.add_format({**box, "bg_color": fills[s]}) for s in Status},
         )
 
@@ -333,7 +338,34 @@ def _detail_sheet(wb: xlsxwriter.Workbook, st: _Styles, m: Merged) -> _Detail:
     ws.set_column(2, 2 + len(columns), _DETAIL_WIDTH)
     ws.freeze_panes(first, 2)
     ws.repeat_rows(_DETAIL_TOP, _DETAIL_TOP + 2)
-    return _Detail({k: 2 + j for j, k in enumerate(keys)}, first, len(units))
+    detail = _Detail({k: 2 + j for j, k in enumerate(keys)}, first, len(units))
+    # 合计's indicators are those of the column sums the row shows (the summary's own, from its
+    # sums: never an average of the units' rates).
+    shown_total = replace(m.report, values=dict(zip(keys, sums, strict=True)))
+    _indicator_columns(ws, st, m, detail, 3 + len(keys), shown_total)
+    return detail
+
+
+def _indicator_columns(ws: Worksheet, st: _Styles, m: Merged, detail: _Detail, col: int, total: Report) -> None:
+    """The format's indicators, one column each, per unit and in 合计: live formulas over the
+    row's cells, with the values they give as cached results."""
+    top, first, total_row = _DETAIL_TOP, detail.first_row, detail.first_row + detail.rows
+    rows = [(first + i, s.report) for i, s in enumerate(m.included)] + [(total_row, total)]
+    for j, x in enumerate(m.report.format.indicators):
+        c = col + j
+        ws.merge_range(top, c, top + 2, c, x.name, st.head)
+        ws.set_column(c, c, _DETAIL_WIDTH)
+        cols = {k: detail.columns[k] for k in (*x.numerator, *x.denominator) if k in detail.columns}
+        for r, report in rows:
+            value = next(v for v in indicators(report) if v.indicator is x).value
+            cached: float | str = float(value) if value is not None else "—"
+            style = (st.total_percent if r == total_row else st.percent) if x.percent else st.text
+            if len(cols) < len({*x.numerator, *x.denominator}):  # a group cell has no column of its own
+                ws.write(r, c, cached, style)
+                continue
+            num = "+".join(f"{col_letter(cols[k])}{r + 1}" for k in x.numerator)
+            den = "+".join(f"{col_letter(cols[k])}{r + 1}" for k in x.denominator)
+            ws.write_formula(r, c, f'=IF(({den})=0,"—",({num})/({den}))', style, cached)
 
 
 # --------------------------------------------------------------------------- 问题清单, 文字材料

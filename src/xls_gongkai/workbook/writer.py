@@ -45,7 +45,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from xls_gongkai import __version__
 from xls_gongkai.errors import UsageError
-from xls_gongkai.issues import Issue
+from xls_gongkai.issues import CATALOGUE, Issue
 from xls_gongkai.numbers import Value
 from xls_gongkai.output import atomic_path
 from xls_gongkai.report import Explanation, Report, Unit
@@ -366,7 +366,7 @@ def _write(
     _write_values(sheets, st, plan, report, cached, flagged)
     wb.define_name("CHECK_FAILURES", "=" + plan.lay.failures_cell.ref())
     if issues:
-        _write_issues(wb, sheets, st, issues, flagged, options.password or "")
+        _write_issues(wb, sheets, st, issues, flagged, options.password or "", report.format)
     if extra is not None:
         extra(wb)
     _write_meta(wb, report, options)
@@ -575,7 +575,7 @@ _GUIDE_TITLE = {
     "summary": "{year}年度政府信息公开工作年度报告　汇总表（{units} 个单位）",
 }
 _GUIDE_NOTE = {
-    "template": "本工作簿由 xls-gongkai 生成。请只在白色单元格中填写；灰色单元格已锁定。",
+    "template": "本填报模板由政务公开办统一下发。请只在白色单元格中填写；灰色单元格已锁定。",
     "annotated": f"这是退回修改件：有问题的单元格已标色并加了批注，全部问题见“{ISSUES_SHEET}”工作表。"
     "请在白色单元格中修改后重新报送。",
     "summary": "本汇总表由 {units} 个单位的报表相加而成。如需更正，请修改单位报表后重新汇总。",
@@ -624,17 +624,14 @@ def _guide_head(
 def _guide_paragraphs(plan: Plan, report: Report, options: WriteOptions) -> list[tuple[str, str]]:
     """(heading, "") or ("", paragraph) lines of the instructions, from the format's words."""
     lay, g = plan.lay, plan.guide
-    n_checks = len(lay.checks)
+    n_checks = excel.failable(lay)
     tables = "、".join(lay.data_sheets)
     how = [
-        "只在白色单元格中填写，灰色单元格（标签、合计、校验）已锁定。数量填 0 或正整数；没有的填 0，不要留空（留空视为未填报）。"
+        "只在白色单元格中填写，灰色单元格（标签、合计、校验）已锁定。数量填 0 或正整数；没有的填 0，不要留空"
+        "（留空按 0 计，检查时会提示）。",
+        "只填数字：不要填文字（如“12件”“无”“—”）或公式。文字不计入合计，该格标红；表格软件里看到的校验结果与"
+        "县（区）检查的结果完全一致。",
     ]
-    if g.signed_labels:
-        how.append("".join(f"“{s}”" for s in g.signed_labels) + "比上一年增加的填正数，减少的填负数（如 -8）。")
-    if g.amount_unit:
-        how.append(
-            f"金额单位为{g.amount_unit}，可保留 {g.amount_decimals} 位小数；按元统计的请换算（如 251000 元填 25.1）。"
-        )
     totals = "".join(f"“{t}”" for t in g.total_labels[:2])
     how.append(
         (f"{totals}等合计由公式自动计算，无需填写。" if totals else "")
@@ -653,13 +650,23 @@ def _guide_paragraphs(plan: Plan, report: Report, options: WriteOptions) -> list
         ("三、校验是什么", ""),
         (
             "",
-            f"本工作簿共有 {n_checks} 项校验（勾稽关系），结果显示在各表右侧和下方的灰色单元格中：✔ 表示通过；"
-            "✘ 表示不一致，并写明哪两项不等、相差多少，相关单元格以黄色标出；填写不合规的数值以红色标出。"
-            f"“{lay.data_sheets[0]}”顶部显示“共 {n_checks} 项校验，X 项未通过”。报送前请确认全部通过。",
+            f"本工作簿共有 {n_checks} 项校验（勾稽关系和数值格式），结果显示在各表右侧和下方的校验格中：绿色 ✔ "
+            "表示通过；红色 ✘ 表示不一致，并写明哪两项不等、相差多少，相关单元格以黄色标出；填写不合规的数值以红色"
+            f"标出。“{lay.data_sheets[0]}”顶部显示“共 {n_checks} 项校验，全部通过”；有未通过的，这一行变红并写明在"
+            "哪张表。报送前请确认全部通过。",
         ),
         *[("", line) for line in g.rules],
+        (
+            "",
+            "读取报表时还会提示一些“警告”（如金额疑似按元填写、与上年相比变化很大）。情况属实的，请在“说明”"
+            "工作表对应的行中写明原因；错误必须改正。",
+        ),
         ("四、报送", ""),
-        ("", f"请于 {options.deadline or '规定时间'} 前报送本工作簿{contact}"),
+        (
+            "",
+            (f"请于 {options.deadline} 前报送本工作簿" if options.deadline else "请按县（区）政务公开办通知要求的时间报送本工作簿")
+            + contact,
+        ),
     ]
 
 
@@ -691,6 +698,11 @@ _ISSUE_HEADS: tuple[tuple[str, int], ...] = (
 )
 
 
+def _title(i: Issue, rules: Mapping[str, str]) -> str:
+    """What a problem is called, for a clerk (申请办理情况平衡, not R1)."""
+    return CATALOGUE[i.code].title if i.code in CATALOGUE else rules.get(i.code, i.code)
+
+
 def _write_issues(
     wb: xlsxwriter.Workbook,
     sheets: Mapping[str, Worksheet],
@@ -698,11 +710,13 @@ def _write_issues(
     issues: Sequence[Issue],
     flagged: Mapping[tuple[str, int, int], list[Issue]],
     password: str,
+    fmt: Format,
 ) -> None:
     """A comment on every problem cell, and the 问题清单 sheet with a link to each."""
+    titles = {rule.id: rule.title for rule in fmt.rules}
     for (sheet, r, c), found in flagged.items():
         if sheet in sheets:
-            text = "\n".join(f"【{i.severity.label} {i.code}】{i.message}" for i in found)
+            text = "\n".join(f"【{i.severity.label}：{_title(i, titles)}】{i.message}" for i in found)
             sheets[sheet].write_comment(r, c, text[:2000], {"author": "xls-gongkai", "x_scale": 3, "y_scale": 2.5})
     ws = wb.add_worksheet(ISSUES_SHEET)
     counts = {s: sum(1 for i in issues if i.severity is s) for s in Severity}
