@@ -9,13 +9,16 @@ every other rule:
   adds up many units, so this test does not apply to it.
 * ``jump`` — against last year's report: a cell that is ``factor`` times last year's or more (or
   a ``factor``-th or less) and differs from it by ``floor`` or more.
-* ``peers`` — within a batch of units' reports: a cell whose robust z-score (distance from the
-  median in units of 1.4826 × the median absolute deviation) is beyond ``z``, when the batch has
-  at least ``min_units`` units. Summaries are not compared with units.
+* ``peers`` — within a batch of units' reports: a cell whose robust z-score is beyond ``z``, when
+  the batch has at least ``min_units`` units. Counts are skewed (a 公安局 receives ten times the
+  applications of a township, and that is no mistake), so the score is taken on log(1 + x): the
+  distance from the median in units of 1.4826 × the median absolute deviation. Summaries are not
+  compared with units.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
@@ -139,7 +142,7 @@ def peer_issues(reports: Sequence[tuple[Report, Locator | None]]) -> list[list[I
                 continue
             for key in _cells(rule, fmt):
                 values = [Decimal(group_value(fmt, reports[i][0].values, key)) for i in members]
-                for i, z, median in _outliers(values, rule.param("z", 5)):
+                for i, z, median in _outliers(values, float(rule.param("z", Decimal("3.5")))):
                     report, locate = reports[members[i]]
                     cell = locate(key)[1] if locate else ""
                     message = rule.message.format(
@@ -154,17 +157,18 @@ def peer_issues(reports: Sequence[tuple[Report, Locator | None]]) -> list[list[I
     return out
 
 
-def _outliers(values: Sequence[Decimal], limit: Decimal) -> Iterator[tuple[int, Decimal, Decimal]]:
-    """(index, robust z, median) of each value beyond ``limit``. The scale is 1.4826 × the median
-    absolute deviation, or 1.2533 × the mean absolute deviation when most values are equal."""
-    median = statistics.median(values)
-    deviations = [abs(v - median) for v in values]
-    scale = Decimal("1.4826") * statistics.median(deviations)
-    if scale == 0:
-        scale = Decimal("1.2533") * sum(deviations, Decimal(0)) / len(values)
+def _outliers(values: Sequence[Decimal], limit: float) -> Iterator[tuple[int, float, Decimal]]:
+    """(index, robust z, median of the values) of each value beyond ``limit``, the score taken on
+    log(1 + x). The scale is 1.4826 × the median absolute deviation, or 1.2533 × the mean
+    absolute deviation when most values are equal."""
+    logs = [math.log1p(max(float(v), 0.0)) for v in values]
+    centre = statistics.median(logs)
+    deviations = [abs(x - centre) for x in logs]
+    scale = 1.4826 * statistics.median(deviations) or 1.2533 * sum(deviations) / len(logs)
     if scale == 0:
         return
-    for i, v in enumerate(values):
-        z = (v - median) / scale
+    median = statistics.median(values)
+    for i, x in enumerate(logs):
+        z = (x - centre) / scale
         if abs(z) > limit:
             yield i, z, median
