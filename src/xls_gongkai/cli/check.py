@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -32,6 +32,11 @@ from xls_gongkai.cli.common import (
     variants,
     who,
 )
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from xls_gongkai.batch.pipeline import Batch
 
 ReportOpt = Annotated[
     Path | None,
@@ -91,7 +96,6 @@ def check(
     from xls_gongkai.batch.check import check_files
     from xls_gongkai.batch.export import check_report_path, write_check_report
     from xls_gongkai.errors import UsageError, XlsGongkaiError
-    from xls_gongkai.rules import indicators
 
     out = console()
     try:
@@ -116,24 +120,7 @@ def check(
                 jobs=jobs,
                 progress=step,
             )
-        for item in batch.items:
-            res = item.result
-            style = _GOOD.get(item.status.value, "red")
-            out.print(
-                f"[{style}]{item.status.value}[/] {shown(res.source)}  {shown(who(res, item.unit))}  "
-                f"{counts_text(res.issues, batch.explanation)}"
-            )
-            print_issues(out, res.issues, warnings, explain=batch.explanation)
-            if show_indicators and res.report is not None:
-                figures = "，".join(f"{v.indicator.name} {v.text}" for v in indicators(res.report))
-                out.print(f"  [dim]指标：[/]{figures}")
-        for s in batch.skipped:
-            out.print(f"[yellow]未读取[/] {shown(str(s.path))}  {shown(s.reason)}")
-        if batch.missing:
-            names = "、".join(u.name for u in batch.missing)
-            out.print(f"[red]名册中 {len(batch.missing)} 个单位未报送：[/]{shown(names)}")
-        counted = "，".join(f"{s.value} {n}" for s, n in batch.counts().items() if n)
-        out.print(f"共 {len(batch.items)} 个文件：{counted}；{counts_text(batch.issues)}")
+        _print_batch(out, batch, warnings=warnings, show_indicators=show_indicators)
         if report is not None:
             out.print(f"检查报告：{shown(str(write_check_report(batch, report)))}")
         if annotate is not None:
@@ -145,3 +132,27 @@ def check(
     except XlsGongkaiError as exc:
         raise fail(exc) from exc
     raise typer.Exit(batch.exit_code)
+
+
+def _print_batch(out: Console, batch: Batch, *, warnings: bool, show_indicators: bool) -> None:
+    """Each file's status line and issues (errors first), what was not read, who sent nothing."""
+    from xls_gongkai.rules import indicators
+
+    for item in batch.items:
+        res = item.result
+        style = _GOOD.get(item.status.value, "red")
+        out.print(
+            f"[{style}]{item.status.value}[/] {shown(res.source)}  {shown(who(res, item.unit))}  "
+            f"{counts_text(res.issues, batch.explanation)}"
+        )
+        print_issues(out, res.issues, warnings, explain=batch.explanation)
+        if show_indicators and res.report is not None:
+            figures = "，".join(f"{v.indicator.name} {v.text}" for v in indicators(res.report))
+            out.print(f"  [dim]指标：[/]{figures}")
+    for s in batch.skipped:
+        out.print(f"[yellow]未读取[/] {shown(str(s.path))}  {shown(s.reason)}")
+    if batch.missing:
+        names = "、".join(u.name for u in batch.missing)
+        out.print(f"[red]名册中 {len(batch.missing)} 个单位未报送：[/]{shown(names)}")
+    counted = "，".join(f"{s.value} {n}" for s, n in batch.counts().items() if n)
+    out.print(f"共 {len(batch.items)} 个文件：{counted}；{counts_text(batch.issues)}")

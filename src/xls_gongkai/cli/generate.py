@@ -11,7 +11,9 @@ import typer
 from xls_gongkai.cli.common import FormatOpt, fail, format_option, visible
 
 if TYPE_CHECKING:
+    from xls_gongkai.report import Unit
     from xls_gongkai.spec import Format
+    from xls_gongkai.workbook.writer import WriteOptions
 
 
 def _pick(year: int | None, format_name: str | None) -> tuple[int, Format]:
@@ -90,7 +92,7 @@ def generate(
     from xls_gongkai.batch.roster import load_roster
     from xls_gongkai.errors import UsageError, XlsGongkaiError
     from xls_gongkai.report import Unit
-    from xls_gongkai.workbook.writer import WriteOptions, generate_templates
+    from xls_gongkai.workbook.writer import WriteOptions
 
     try:
         if (roster is None) == (unit is None):
@@ -106,25 +108,7 @@ def generate(
         if out.exists() and not out.is_dir():
             raise UsageError(f"输出位置 {out} 是一个文件，不是目录。请用 --out 指定一个目录。")
         options = WriteOptions(password=password or None, deadline=deadline, contact=contact)
-        if len(units) == 1:
-            paths = generate_templates(units, y, out, fmt=fmt, options=options, force=force)
-        else:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            with Progress(
-                TextColumn("生成模板"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.description}"),
-                TimeElapsedColumn(),
-                transient=True,
-            ) as bar:
-                task = bar.add_task("", total=len(units))
-
-                def advance(u: Unit, _path: Path) -> None:
-                    bar.update(task, advance=1, description=u.name)
-
-                paths = generate_templates(units, y, out, fmt=fmt, options=options, force=force, progress=advance)
+        paths = _write(units, y, out, fmt, options, force)
     except XlsGongkaiError as exc:
         raise fail(exc) from exc
     except OSError as exc:
@@ -137,3 +121,29 @@ def generate(
         typer.echo(f"已生成 {visible(str(paths[0]))}（{y} 年度，格式 {fmt.name}）")
     else:
         typer.echo(f"已生成 {len(paths)} 个模板（{y} 年度，格式 {fmt.name}），保存在 {visible(str(out))}")
+
+
+def _write(
+    units: tuple[Unit, ...], year: int, out: Path, fmt: Format, options: WriteOptions, force: bool
+) -> list[Path]:
+    """The templates, with a progress bar when there are several."""
+    from xls_gongkai.workbook.writer import generate_templates
+
+    if len(units) == 1:
+        return generate_templates(units, year, out, fmt=fmt, options=options, force=force)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("生成模板"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=len(units))
+
+        def advance(u: Unit, _path: Path) -> None:
+            bar.update(task, advance=1, description=u.name)
+
+        return generate_templates(units, year, out, fmt=fmt, options=options, force=force, progress=advance)

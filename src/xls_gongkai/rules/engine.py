@@ -460,28 +460,46 @@ def outcome_issues(o: Outcome, report: Report, locate: Locator) -> list[Issue]:
 
 def _cell_issue(o: Outcome, key: CellKey, problem: str, report: Report, locate: Locator) -> Issue:
     check, rule, table = o.check, o.check.rule, o.check.table
-    sheet, a1 = locate(key)
     rnode, cnode = table.row_nodes[key[1]], table.column_nodes[key[2]]
     v = report.values.get(key)
+    message = rule.message.format(table=table.name, row=rnode.path_text or "数据", column=cnode.label, problem=problem)
+    found = format_number(v) if v is not None else ""
+    expected = table.cell_kind(key[1], key[2]).label
+    return cell_rule_issue(rule, report, key, message, locate, found=found, expected=expected, key=check.key_text)
+
+
+def cell_rule_issue(
+    rule: Rule,
+    report: Report,
+    cell_key: CellKey,
+    message: str,
+    locate: Locator | None,
+    *,
+    found: str,
+    expected: str,
+    key: str,
+) -> Issue:
+    """An issue of a rule about one cell: named by its table, row and column, located by
+    ``locate`` (else by its table's sheet), filed under ``key`` (what a 说明 refers to)."""
+    table = report.format.table(cell_key[0])
+    sheet, a1 = locate(cell_key) if locate else (table.sheet, "")
     return Issue(
         code=rule.id,
         severity=rule.severity,
-        message=rule.message.format(
-            table=table.name, row=rnode.path_text or "数据", column=cnode.label, problem=problem
-        ),
+        message=message,
         unit_code=report.unit.code,
         unit_name=report.unit.name,
         sheet=sheet,
         cell=a1,
         cells=(a1,) if a1 else (),
         table=table.id,
-        row=key[1],
-        column=key[2],
-        row_label=rnode.path_text,
-        column_label=cnode.path_text,
-        found=format_number(v) if v is not None else "",
-        expected=table.cell_kind(key[1], key[2]).label,
-        key=check.key_text,
+        row=cell_key[1],
+        column=cell_key[2],
+        row_label=table.row_nodes[cell_key[1]].path_text,
+        column_label=table.column_nodes[cell_key[2]].path_text,
+        found=found,
+        expected=expected,
+        key=key,
     )
 
 

@@ -26,7 +26,7 @@ from decimal import Decimal
 from xls_gongkai.issues import Issue
 from xls_gongkai.numbers import Value, format_number
 from xls_gongkai.report import Report, group_value
-from xls_gongkai.rules.engine import Locator
+from xls_gongkai.rules.engine import Locator, cell_rule_issue
 from xls_gongkai.spec import CellKey, CellKind, Format, Rule, RuleKind
 
 __all__ = ["jump_issues", "peer_issues", "plausible_issues"]
@@ -59,26 +59,8 @@ def _place(fmt: Format, key: CellKey, cell: str) -> str:
 def _issue(
     rule: Rule, report: Report, key: CellKey, locate: Locator | None, message: str, found: Value, expected: str = ""
 ) -> Issue:
-    table = report.format.table(key[0])
-    sheet, cell = locate(key) if locate else (table.sheet, "")
-    return Issue(
-        code=rule.id,
-        severity=rule.severity,
-        message=message,
-        unit_code=report.unit.code,
-        unit_name=report.unit.name,
-        sheet=sheet,
-        cell=cell,
-        cells=(cell,) if cell else (),
-        table=table.id,
-        row=key[1],
-        column=key[2],
-        row_label=table.row_nodes[key[1]].path_text,
-        column_label=table.column_nodes[key[2]].path_text,
-        found=format_number(found),
-        expected=expected,
-        key="|".join((rule.id, *key)),
-    )
+    code = "|".join((rule.id, *key))
+    return cell_rule_issue(rule, report, key, message, locate, found=format_number(found), expected=expected, key=code)
 
 
 def _cells(rule: Rule, fmt: Format, kind: CellKind | None = None) -> Iterator[CellKey]:

@@ -664,7 +664,11 @@ def _guide_paragraphs(plan: Plan, report: Report, options: WriteOptions) -> list
         ("四、报送", ""),
         (
             "",
-            (f"请于 {options.deadline} 前报送本工作簿" if options.deadline else "请按县（区）政务公开办通知要求的时间报送本工作簿")
+            (
+                f"请于 {options.deadline} 前报送本工作簿"
+                if options.deadline
+                else "请按县（区）政务公开办通知要求的时间报送本工作簿"
+            )
             + contact,
         ),
     ]
