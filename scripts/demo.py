@@ -16,13 +16,13 @@ import sys
 from pathlib import Path
 
 import openpyxl
+from realistic import realistic  # scripts/realistic.py
 from typer.testing import CliRunner
 
 from xls_gongkai.batch.roster import load_roster
 from xls_gongkai.cli import app
-from xls_gongkai.report import Report, Unit
-from xls_gongkai.sample import balanced, broken, random_values
-from xls_gongkai.spec import Format, get_format
+from xls_gongkai.sample import broken
+from xls_gongkai.spec import get_format
 from xls_gongkai.workbook.layout import layout_for
 from xls_gongkai.workbook.writer import write_workbook
 
@@ -33,47 +33,6 @@ TEXTS = {
     "s5": "存在的主要问题：公开内容的规范性有待提高。改进措施：加强业务培训，完善公开目录。",
     "s6": "本年度未收取信息处理费。",
 }
-
-
-#: How a county's applications usually end (2021 format's 表三 rows): 予以公开 and 无法提供
-#: dominate; the rest are few. The weights only shape the demo's figures.
-OUTCOMES = {
-    "disclosed": 6,
-    "partial": 2,
-    "unavailable_not_held": 4,
-    "unavailable_needs_creation": 1,
-    "withheld_process": 1,
-    "np_petition": 1,
-}
-
-
-def realistic(fmt: Format, unit: Unit, rnd: random.Random, texts: dict[str, str]) -> Report:
-    """A unit's report as such figures look: a township receives a handful of applications, a
-    department a few dozen, mostly from natural persons, most of them 予以公开 or 无法提供; a
-    county makes no 规章; the normative documents in force outnumber those issued this year."""
-    township = unit.name.endswith(("镇", "乡", "街道"))
-    values = random_values(fmt, rnd, scale=6 if township else 16)
-    received = rnd.randint(0, 12) if township else rnd.randint(8, 60)
-    for key in list(values):
-        table, row, col = key
-        if table == "t3":
-            values[key] = 0
-        elif table == "t4":
-            values[key] = rnd.choice([0, 0, 0, 1]) if key[2].endswith(("upheld", "corrected")) else 0
-        elif table == "t2_1":
-            values[key] = 0
-    issued = rnd.randint(0, 2 if township else 6)
-    values[("t2_1", "normative_docs", "issued")] = issued
-    values[("t2_1", "normative_docs", "in_force")] = issued + rnd.randint(3, 30)
-    values[("t3", "new", "natural")] = received
-    values[("t3", "new", "commercial")] = rnd.choice([0, 0, 1])
-    left = received
-    for row, weight in OUTCOMES.items():
-        share = min(left, round(received * weight / sum(OUTCOMES.values()) + rnd.uniform(-0.5, 0.5)))
-        if fmt.has(("t3", row, "natural")):
-            values[("t3", row, "natural")] = max(share, 0)
-            left -= max(share, 0)
-    return Report(unit, YEAR, fmt, balanced(fmt, {k: v for k, v in values.items() if fmt.has(k)}), texts)
 
 
 def step(title: str, args: list[str], ok_codes: tuple[int, ...] = (0,)) -> None:
@@ -96,7 +55,7 @@ def fill(templates: Path, returned: Path) -> None:
             print(f"  {unit.name}：未报送")
             continue
         texts = {k: v.format(name=unit.name) for k, v in TEXTS.items()}
-        report = realistic(fmt, unit, rnd, texts)
+        report = realistic(fmt, unit, YEAR, rnd, texts)
         note = "数据一致"
         if i in (1, 4):
             report = broken(report, ("t3", "carry_next", "natural"), 2)

@@ -36,12 +36,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from realistic import realistic  # noqa: E402  (scripts/realistic.py)
+
 from xls_gongkai.batch.roster import load_roster  # noqa: E402
 from xls_gongkai.collection import Entry, Merged, Status, Submission  # noqa: E402
 from xls_gongkai.issues import CATALOGUE, Code  # noqa: E402
 from xls_gongkai.report import Report, Unit  # noqa: E402
 from xls_gongkai.rules import check_report, engine  # noqa: E402
-from xls_gongkai.sample import broken, random_report  # noqa: E402
+from xls_gongkai.sample import broken  # noqa: E402
 from xls_gongkai.spec import get_format  # noqa: E402
 from xls_gongkai.workbook.layout import layout_for  # noqa: E402
 from xls_gongkai.workbook.summary import write_summary  # noqa: E402
@@ -72,7 +74,7 @@ def sample_merged() -> Merged:
         if u.code in missing:
             entries.append(Entry(u, Status.MISSING))
             continue
-        report = random_report(fmt, u, YEAR, rnd, TEXTS)
+        report = realistic(fmt, u, YEAR, rnd, TEXTS)
         if n == 2:
             report = broken(report, ("t3", "new", "natural"), 2)  # a unit whose 表三 does not add up
         files = [f"{FOLDER}/{u.code}_{u.name}_{YEAR}.xlsx"]

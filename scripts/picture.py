@@ -30,8 +30,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from realistic import realistic  # noqa: E402  (scripts/realistic.py)
+
 from xls_gongkai.report import Report, Unit  # noqa: E402
-from xls_gongkai.sample import broken, random_report  # noqa: E402
+from xls_gongkai.sample import broken  # noqa: E402
 from xls_gongkai.spec import get_format  # noqa: E402
 from xls_gongkai.workbook.layout import layout_for  # noqa: E402
 from xls_gongkai.workbook.writer import WriteOptions, write_workbook  # noqa: E402
@@ -60,7 +62,7 @@ def workbooks(folder: Path, blank: bool) -> list[Path]:
         if blank:
             report = Report(UNIT, year, fmt)
         else:
-            report = random_report(fmt, UNIT, year, random.Random(year), TEXTS)
+            report = realistic(fmt, UNIT, year, random.Random(year), TEXTS)
             t3 = fmt.table("t3")
             # one slip: a new application counted without its outcome, so R1 fails in one column
             report = broken(report, ("t3", t3.leaf_rows[0].id, t3.leaf_columns[0].id), 2)

@@ -29,9 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from realistic import realistic  # noqa: E402  (scripts/realistic.py)
+
 from xls_gongkai.documents.render import render_docx  # noqa: E402
 from xls_gongkai.report import Report, Unit  # noqa: E402
-from xls_gongkai.sample import random_report  # noqa: E402
 from xls_gongkai.spec import get_format  # noqa: E402
 
 _DEMO_TEXTS = {
@@ -45,7 +46,7 @@ _DEMO_TEXTS = {
 def _default_reports() -> list[tuple[str, Report]]:
     fixture = ROOT / "tests" / "data" / "potouzhen_2020.json"
     reports = [("potouzhen-2020", Report.from_json(fixture.read_text(encoding="utf-8")))]
-    demo = random_report(get_format(2024), Unit("320000001", "示范镇人民政府"), 2024, random.Random(7), _DEMO_TEXTS)
+    demo = realistic(get_format(2024), Unit("320000001", "示范镇人民政府"), 2024, random.Random(7), _DEMO_TEXTS)
     reports.append(("demo-2024", demo))
     return reports
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from xls_gongkai.numbers import format_number
 from xls_gongkai.rules import Check, Engine, engine
-from xls_gongkai.spec import VALUE_LIMIT, CellKey, CellKind, Each, Format, RuleKind, Section, Table
+from xls_gongkai.spec import VALUE_LIMIT, CellKey, CellKind, Each, Format, Rule, RuleKind, Section, Table
 from xls_gongkai.workbook import formulas as excel
 from xls_gongkai.workbook.layout import (
     EXPLAIN_COLUMNS,
@@ -618,23 +618,18 @@ def _total_labels(eng: Engine) -> tuple[str, ...]:
 def _rule_line(fmt: Format, eng: Engine, rule_index: int) -> str:
     rule = fmt.rules[rule_index]
     n = sum(1 for c in eng.checks if c.rule is rule)
-    sheets = [fmt.table(t).sheet for t in rule.tables]
+    sheets = [fmt.table(t).sheet for t in (*rule.tables, *(c[0] for c in rule.cells))]
     where = "、".join(dict.fromkeys(sheets)) if sheets else "各表"
     if rule.kind in (RuleKind.RESTATED, RuleKind.TEXT):
         section = fmt.section_map[rule.section].label if rule.section in fmt.section_map else TEXT_SHEET
-        return f"{rule.id}　{rule.title}（{section}，{rule.severity.label}）：读取报表时核对正文，不在本工作簿中校验。"
+        return f"{rule.id}　{rule.title}（{section}，{rule.severity.label}）：{_text_rule_words(rule)}读取报表时核对。"
     if rule.kind is RuleKind.PREVIOUS:
         return (
             f"{rule.id}　{rule.title}（{where}，{n} 项，{rule.severity.label}）：与上一年度报告衔接，"
             "汇总时与上年数据比对并提醒，不在本工作簿中校验。"
         )
     if rule.kind is RuleKind.PLAUSIBLE:
-        return (
-            f"{rule.id}　{rule.title}（{where}，{rule.severity.label}）：金额达到 "
-            f"{format_number(rule.param('at_least', 100000))} 万元，或为整数且达到 "
-            f"{format_number(rule.param('whole_at_least', 100000))} 万元时，提醒核对是否按元填写；读取报表时核对，"
-            "数额无误的请在“说明”中写明。"
-        )
+        return f"{rule.id}　{rule.title}（{where}，{rule.severity.label}）：{_plausible_words(rule)}数额无误的请在“说明”中写明。"
     if rule.kind is RuleKind.CELLS:
         what = "数量须为 0 或正整数"
         signed = _kind_labels(fmt, CellKind.SIGNED)
@@ -650,6 +645,35 @@ def _rule_line(fmt: Format, eng: Engine, rule_index: int) -> str:
             each = "、".join(eq.name for eq in rule.equations) + "各自"
         what = f"{each}{relation}。" + ("（合计由公式自动计算）" if rule.computes else "")
     return f"{rule.id}　{rule.title}（{where}，{n} 项，{rule.severity.label}）：{what}"
+
+
+def _plausible_words(rule: Rule) -> str:
+    """What a plausibility rule looks for, in the guide's words."""
+    if rule.test == "yuan":
+        return (
+            f"金额达到 {format_number(rule.param('at_least', 100000))} 万元，或为整数且达到 "
+            f"{format_number(rule.param('whole_at_least', 100000))} 万元时，提醒核对是否按元填写；读取报表时核对。"
+        )
+    if rule.test == "jump":
+        return (
+            f"与上一年度相比，是上年的 {format_number(rule.param('factor', 5))} 倍以上或不足其 "
+            f"1/{format_number(rule.param('factor', 5))}、且相差 {format_number(rule.param('floor', 20))} "
+            "以上时提醒；提供上一年度数据时核对。"
+        )
+    return "与同一批单位相比明显偏离时提醒；检查或汇总一批报表时核对。"
+
+
+def _text_rule_words(rule: Rule) -> str:
+    """What a restated or text rule looks for, in the guide's words."""
+    if rule.kind is RuleKind.RESTATED:
+        return "正文复述的件数应与表格一致；"
+    if rule.test == "short":
+        return f"少于 {format_number(rule.param('min_length', 30))} 字时提醒；"
+    if rule.test == "contradicts":
+        return f"表中填了金额而正文写“{rule.words[0]}”等时提醒；" if rule.words else ""
+    if rule.test == "copied":
+        return "与上一年度的文字几乎相同时提醒（提供上一年度数据时）；"
+    return f"应写明{'或'.join(rule.mentions)}；" if rule.mentions else ""
 
 
 def _guide_text(fmt: Format, eng: Engine) -> GuideText:

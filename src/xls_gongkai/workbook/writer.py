@@ -451,6 +451,9 @@ def _write_values(
     lay = plan.lay
     sc = lay.summary_cell
     summary = excel.summary_display(lay, cached.failing)
+    # Across the sheet's width, so that the whole line turns red when a check fails.
+    width = max(plan.sheets[sc.sheet].width, 2)
+    sheets[sc.sheet].merge_range(sc.row, sc.col, sc.row, sc.col + width - 1, "", st["summary"])
     sheets[sc.sheet].write_formula(sc.row, sc.col, plan.summary_formula, st["summary"], summary)
     # The line turns red while any check fails (it names the sheets).
     sheets[sc.sheet].conditional_format(
