@@ -136,7 +136,7 @@ def test_merge_lists_explanations_and_a_city_merge_carries_them_up(tmp_path: Pat
     listed = [
         row[:4] for row in book[EXPLAIN_SHEET].iter_rows(min_row=EXPLAIN_FIRST_ROW + 1, values_only=True) if row[3]
     ]
-    assert ("P1", "P1　金额疑似按元填写", "第1镇（410102001）", "一镇的说明") in listed
+    assert ("P1", "金额疑似按元填写", "第1镇（410102001）", "一镇的说明") in listed
     assert ("—", "其他需要说明的情况", "第2镇（410102002）", "二镇的其他说明") in listed
 
     # The county summary read back keeps who wrote what; a city merge carries it up.

@@ -287,7 +287,7 @@ def test_summary_from_accepted_units_only(campaign: Campaign, books: Books, offi
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     said = [row for row in book["说明"].iter_rows(min_row=5) if row[3].value]
     assert [[c.value for c in row[:4]] for row in said] == [
-        ["T1", "T1　信息处理费说明", "城关镇（410102001）", "=1+1 不是公式"]
+        ["T1", "信息处理费说明", "城关镇（410102001）", "=1+1 不是公式"]
     ]
     assert said[0][3].data_type == "s"
     listed = book["问题清单"]

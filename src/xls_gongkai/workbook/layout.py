@@ -510,7 +510,7 @@ def layout_for(fmt: Format) -> Layout:
 
 def _explain_rows(fmt: Format) -> tuple[ExplainRow, ...]:
     """A row for each warning rule of the format, then one for anything else."""
-    rows = [(r.id, f"{r.id}　{r.title}") for r in fmt.rules if r.severity is Severity.WARNING]
+    rows = [(r.id, r.title) for r in fmt.rules if r.severity is Severity.WARNING]
     rows.append(("", "其他需要说明的情况"))
     last = len(EXPLAIN_COLUMNS) - 1
     return tuple(

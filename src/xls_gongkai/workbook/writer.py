@@ -534,7 +534,7 @@ def _write_explanations(ws: Worksheet, st: Mapping[str, XFormat], lay: Layout, r
         else:
             ws.write_blank(r, c, None, st["input_text"])
     known = {row.key for row in lay.explains}
-    titles = {rule.id: f"{rule.id}　{rule.title}" for rule in lay.format.rules}
+    titles = {rule.id: rule.title for rule in lay.format.rules}
     r = (lay.explains[-1].cell.row if lay.explains else EXPLAIN_FIRST_ROW) + 1
     for e in report.explanations:
         if _own(e, report.unit) and e.key in known:
