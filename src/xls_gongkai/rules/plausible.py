@@ -9,11 +9,12 @@ every other rule:
   adds up many units, so this test does not apply to it.
 * ``jump`` — against last year's report: a cell that is ``factor`` times last year's or more (or
   a ``factor``-th or less) and differs from it by ``floor`` or more.
-* ``peers`` — within a batch of units' reports: a cell whose robust z-score is beyond ``z``, when
+* ``peers`` — within a batch of units' reports: a cell whose robust z-score is above ``z``, when
   the batch has at least ``min_units`` units. Counts are skewed (a 公安局 receives ten times the
   applications of a township, and that is no mistake), so the score is taken on log(1 + x): the
-  distance from the median in units of 1.4826 × the median absolute deviation. Summaries are not
-  compared with units.
+  distance from the median in units of 1.4826 × the median absolute deviation. Only a figure far
+  above its peers is named: slips (a digit too many, 元 for 万元) make figures larger, and a
+  township with one application is no news. Summaries are not compared with units.
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ def peer_issues(reports: Sequence[tuple[Report, Locator | None]]) -> list[list[I
 
 
 def _outliers(values: Sequence[Decimal], limit: float) -> Iterator[tuple[int, float, Decimal]]:
-    """(index, robust z, median of the values) of each value beyond ``limit``, the score taken on
+    """(index, robust z, median of the values) of each value above ``limit``, the score taken on
     log(1 + x). The scale is 1.4826 × the median absolute deviation, or 1.2533 × the mean
     absolute deviation when most values are equal."""
     logs = [math.log1p(max(float(v), 0.0)) for v in values]
@@ -152,5 +153,5 @@ def _outliers(values: Sequence[Decimal], limit: float) -> Iterator[tuple[int, fl
     median = statistics.median(values)
     for i, x in enumerate(logs):
         z = (x - centre) / scale
-        if abs(z) > limit:
+        if z > limit:
             yield i, z, median
