@@ -506,6 +506,15 @@ def _words(table: Table, key: CellKey) -> str:
     return f"{row} / {column}" if row else column
 
 
+def _part_words(table: Table, total: CellKey, part: CellKey) -> str:
+    """A part of a total in the fewest words: its column in the total's row, its row in its column."""
+    if part[1] == total[1]:
+        return _label(table.column_nodes[part[2]], table.leaf_columns)
+    if part[2] == total[2]:
+        return _label(table.row_nodes[part[1]], table.leaf_rows)
+    return _words(table, part)
+
+
 def _place(table: Table, key: CellKey, locate: Locator) -> str:
     """``表三!D9（（一）予以公开 / 自然人）``, or ``表三（…）`` where the source has no cells."""
     sheet, a1 = locate(key)
@@ -526,7 +535,7 @@ def _slip_words(fix: Fix, table: Table) -> str:
         return "像是一位数字打了两遍"
     if fix.slip is Slip.EXTRA:
         return "像是多打了一位数字"
-    part = f"“{_words(table, fix.parts[0])}”" if len(fix.parts) == 1 else "其中一项"
+    part = f"“{_part_words(table, fix.key, fix.parts[0])}”" if len(fix.parts) == 1 else "其中一项"
     amount = format_number(abs(Fraction(fix.value) - Fraction(fix.found)).numerator)
     if fix.slip is Slip.COUNTED_TWICE:
         return f"像是合计把{part}的 {amount} 多算了一次"
@@ -618,7 +627,10 @@ def _holds(eng: Engine, report: Report, typed: Collection[CellKey], c: Candidate
     values = dict(report.values)
     values.update((f.key, f.value) for f in c.fixes)
     full = eng.with_totals(values, keep=[k for k in typed if k in values])
-    return all(eng.evaluate(check, full).passed for check in eng.checks if check.rule.kind is RuleKind.EQUATION)
+    large = eng.large(full)
+    return all(
+        eng.evaluate(check, full, large=large).passed for check in eng.checks if check.rule.kind is RuleKind.EQUATION
+    )
 
 
 def localisation_issues(
