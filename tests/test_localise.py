@@ -480,3 +480,14 @@ def test_the_portals_issue_list_shows_it() -> None:
     assert (row.severity, row.where) == (NOTICE, "表三!D9")
     assert row.anchor.endswith("-D9")
     assert "很可能是" in row.message
+
+
+def test_a_json_report_has_its_totals_as_data(tmp_path: Path) -> None:
+    """A report JSON holds its totals as given (check uses them as printed): a slip in it is
+    pinned down like one in a published report."""
+    path = tmp_path / "城关镇.json"
+    path.write_text(printed_report(t3__partial__natural=33).to_json(), encoding="utf-8")
+    res = runner.invoke(app, ["check", str(path)])
+    assert res.exit_code == 1
+    assert "很可能是 表三!D10（（二）部分公开" in res.output
+    assert "：若为 30，则全部校验通过" in res.output

@@ -58,7 +58,7 @@ class Slip(StrEnum):
     """A typical slip of the pen that explains a wrong value."""
 
     SWAPPED = "swapped"  # 45 for 54
-    DROPPED = "dropped"  # 5 for 54
+    DROPPED = "dropped"  # 54 for 540 or 154 (a one-digit figure fits too many values)
     DOUBLED = "doubled"  # 554 for 54
     EXTRA = "extra"  # 504 or 54 for 5: one digit too many
     COUNTED_TWICE = "counted-twice"  # a total that added one of its parts twice
@@ -111,10 +111,6 @@ class Localisation:
     probable: Candidate | None = None
     common: tuple[Fix, ...] = ()
     open: bool = False
-
-    @property
-    def size(self) -> int:
-        return len(self.candidates[0].fixes) if self.candidates else 0
 
 
 # --------------------------------------------------------------------------- the equations
