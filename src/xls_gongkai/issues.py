@@ -23,6 +23,7 @@ from xls_gongkai.spec import Format, Severity
 
 __all__ = [
     "CATALOGUE",
+    "HINT_CODES",
     "Code",
     "Issue",
     "IssueType",
@@ -228,6 +229,25 @@ CATALOGUE: Mapping[str, IssueType] = {
             "合计由公式自动计算，请核对明细数字，不要手工改写合计",
             "锁定的合计格被手工填了与明细不符的数。",
         ),
+        # ---- where failing relations most likely went wrong (rules.localise): hints beside the
+        # errors, never a problem of their own (a notice: no exit code, no status, no 说明)
+        IssueType(
+            "probable-cell",
+            N,
+            "很可能出错的单元格",
+            "很可能是 {place}：{change}，则全部校验通过{rest}",
+            "",
+            "勾稽关系不成立时，找出改动最少的单元格使全部关系成立：只有一处能解释，或只有一处像常见的笔误"
+            "（两位数字颠倒、漏一位或多一位数字、数字填到相邻的行或列、合计多算或漏算一项）时指出它。",
+        ),
+        IssueType(
+            "candidate-cells",
+            N,
+            "可能出错的几处",
+            "有 {count} 处改动都能使全部校验通过，无法确定是哪一处：{places}",
+            "请逐一核对",
+            "几处改动同样能解释不成立的勾稽关系时一并列出，不作猜测（多于 6 处时不列）。",
+        ),
         # ---- structure of the workbook or document
         IssueType(
             "layout-moved",
@@ -427,6 +447,8 @@ class Code:
     NUMBER_IN_TEXT = "number-in-text"
     UNIT_CONVERTED = "unit-converted"
     TOTAL_OVERWRITTEN = "total-overwritten"
+    PROBABLE_CELL = "probable-cell"
+    CANDIDATE_CELLS = "candidate-cells"
     FORMULA_IN_INPUT = "formula-in-input"
     FORMULA_UNSAFE = "formula-unsafe"
     LAYOUT_MOVED = "layout-moved"
@@ -460,6 +482,11 @@ class Code:
     EMPTY = "empty-template"
     CONTAINER_CONTENT = "container-content"
     ODD_ENTRY_NAME = "odd-entry-name"
+
+
+#: Notices that say where the errors beside them most likely are: every front end shows them
+#: with the errors (not folded away with the other notices).
+HINT_CODES = frozenset({Code.PROBABLE_CELL, Code.CANDIDATE_CELLS})
 
 
 def issue(code: str, /, **params: Any) -> Issue:

@@ -131,8 +131,10 @@ def _json_results(path: Path, formats: Sequence[Format]) -> list[Result]:
         source = printable(str(path) if len(reports) == 1 else f"{path}#{n}")
         # A JSON report's cells are located where the template would put them.
         lay = layout_for(report.format)
-        report = replace(report, values=engine(report.format).with_totals(report.values, keep=report.values))
-        issues = tuple(replace(i, file=source) for i in check_report(report, None, lay.locate, lay.locate_text))
+        typed = frozenset(report.values)
+        report = replace(report, values=engine(report.format).with_totals(report.values, keep=typed))
+        checked = check_report(report, None, lay.locate, lay.locate_text, typed=typed)
+        issues = tuple(replace(i, file=source) for i in checked)
         out.append(Result(report=report, issues=issues, source=source, container="json", located_by="json"))
     return out
 

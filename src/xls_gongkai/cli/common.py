@@ -210,19 +210,21 @@ def print_issues(
     show_notices: bool = True,
     explain: Callable[[Issue], str] | None = None,
 ) -> None:
-    """Errors first and all of them; then warnings (when asked), five of a kind and the rest of
-    that kind counted, so one real warning is never buried under many alike; notices last.
-    ``explain`` gives the unit's 说明 of a warning, shown beside it (已说明)."""
-    from xls_gongkai.issues import CATALOGUE, by_severity
+    """Errors first and all of them, with the hints that say which cell is probably wrong; then
+    warnings (when asked), five of a kind and the rest of that kind counted, so one real warning
+    is never buried under many alike; notices last. ``explain`` gives the unit's 说明 of a
+    warning, shown beside it (已说明)."""
+    from xls_gongkai.issues import CATALOGUE, HINT_CODES, by_severity
 
-    listed: list[Issue] = []
     folded: dict[str, int] = {}
     hidden = 0
     seen: dict[str, int] = {}
-    for i in by_severity(issues):
-        if i.is_error:
-            listed.append(i)
-        elif not show_warnings or (not i.is_warning and not show_notices):
+    ordered = by_severity(issues)
+    listed = [i for i in ordered if i.is_error] + [i for i in ordered if i.code in HINT_CODES]
+    for i in ordered:
+        if i.is_error or i.code in HINT_CODES:
+            continue
+        if not show_warnings or (not i.is_warning and not show_notices):
             hidden += i.is_warning
         else:
             seen[i.code] = seen.get(i.code, 0) + 1

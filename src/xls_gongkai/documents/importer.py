@@ -208,7 +208,7 @@ def _checked(report: Report, previous: Report | None) -> list[Issue]:
     cross-year rules too."""
     eng = engine(report.format)
     full = replace(report, values=eng.with_totals(report.values, keep=report.values.keys()))
-    issues = check_report(full)
+    issues = check_report(full, typed=report.values.keys())
     if previous is None:
         return issues
     if previous.year != report.year - 1:

@@ -53,6 +53,8 @@ class Extracted:
     text: dict[CellKey, str] = field(default_factory=dict)
     #: cells holding an error value (and the totals they feed) → what to tell the clerk
     errors: dict[CellKey, str] = field(default_factory=dict)
+    #: computed totals that hold a typed value instead of their formula (data that may be wrong)
+    typed: frozenset[CellKey] = frozenset()
 
 
 @dataclass
@@ -292,6 +294,7 @@ class _Reader:
                         issue(Code.TOTAL_OVERWRITTEN, expected=format_number(total), found=found, **where)
                     )
         out.values = values
+        out.typed = frozenset(self.typed)
         if out.errors:
             tainted = self.eng.depending(out.errors.keys(), keep=keep)
             out.errors.update({k: "（合计中含错误值）" for k in tainted if k not in out.errors})

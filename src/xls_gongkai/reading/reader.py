@@ -177,7 +177,13 @@ def _finish(
         return cells.get(key) or (located[key[0]].sheet if key[0] in located else fmt.table(key[0]).sheet, "")
 
     rule_issues = check_report(
-        report, previous, locate, lay.locate_text if template else None, text=extracted.text, errors=extracted.errors
+        report,
+        previous,
+        locate,
+        lay.locate_text if template else None,
+        text=extracted.text,
+        errors=extracted.errors,
+        typed=extracted.typed,
     )
     found = find_unrecognised(sheets, lay, located, cells, template=template, kind=meta.get("kind", "template"))
     all_issues = [

@@ -4,12 +4,13 @@
 :mod:`~xls_gongkai.rules.narrative` — the rules that read the texts (R9 restated numbers, T1–T4).
 :mod:`~xls_gongkai.rules.plausible` — values that can be right but seldom are (P1–P3).
 :mod:`~xls_gongkai.rules.indicators` — the format's indicators (实质公开率…).
+:mod:`~xls_gongkai.rules.localise` — which cell is probably wrong when relations fail.
 :func:`check_report` runs them all on one report.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from xls_gongkai.issues import Issue
 from xls_gongkai.report import Report
@@ -34,6 +35,7 @@ from xls_gongkai.rules.engine import (
     with_totals,
 )
 from xls_gongkai.rules.indicators import IndicatorValue, indicators
+from xls_gongkai.rules.localise import Localisation, localisation_issues, localise
 from xls_gongkai.rules.narrative import (
     Restated,
     TextLocator,
@@ -44,7 +46,7 @@ from xls_gongkai.rules.narrative import (
     summary_text,
 )
 from xls_gongkai.rules.plausible import jump_issues, peer_issues, plausible_issues
-from xls_gongkai.spec import CellKey
+from xls_gongkai.spec import CellKey, RuleKind
 
 __all__ = [
     "HAS_ERROR",
@@ -52,6 +54,7 @@ __all__ = [
     "Check",
     "Engine",
     "IndicatorValue",
+    "Localisation",
     "Locator",
     "Outcome",
     "Restated",
@@ -65,6 +68,8 @@ __all__ = [
     "expand",
     "indicators",
     "jump_issues",
+    "localisation_issues",
+    "localise",
     "missing_mentions",
     "narrative_issues",
     "outcome_issues",
@@ -89,15 +94,21 @@ def check_report(
     *,
     text: Mapping[CellKey, str] = NO_CELLS,
     errors: Mapping[CellKey, str] = NO_CELLS,
+    typed: Collection[CellKey] = (),
 ) -> list[Issue]:
     """Every rule issue of a report whose values hold their totals: relations in check order,
-    then the cross-year rules against ``previous`` (last year's report, of either format), then
-    the text rules. ``locate`` maps a cell key to ``(sheet, A1)``, ``locate_text`` a text
-    section id; without them issues name only the sheet. ``text`` and ``errors`` are the cells
-    of a workbook holding text or an error value where a number belongs (see
-    :meth:`Engine.evaluate`)."""
+    then which cell is probably wrong when relations fail, then plausibility, the text rules and
+    the rules against ``previous`` (last year's report, of either format). ``locate`` maps a
+    cell key to ``(sheet, A1)``, ``locate_text`` a text section id; without them issues name
+    only the sheet. ``text`` and ``errors`` are the cells of a workbook holding text or an
+    error value where a number belongs (see :meth:`Engine.evaluate`). ``typed`` are the cells
+    whose values were typed or printed: the computed totals among them are data that may be
+    wrong, the others formulas (see :func:`localise`)."""
     eng = engine(report.format)
     issues = eng.issues(report, locate=locate, text=text, errors=errors)
+    # A summary's failures come from its units' figures, each localised in the unit's own report.
+    if report.units == 1 and any(i.code in _relation_ids(report) for i in issues):
+        issues += localisation_issues(report, locate, typed, errors=errors)
     issues += plausible_issues(report, locate)
     issues += narrative_issues(report, locate_text)
     if previous is not None:
@@ -115,3 +126,7 @@ def year_on_year_issues(
         *jump_issues(report, previous, locate),
         *previous_text_issues(report, previous, locate_text),
     ]
+
+
+def _relation_ids(report: Report) -> frozenset[str]:
+    return frozenset(r.id for r in report.format.rules_of(RuleKind.EQUATION))

@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from xls_gongkai.errors import UsageError
-from xls_gongkai.issues import Issue, Result
+from xls_gongkai.issues import HINT_CODES, Issue, Result
 from xls_gongkai.report import CellKey
 from xls_gongkai.spec import Severity
 from xls_gongkai.workbook.layout import Layout, layout_for
@@ -100,7 +100,8 @@ _RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.NOTICE: 2}
 
 
 def _wanted(issues: Iterable[Issue], min_severity: Severity) -> list[Issue]:
-    return [i for i in issues if _RANK[i.severity] <= _RANK[min_severity]]
+    # Which cell is probably wrong goes with the errors it explains, whatever else is left out.
+    return [i for i in issues if _RANK[i.severity] <= _RANK[min_severity] or i.code in HINT_CODES]
 
 
 def _options(result: Result, options: WriteOptions | None) -> WriteOptions:

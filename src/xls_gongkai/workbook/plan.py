@@ -64,6 +64,7 @@ _HEAD = "#DDEBF7"
 _FLAG = "#FCE4D6"
 _CENTER = {"align": "center", "valign": "vcenter"}
 _INPUT = {**_FONT, **_BORDER, "locked": False, "bg_color": "#FFFFFF"}
+_PROBABLE = {"bg_color": "#F8CBAD", "bold": True, "font_color": "#C00000", "border": 2, "border_color": "#C00000"}
 _TEXT_CELL = {"num_format": "@", "text_wrap": True, "valign": "top"}
 _CHECK = {**_FONT, **_BORDER, **_CENTER, "font_size": 9, "bg_color": _SHADE}
 
@@ -112,6 +113,10 @@ STYLES: Mapping[str, Mapping[str, Any]] = {
     "flag_amount": {**_INPUT, "bg_color": _FLAG, "num_format": "0.00##"},
     "flag_text": {**_INPUT, **_TEXT_CELL, "bg_color": _FLAG},
     "flag_locked": {**_FONT, **_BORDER, "bg_color": _FLAG, "text_wrap": True, "valign": "vcenter"},
+    # the cell that probably is wrong (rules.localise): set apart from the other cells involved
+    "flag_probable_input": {**_INPUT, **_PROBABLE, "num_format": "General"},
+    "flag_probable_amount": {**_INPUT, **_PROBABLE, "num_format": "0.00##"},
+    "flag_probable_locked": {**_FONT, **_PROBABLE, "text_wrap": True, "valign": "vcenter"},
     "list_head": {**_FONT, **_BORDER, **_CENTER, "bold": True, "bg_color": _HEAD},
     "list_cell": {**_FONT, **_BORDER, "text_wrap": True, "valign": "top"},
     "list_link": {**_FONT, **_BORDER, "font_color": "#0563C1", "underline": 1, "valign": "top"},
@@ -128,6 +133,11 @@ INPUT_STYLE = {
     CellKind.TEXT: "input_text",
 }
 FLAG_STYLE = {"input_count": "flag_input", "input_amount": "flag_amount", "input_text": "flag_text"}
+PROBABLE_STYLE = {
+    "input_count": "flag_probable_input",
+    "input_amount": "flag_probable_amount",
+    "input_text": "flag_text",
+}
 
 # --------------------------------------------------------------------------- validation texts
 

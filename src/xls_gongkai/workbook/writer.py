@@ -45,7 +45,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from xls_gongkai import __version__
 from xls_gongkai.errors import UsageError
-from xls_gongkai.issues import CATALOGUE, Issue
+from xls_gongkai.issues import CATALOGUE, HINT_CODES, Code, Issue
 from xls_gongkai.numbers import Value
 from xls_gongkai.output import atomic_path
 from xls_gongkai.report import Explanation, Report, Unit
@@ -71,6 +71,7 @@ from xls_gongkai.workbook.plan import (
     ANNOTATION_STYLES,
     FLAG_STYLE,
     MAX_TEXT,
+    PROBABLE_STYLE,
     PROMPTS,
     STYLES,
     Plan,
@@ -465,16 +466,16 @@ def _write_values(
     )
     values = report.values
     for key, pos, style in plan.inputs:
-        flag = flagged and (pos.sheet, pos.row, pos.col) in flagged
-        cell_style = st[FLAG_STYLE[style]] if flag else st[style]
+        flag = _flag(flagged, pos.sheet, pos.row, pos.col)
+        cell_style = st[PROBABLE_STYLE[style]] if flag == "probable" else st[FLAG_STYLE[style]] if flag else st[style]
         v = values.get(key)
         if v is None:
             sheets[pos.sheet].write_blank(pos.row, pos.col, None, cell_style)
         else:
             sheets[pos.sheet].write_number(pos.row, pos.col, _number(v), cell_style)
     for key, pos, formula in plan.totals:
-        flag = flagged and (pos.sheet, pos.row, pos.col) in flagged
-        cell_style = st["flag_locked" if flag else "total"]
+        flag = _flag(flagged, pos.sheet, pos.row, pos.col)
+        cell_style = st["flag_probable_locked" if flag == "probable" else "flag_locked" if flag else "total"]
         sheets[pos.sheet].write_formula(pos.row, pos.col, formula, cell_style, _number(cached.values[key]))
     for cc in plan.checks:
         p, shown = cc.pos, cached.shown[cc.check.key]
@@ -681,16 +682,27 @@ def _guide_paragraphs(plan: Plan, report: Report, options: WriteOptions) -> list
 
 
 def _issue_cells(issues: Sequence[Issue]) -> dict[tuple[str, int, int], list[Issue]]:
+    """The issues at each cell: an issue's first cell; each cell a hint names (which cell is
+    probably wrong, or which few might be)."""
     out: dict[tuple[str, int, int], list[Issue]] = {}
     for issue in issues:
         if not (issue.sheet and issue.cell):
             continue
-        try:
-            r, c = parse_a1(issue.cell)
-        except ValueError:
-            continue
-        out.setdefault((issue.sheet, r, c), []).append(issue)
+        for a1 in issue.cells if issue.code in HINT_CODES and issue.cells else (issue.cell,):
+            try:
+                r, c = parse_a1(a1)
+            except ValueError:
+                continue
+            out.setdefault((issue.sheet, r, c), []).append(issue)
     return out
+
+
+def _flag(flagged: Mapping[tuple[str, int, int], list[Issue]], sheet: str, row: int, col: int) -> str:
+    """How a value cell is marked: "probable" (the cell probably wrong), "flag" (another issue), ""."""
+    found = flagged.get((sheet, row, col)) if flagged else None
+    if not found:
+        return ""
+    return "probable" if any(i.code == Code.PROBABLE_CELL for i in found) else "flag"
 
 
 _ISSUE_HEADS: tuple[tuple[str, int], ...] = (
