@@ -229,6 +229,55 @@ def test_a_table_split_over_two_pages() -> None:
     assert [i.code for i in result.issues] == [Code.DIGITS_AMBIGUOUS] * 2
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    brackets=st.booleans(),
+    comma=st.booleans(),
+    numbering=st.sampled_from([".", "、", "．"]),
+    typo_seed=st.integers(0, 10**6),
+)
+@pytest.mark.parametrize("which", ["huaian", "potouzhen"])
+def test_label_variants_flattened(which: str, brackets: bool, comma: bool, numbering: str, typo_seed: int) -> None:
+    """Labels retyped the ways tests/data/FORMATS.md §6 lists (half-width brackets, "，" for "、",
+    "1、" for "1.", a character lost) read the same once flattened as in the report's table rows."""
+    text = {"huaian": HUAIAN_TEXT, "potouzhen": POTOUZHEN_TEXT}[which]
+    rnd = random.Random(typo_seed)
+    lines = []
+    for line in text.splitlines():
+        cells = line.split("\t")
+        for i, cell in enumerate(cells):
+            if "\t" not in line or not cell or re.fullmatch(r"[\d.]+", cell):
+                continue
+            cell = cell.replace("（", "(").replace("）", ")") if brackets else cell
+            cell = cell.replace("、", "，") if comma else cell
+            cell = re.sub(r"^(\d)[.、]", lambda m: m.group(1) + numbering, cell)
+            if len(cell) > 12 and rnd.random() < 0.3:  # one character lost, rarely
+                k = rnd.randrange(4, len(cell) - 1)
+                cell = cell[:k] + cell[k + 1 :]
+            cells[i] = cell
+        lines.append("\t".join(cells))
+    varied = "\n".join(lines)
+    plain = import_text(varied)
+    result = import_text(flatten(varied))
+    assert plain.report is not None
+    assert result.report is not None
+    undecided = set(ambiguous(result))
+    assert all(t.startswith("t2") for t, _r in undecided)
+    assert dict(result.report.values) == without_rows(dict(plain.report.values), undecided)
+    # The same issues, but for header fragments: the header is read back as the format's.
+    assert [i for i in result.issues if i.code != Code.DIGITS_AMBIGUOUS] == [
+        i for i in plain.issues if i.code not in (Code.FRAGMENT, Code.NOT_IMPORTED)
+    ]
+
+
+def test_rows_on_lines_of_their_own_without_cell_separators() -> None:
+    """Tabs lost but line breaks kept: every row a line "规章1011"."""
+    result = import_text(HUAIAN_TEXT.replace("\t", ""))
+    assert result.report is not None
+    assert dict(result.report.values) == without_rows(HUAIAN_VALUES, HUAIAN_UNDECIDED)
+    assert [i.code for i in result.issues] == [Code.DIGITS_AMBIGUOUS] * 2
+
+
 def test_amounts_in_yuan() -> None:
     """96171.6 万元 printed as 961716000元, or another amount as 394432.52元 (= 39.443252 万元)."""
     result = import_text(flatten(HUAIAN_TEXT.replace("行政事业性收费\t96171.6", "行政事业性收费\t961716000元")))

@@ -31,7 +31,7 @@ from functools import cache
 from xls_gongkai.documents.items import Item, Para, Row
 from xls_gongkai.documents.sections import NOTE_WORDS, cn_number
 from xls_gongkai.issues import Code, Issue, issue
-from xls_gongkai.parsing.labels import fold, normalise, strip_number
+from xls_gongkai.parsing.labels import fold, matcher, normalise, strip_number
 from xls_gongkai.parsing.runs import Reading, TableRuns, Why, split_table
 from xls_gongkai.rules import Restated, engine, restated_numbers
 from xls_gongkai.spec import PATH_SEP, CellKey, Format, Node, RuleKind, Section, Table
@@ -43,12 +43,18 @@ _HEADING = re.compile(rf"([{_CN}]+)[,.]|第([{_CN}]+)部分[,.:]?")
 #: A run of one row's numbers: digits, decimal points, minus signs of signed cells, 元/万元.
 _RUN = re.compile(r"-?\d(?:[\d.]|-(?=\d)|万?元(?=-?\d))*(?:万?元)?")
 _ORDINAL = re.compile(r"^(\d{1,2})\.")
+#: An item number as printed before a row label: （六） / 一、 / 3. or 3、 (folded).
+_MARK = rf"\(([{_CN}]+)\)|([{_CN}]+)[,.]|(\d{{1,2}})[.,]"
+_MARK_END = re.compile(f"(?:{_MARK})$")
+_MARK_ANY = re.compile(_MARK)
 _NOTE = re.compile("|".join(f"{w}:" for w in NOTE_WORDS))
 #: How far after its number a heading's words may begin ("五、政府信息公开工作存在的主要问题…").
 _HEADING_REACH = 12
 #: Row labels, each followed by a digit, that make a paragraph a report printed as one line
 #: (prose restates a few: "规章13件，行政规范性文件60件"; 表三 alone has over twenty).
 _FLAT_HITS = 8
+#: The longest row label the shared matcher is asked about (the official ones have under 50 characters).
+_LABEL_CHARS = 60
 #: Candidate readings an issue lists; more are counted.
 _SHOWN = 6
 
@@ -78,12 +84,13 @@ def _document_text(items: Sequence[Item]) -> str:
 
 
 def is_flat(items: Sequence[Item], formats: Sequence[Format]) -> bool:
-    """Whether a document is a report printed as one line: it has no table rows with figures,
-    and a paragraph in which row labels of one of ``formats`` are each followed by a number."""
+    """Whether a document is a report printed as one line (or as lines that keep no cells
+    apart): it has no table rows with figures, and its text has row labels of one of
+    ``formats`` each followed by a number."""
     if sum(1 for i in items if isinstance(i, Row) and any(any(ch.isdigit() for ch in c) for c in i.cells)) >= 3:
         return False
-    paras = [normalise(i.text) for i in items if isinstance(i, Para) and len(i.text) > 40]
-    return any(len(set(_row_words(f).findall(p))) >= _FLAT_HITS for f in formats for p in paras)
+    text = normalise("\n".join(i.text for i in items if isinstance(i, Para)))
+    return any(len(set(_row_words(f).findall(text))) >= _FLAT_HITS for f in formats)
 
 
 def flat_labels(items: Sequence[Item], formats: Sequence[Format]) -> frozenset[str]:
@@ -92,7 +99,7 @@ def flat_labels(items: Sequence[Item], formats: Sequence[Format]) -> frozenset[s
     if not is_flat(items, formats):
         return frozenset()
     folded = normalise(_document_text(items))
-    out: set[str] = set()
+    out: set[str] = set()  # the whole text: 2019's 政府集中采购 may stand far from the rest
     for fmt in formats:
         for label in fmt.leaf_labels:
             if len(strip_number(label)) >= 2 and strip_number(label) in folded:
@@ -195,32 +202,43 @@ class _SectionReader:
         return next((x for x in self.labels if self.folded.startswith(x.word, pos)), None)
 
     def _give_back(self, run: str, end: int, limit: int) -> str:
-        """The run without the number of the label that follows it ("35." before 属于三类… is
-        3 and the label's 5)."""
+        """The run without the item number of the label that follows it: "35." before
+        属于三类… is 3 and the label's 5; "63、其他" is 6 and 3、其他. A run followed by a full stop
+        (or 、) and no digit ends in an item number; its digits are the label's own when the
+        label is known, else one (the official tables number items 1 to 8)."""
         folded = self.folded
         if run.endswith(".") and (end >= limit or not folded[end].isdigit()):
-            digits, label = run[:-1], self._label_after(end)
-            if label is not None and label.number and digits.endswith(label.number):
-                return digits[: -len(label.number)]
-            # A numbered label we do not know: item numbers have one digit in the official tables.
-            return digits[:-1] if label is None or not label.number else digits
-        if end < limit and folded[end] == ",":
-            label = self._label_after(end + 1)
-            if label is not None and label.number and run.endswith(label.number):
-                return run[: -len(label.number)]
-        return run
+            digits, after = run[:-1], end
+        elif end < limit - 1 and folded[end] == "," and not folded[end + 1].isdigit():
+            digits, after = run, end + 1
+        else:
+            return run
+        label = self._label_after(after)
+        if label is not None and label.number and digits.endswith(label.number):
+            return digits[: -len(label.number)]
+        return digits[:-1] if digits[-1:].isdigit() else digits
 
-    def _row(self, stub: str, current: Table | None) -> tuple[Table, Node] | None:
-        """The row whose label ends ``stub`` (the current table's first among equals), or the
-        one row of an unlabelled table not yet read (表四's fifteen numbers)."""
-        hits = [x for x in self.labels if stub.endswith(x.word)]
+    def _row(self, stub: str, current: Table | None) -> tuple[Table, Node, int] | None:
+        """The row whose label ends ``stub`` and where its label begins: the longest label
+        (the current table's first among equals) whose own item number agrees with the one
+        printed before it, else the label from the last item number on as the shared matcher
+        reads it ("（六）其他" is （六）其他处理), else the one row of an unlabelled table not yet
+        read (表四's fifteen numbers)."""
+        hits = [x for x in self.labels if stub.endswith(x.word) and _agrees(stub[: -len(x.word)], x.node)]
         if hits:
             best = [x for x in hits if len(x.word) == len(hits[0].word)]
             chosen = next((x for x in best if x.table is current), best[0])
-            return chosen.table, chosen.node
+            return chosen.table, chosen.node, len(stub) - len(chosen.word)
+        marks = list(_MARK_ANY.finditer(stub))
+        if marks and len(stub) - marks[-1].start() <= _LABEL_CHARS:
+            tail = stub[marks[-1].start() :]
+            for t in sorted(self.tables, key=lambda t: t is not current):
+                node = matcher(t).row([tail])
+                if node is not None:
+                    return t, node, marks[-1].start()
         for t in self.tables:
             if len(t.leaf_rows) == 1 and not t.leaf_rows[0].label and t.id not in self.out.runs:
-                return t, t.leaf_rows[0]
+                return t, t.leaf_rows[0], len(stub)
         return None
 
     def _record(self, table: Table, node: Node, data: str) -> None:
@@ -233,14 +251,19 @@ class _SectionReader:
             self.out.issues.append(issue(Code.NOT_IMPORTED, note=note, found=data, table=table.id, row=node.id))
 
     def _blank_rows(self, text: str) -> None:
-        """Rows labelled in ``text`` without numbers after them: printed blank (once a table's
-        rows have begun, so that a column label in a header is not taken for a row)."""
+        """Rows labelled in ``text`` without numbers after them: printed blank. Only once a
+        table's rows have begun, and a label that is also a column label (其他, 总计) only with
+        its item number before it: a header printed again is no row."""
         if not self.out.runs or not self.labels:
             return
         for m in _label_pattern(self.labels).finditer(text):
             label = self.labels[_label_index(self.labels)[m.group()]]
-            if label.node.is_leaf:
-                self._record(label.table, label.node, "")
+            before = text[: m.start()]
+            if not label.node.is_leaf or not _agrees(before, label.node):
+                continue
+            if label.word in self.header and not _MARK_END.search(before):
+                continue
+            self._record(label.table, label.node, "")
 
     def read(self, start: int, limit: int) -> _Runs:
         folded, out = self.folded, self.out
@@ -258,8 +281,8 @@ class _SectionReader:
                     out.strays.append((stub, m.end()))
                     stub = m.end()
                 continue
-            table, node = found
-            self._blank_rows(text[: -len(strip_number(node.label))] if node.label else text)
+            table, node, begins = found
+            self._blank_rows(text[:begins])
             self._record(table, node, data)
             stub = m.start() + len(data)
             current = table
@@ -267,6 +290,21 @@ class _SectionReader:
         self._blank_rows(folded[stub : under.start() if under else limit])
         out.note = under.start() if under else None
         return out
+
+
+def _number(mark: re.Match[str] | None) -> tuple[int, str] | None:
+    """An item number as (kind, number): （六） and 六、 and 6. are three kinds."""
+    if mark is None:
+        return None
+    kind = next(i for i in (1, 2, 3) if mark.group(i))
+    return kind, mark.group(kind)
+
+
+def _agrees(before: str, node: Node) -> bool:
+    """Whether the item number printed right before a label (if any) is the row's own."""
+    printed = _number(_MARK_END.search(before))
+    own = _number(_MARK_ANY.match(normalise(node.label)))
+    return printed is None or own is None or printed == own
 
 
 @cache
