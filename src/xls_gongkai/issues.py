@@ -317,6 +317,22 @@ CATALOGUE: Mapping[str, IssueType] = {
             "导入的报告中未能识别、未导入的内容：折行的标签、表头碎片、本格式没有的表格项。",
         ),
         IssueType(
+            "digits-ambiguous",
+            W,
+            "数字串拆分不唯一",
+            "{place}的数字连在一起（“{found}”），有 {count} 种拆分都符合{basis}：{candidates}",
+            "该行未导入，请对照报告原件填写",
+            "报告全文排成一行、数字连在一起时，按勾稽关系拆分；不止一种拆分符合全部规则时列出各种拆分，不作猜测。",
+        ),
+        IssueType(
+            "digits-unsplit",
+            W,
+            "数字串无法拆分",
+            "{place}的数字连在一起（“{found}”），{reason}",
+            "该行未导入，请对照报告原件填写",
+            "报告全文排成一行、数字连在一起时，没有一种拆分符合本行的勾稽关系（常因留空的单元格），或可能的拆分过多。",
+        ),
+        IssueType(
             "document-blank-cells",
             N,
             "报告中的空白格",
@@ -458,6 +474,8 @@ class Code:
     LABEL_NOT_FOUND = "label-not-found"
     NOT_IN_DOCUMENT = "not-in-document"
     NOT_IMPORTED = "not-imported"
+    DIGITS_AMBIGUOUS = "digits-ambiguous"
+    DIGITS_UNSPLIT = "digits-unsplit"
     FRAGMENT = "document-fragment"
     DOCUMENT_BLANKS = "document-blank-cells"
     UNRECOGNISED = "unrecognised-content"

@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from xls_gongkai.documents.flat import flat_labels, is_flat, unroll
 from xls_gongkai.documents.items import (
     PENDING_MARK,
     SUFFIXES,
@@ -46,7 +47,7 @@ from xls_gongkai.documents.tables import read_tables
 from xls_gongkai.errors import XlsGongkaiError, printable
 from xls_gongkai.issues import Code, Issue, Result, Unrecognised, issue, unreadable
 from xls_gongkai.parsing.labels import normalise, strip_number
-from xls_gongkai.report import Report, Unit
+from xls_gongkai.report import CellKey, Report, Unit
 from xls_gongkai.rules import check_report, engine, year_on_year_issues
 from xls_gongkai.spec import Format, builtin_formats, find_format, format_for_year, get_format
 
@@ -100,7 +101,7 @@ def detect_format(items: Sequence[Item], year: int | None, formats: Sequence[For
     there), then the caller's.
     """
     candidates = list(dict.fromkeys((*formats, *builtin_formats())))
-    cells = _cells(items)
+    cells = _cells(items) | flat_labels(items, candidates)
     losses = {f.id + f.digest: 0 for f in candidates}
     wins = dict(losses)
     for a in candidates:
@@ -218,6 +219,33 @@ def _checked(report: Report, previous: Report | None) -> list[Issue]:
     return issues + year_on_year_issues(full, replace(previous, values=last))
 
 
+def _known(issues: list[Issue], fmt: Format, undecided: frozenset[CellKey]) -> list[Issue]:
+    """``issues`` less those about cells left blank because their run of digits could not be
+    read (a one-line report): the relations they take part in cannot be checked, and the table
+    is there even when none of its rows could be read. The rows are reported on their own."""
+    if not undecided:
+        return issues
+    checks = {c.key_text: c for c in engine(fmt).checks}
+    rules = {r.id for r in fmt.rules}
+    tables = {k[0] for k in undecided}
+
+    def about(i: Issue) -> bool:
+        if i.code == Code.NOT_IN_DOCUMENT:
+            return i.table in tables and not i.row
+        if i.code not in rules:
+            return False
+        check = checks.get(i.key)
+        if check is not None:
+            return any(k in undecided for k in check.cells)
+        if not i.table or not i.row:
+            return False
+        t = fmt.table(i.table)
+        cols = t.column_nodes[i.column].leaves() if i.column in t.column_nodes else t.leaf_columns
+        return any((i.table, r.id, c.id) in undecided for r in t.row_nodes[i.row].leaves() for c in cols)
+
+    return [i for i in issues if not about(i)]
+
+
 # --------------------------------------------------------------------------- the import
 
 
@@ -233,8 +261,13 @@ def _import(
     previous: Report | None,
 ) -> Result:
     chosen, how = _resolve(fmt, formats, items, year if year is not None else _title(items)[1])
+    unrolled = unroll(items, chosen) if is_flat(items, (chosen,)) else None
+    if unrolled is not None:
+        items = unrolled.items
+        how += "；全文排成一行，连在一起的数字按勾稽关系拆分"
+    undecided = unrolled.undecided if unrolled is not None else frozenset()
     parts = split_sections(items, chosen)
-    tables = read_tables(parts.rows, chosen, parts.heading_rows)
+    tables = read_tables(parts.rows, chosen, parts.heading_rows, undecided)
     if not tables.values and not tables.located and not parts.texts:
         name = Path(source).name if source else "（文本）"
         raise UnreadableDocumentError(
@@ -249,7 +282,9 @@ def _import(
             texts[section.id] = "\n".join(paras)
     report = Report(who.unit, who.year, chosen, dict(tables.values), texts)
     missing = [issue(Code.TEXT_MISSING, section=s.label) for s in chosen.text_sections if s.id not in texts]
-    issues = [*tables.issues, *who.issues, *missing, *_checked(report, previous)]
+    runs = unrolled.issues if unrolled is not None else ()
+    checked = _known(_checked(report, previous), chosen, undecided)
+    issues = [*runs, *_known(tables.issues, chosen, undecided), *who.issues, *missing, *checked]
     issues = [replace(i, file=source, unit_code=who.unit.code, unit_name=who.unit.name) for i in issues]
     notes: dict[str, Any] = {
         "format_detected": how,

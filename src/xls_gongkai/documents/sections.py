@@ -25,7 +25,7 @@ from xls_gongkai.documents.items import Item, Row
 from xls_gongkai.parsing.labels import normalise, strip_number
 from xls_gongkai.spec import Format, Section
 
-__all__ = ["NOTE_WORDS", "Heading", "Parts", "clean", "heading", "split_sections"]
+__all__ = ["NOTE_WORDS", "Heading", "Parts", "clean", "cn_number", "heading", "split_sections"]
 
 _CN_NUM = "一二三四五六七八九十"
 _HEADING = re.compile(rf"^(?:([{_CN_NUM}]+)[、,.．，]|第([{_CN_NUM}]+)部分[、,.．，:：]?)\s*(.{{2,60}})$")
@@ -56,7 +56,8 @@ class Heading:
     likeness: float  # similarity of its words to the section's label
 
 
-def _cn_number(text: str) -> int:
+def cn_number(text: str) -> int:
+    """A heading's number written in Chinese (三 → 3, 十二 → 12)."""
     digits = {c: i + 1 for i, c in enumerate(_CN_NUM)}
     if text.startswith("十"):
         return 10 + (digits.get(text[1:], 0) if len(text) > 1 else 0)
@@ -78,7 +79,7 @@ def heading(text: str, fmt: Format) -> Heading | None:
         words = [w for w in (official, *(normalise(a) for a in section.aliases)) if w]
         if any(w in body for w in words):
             likeness = SequenceMatcher(None, body, official, autojunk=False).ratio()
-            return Heading(section, order, _cn_number(m.group(1) or m.group(2)), likeness)
+            return Heading(section, order, cn_number(m.group(1) or m.group(2)), likeness)
     return None
 
 

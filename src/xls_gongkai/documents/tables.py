@@ -40,23 +40,29 @@ class DocumentTables:
 
 
 def read_tables(
-    rows: Sequence[tuple[str, ...]], fmt: Format, skip: set[int] | frozenset[int] = frozenset()
+    rows: Sequence[tuple[str, ...]],
+    fmt: Format,
+    skip: set[int] | frozenset[int] = frozenset(),
+    unread: frozenset[CellKey] = frozenset(),
 ) -> DocumentTables:
     """Every table of ``fmt`` in the grid ``rows``; ``skip`` are rows that are not content
-    (section headings)."""
+    (section headings), ``unread`` cells blank here but not in the report (a run of digits that
+    could not be read): not counted as blank."""
     out = DocumentTables()
     found = find_tables(rows, "", fmt.tables, max_rows=MAX_ROWS)
     for table in fmt.tables:
         loc = found.located.get(table.id)
         if loc is not None:
             out.located[table.id] = loc
-            _read(rows, table, loc, out)
+            _read(rows, table, loc, out, unread)
     _strays(rows, found, fmt, skip, out)
     out.issues.extend(structure_issues(fmt, out))
     return out
 
 
-def _read(rows: Sequence[tuple[str, ...]], table: Table, loc: Located, out: DocumentTables) -> None:
+def _read(
+    rows: Sequence[tuple[str, ...]], table: Table, loc: Located, out: DocumentTables, unread: frozenset[CellKey]
+) -> None:
     for rid in loc.rows:
         node = table.row_nodes[rid]
         if not node.is_leaf:
@@ -69,7 +75,8 @@ def _read(rows: Sequence[tuple[str, ...]], table: Table, loc: Located, out: Docu
             raw = at(rows, *pos) or ""
             parsed = parse_cell(raw, table.cell_kind(rid, col.id), table.unit(rid, col.id))
             if parsed.blank:
-                out.blanks.setdefault(table.id, []).append(key)
+                if key not in unread:
+                    out.blanks.setdefault(table.id, []).append(key)
                 continue
             if parsed.value is not None:
                 out.values[key] = parsed.value

@@ -25,7 +25,7 @@ from functools import lru_cache
 
 from xls_gongkai.spec import Node, Table
 
-__all__ = ["TableMatcher", "match", "match_all", "matcher", "normalise", "strip_number"]
+__all__ = ["TableMatcher", "fold", "match", "match_all", "matcher", "normalise", "strip_number"]
 
 _SPACE = re.compile(r"\s+")
 _QUOTES = str.maketrans(
@@ -76,6 +76,28 @@ def normalise(text: str) -> str:
     s = _SPACE.sub("", s)
     s = _ITEM_NUMBER.sub(r"\1.", s)
     return s.strip(_EDGE)
+
+
+def fold(text: str) -> tuple[str, tuple[int, ...]]:
+    """A whole text in the form :func:`normalise` gives a label, character by character, and
+    where each of its characters came from in ``text`` (a report printed as one line is
+    searched for labels in this form, and its prose cut out of the original).
+
+    >>> fold("本年度办 理结果（一）")
+    ('本年度办理结果(一)', (0, 1, 2, 3, 5, 6, 7, 8, 9, 10))
+    """
+    chars: list[str] = []
+    places: list[int] = []
+    for i, ch in enumerate(text):
+        for c in _folded(ch):
+            chars.append(c)
+            places.append(i)
+    return "".join(chars), tuple(places)
+
+
+@lru_cache(maxsize=8192)
+def _folded(ch: str) -> str:
+    return _SPACE.sub("", _DECOR.sub("", unicodedata.normalize("NFKC", ch).translate(_QUOTES)))
 
 
 def strip_number(text: str) -> str:
