@@ -22,7 +22,7 @@ import typer
 
 from xls_gongkai.cli import app
 from xls_gongkai.issues import CATALOGUE
-from xls_gongkai.spec import builtin_formats
+from xls_gongkai.spec import CellKey, Format, builtin_formats
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -80,7 +80,19 @@ def rules_section() -> str:
     for rid, uses in rules.items():
         names = "、".join(u[0] for u in uses)
         lines.append(f"| {rid} | {uses[0][1]} | {uses[0][2]} | {names} |")
+    lines += ["", "| 指标 | 分子 | 分母 | 适用格式 |", "|---|---|---|---|"]
+    shown: dict[str, list[str]] = {}
+    for fmt in formats:
+        for ind in fmt.indicators:
+            row = f"| {ind.name} | {_terms(fmt, ind.numerator)} | {_terms(fmt, ind.denominator)} |"
+            shown.setdefault(row, []).append(fmt.name)
+    lines += [f"{row} {'、'.join(names)} |" for row, names in shown.items()]
     return "\n".join(lines)
+
+
+def _terms(fmt: Format, keys: tuple[CellKey, ...]) -> str:
+    """Cells in words, joined by ＋ (表三“（七）总计”行“总计”列 ＋ …)."""
+    return " ＋ ".join(f"{fmt.table(t).name}{fmt.table(t).where(r, c)}" for t, r, c in keys)
 
 
 SECTIONS = {"commands": commands_section, "issue-codes": issue_codes_section, "rules": rules_section}

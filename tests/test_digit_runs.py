@@ -435,7 +435,11 @@ def really_ambiguous(report: Report, result: Result, issues: list[Issue]) -> Non
             assert {(row, c) for c in cands} <= used, (table, row, cands)
 
 
-_TEXTS = {"s1": "本年度工作情况。", "s5": "存在的问题。", "s6": "本年度未收取信息处理费。"}
+_TEXTS = {
+    "s1": "本年度工作情况。",
+    "s5": "存在的主要问题是信息更新不够及时、政策解读形式较为单一；下一步将加强培训，完善发布审核制度。",
+    "s6": "本年度未收取信息处理费。",
+}
 
 
 @pytest.mark.parametrize("fmt", builtin_formats(), ids=lambda f: f.id)
@@ -453,7 +457,8 @@ def test_random_reports_flattened_import_back(fmt: Format, seed: int, scale: int
     assert result.report.unit.name == "甲镇人民政府"
     assert result.report.format is fmt
     issues = [i for i in result.issues if i.code == Code.DIGITS_AMBIGUOUS]
-    assert [i for i in result.issues if i not in issues] == []
+    # The text rules read the words, not the figures (T3: a random fee beside "未收取").
+    assert [i for i in result.issues if i not in issues and not i.code.startswith("T")] == []
     rows = {(i.table, i.row) for i in issues}
     assert dict(result.report.values) == without_rows(dict(report.values), rows)
     for i in issues:

@@ -298,6 +298,27 @@ def test_on_error_include_sums_and_flags(tmp_path: Path) -> None:
     assert all(i.file for i in m.issues if i.unit_code == bad.unit.code)
 
 
+def test_a_units_typed_over_total_is_not_carried_into_the_summary(tmp_path: Path) -> None:
+    """The summary's totals are the sums of its parts, in memory as in its workbook's formulas:
+    what merge says of the summary is what the summary workbook says of itself."""
+    from xls_gongkai import read_workbook
+
+    key = ("t4", "cases", "review_total")
+    good, bad = _report(1), _report(2)
+    bad = replace(bad, values={**bad.values, key: bad.value(*key) + 1})
+    _save(good, tmp_path / "in" / "good.json")
+    _save(bad, tmp_path / "in" / "bad.json")
+    m = merge([tmp_path / "in"])
+    parts = ("review_upheld", "review_corrected", "review_other", "review_pending")
+    assert m.report.value(*key) == sum(m.report.value("t4", "cases", c) for c in parts)
+    assert any(i.code == "R4" and i.unit_code == bad.unit.code for i in m.issues)
+    assert not any(i.code == "R4" for i in m.total_issues)
+    back = read_workbook(write_summary(m, tmp_path / "汇总.xlsx"))
+    assert back.report is not None
+    assert back.report.value(*key) == m.report.value(*key)
+    assert sorted(i.code for i in back.issues if i.is_error) == sorted(i.code for i in m.total_issues if i.is_error)
+
+
 def test_on_error_exclude_leaves_the_unit_out(tmp_path: Path) -> None:
     good, bad = _with_error(tmp_path)
     m = merge([tmp_path / "in"], on_error="exclude")

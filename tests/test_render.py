@@ -685,6 +685,31 @@ def test_flagged_document_still_imports_as_the_same_report(tmp_path: Path, kind:
     assert sorted(i.code for i in result.errors) == ["R1", "R1"]
 
 
+def test_render_of_a_summary_names_every_unit_summed_with_errors(tmp_path: Path) -> None:
+    """A unit whose error no longer shows in the summed figures (a text number counts 0) is
+    named all the same: the summary's 报送情况 says it was summed with errors."""
+    import openpyxl
+
+    from xls_gongkai.batch.merge import merge
+    from xls_gongkai.workbook.layout import layout_for
+    from xls_gongkai.workbook.summary import write_summary
+    from xls_gongkai.workbook.writer import write_workbook
+
+    units = [Unit(f"00{i}", f"乡镇{i}") for i in range(3)]
+    for i, u in enumerate(units):
+        write_workbook(tmp_path / "in" / f"{u.code}.xlsx", random_report(F2021, u, 2024, random.Random(i), TEXTS))
+    sheet, a1 = layout_for(F2021).locate(("t3", "np_repeat", "natural"))
+    book = tmp_path / "in" / "001.xlsx"
+    wb = openpyxl.load_workbook(book)
+    wb[sheet][a1] = "１２"
+    wb.save(book)
+    summary = write_summary(merge([tmp_path / "in"], unit=Unit("C1", "某县汇总")), tmp_path / "汇总.xlsx")
+    result = CliRunner().invoke(app, ["render", str(summary), "--to", "md", "--out", str(tmp_path / "r.md")])
+    assert result.exit_code == 1, result.output
+    assert "汇总所含 1 个单位的数据有错误：乡镇1。" in result.output
+    assert "乡镇1的数据有错误" in (tmp_path / "r.md").read_text(encoding="utf-8")
+
+
 def test_a_summary_names_its_units_with_errors_in_the_notice() -> None:
     from xls_gongkai.documents.render import data_notes
 

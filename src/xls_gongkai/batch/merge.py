@@ -36,7 +36,7 @@ from xls_gongkai.issues import Code, Issue, issue
 from xls_gongkai.numbers import Value, coerce_value
 from xls_gongkai.reading.detail import read_detail
 from xls_gongkai.report import Report, Unit
-from xls_gongkai.rules import check_report, year_on_year_issues
+from xls_gongkai.rules import check_report, engine, year_on_year_issues
 from xls_gongkai.spec import CellKey, Format
 from xls_gongkai.workbook.layout import layout_for
 
@@ -57,8 +57,9 @@ class MergeRefusedError(XlsGongkaiError):
 def sum_reports(reports: Iterable[Report], unit: Unit, year: int | None = None, *, fmt: Format | None = None) -> Report:
     """The cell-by-cell sum of ``reports`` as one report of ``unit``.
 
-    Exact (ints stay ints, amounts are Decimals), associative and order-independent. A cell
-    blank in every report stays blank; ``units`` is the sum of the reports' ``units`` (so a
+    Exact (ints stay ints, amounts are Decimals), associative and order-independent. An input
+    cell blank in every report stays blank; the computed totals are the sums of the summed
+    parts (as the summary workbook's formulas are), not the sums of the units' totals; ``units`` is the sum of the reports' ``units`` (so a
     summary of summaries counts the townships); texts are not summed; the units' 说明 travel
     up, each marked with its unit. All reports must share year and format.
 
@@ -88,6 +89,11 @@ def sum_reports(reports: Iterable[Report], unit: Unit, year: int | None = None, 
     # Canonical form (a fractional count that sums to a whole number becomes an int again), so
     # that equal sums compare equal whatever the order of addition.
     values = {k: coerce_value(fmt.table(k[0]).cell_kind(k[1], k[2]), v) for k, v in totals.items()}
+    # The summary's totals are the sums of its parts, as its workbook's formulas compute them: a
+    # unit's typed-over total (an error in that unit's report) is not carried into the county's.
+    eng = engine(fmt)
+    full = eng.with_totals(values, keep=stored_groups)
+    values = {k: full.get(k, v) if k in eng.computed else v for k, v in values.items()}
     explanations = tuple(
         e if e.unit.name or e.unit.code else replace(e, unit=r.unit) for r in reports for e in r.explanations
     )

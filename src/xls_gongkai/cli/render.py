@@ -21,13 +21,15 @@ class To(StrEnum):
 
 
 def _summary_units(path: Path, report: Report) -> list[str]:
-    """For a summary workbook: the units summed (its 明细) whose own figures fail the rules."""
+    """For a summary workbook: the units summed with errors, as its 报送情况 lists them (else
+    those of its 明细 whose figures fail the rules)."""
     if report.units <= 1 or path.suffix.lower() not in (".xlsx", ".xlsm"):
         return []
     from xls_gongkai.documents.render import units_with_errors
-    from xls_gongkai.reading.detail import read_detail
+    from xls_gongkai.reading.detail import read_detail, units_in_error
 
-    return units_with_errors(read_detail(path, report.format, report.year))
+    listed = units_in_error(path)
+    return listed if listed is not None else units_with_errors(read_detail(path, report.format, report.year))
 
 
 def render_cmd(

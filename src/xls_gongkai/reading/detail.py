@@ -16,9 +16,9 @@ from xls_gongkai.numbers import Value, coerce_value
 from xls_gongkai.reading.sheets import interrupt
 from xls_gongkai.report import Report, Unit
 from xls_gongkai.spec import CellKey, Format, Table
-from xls_gongkai.workbook.layout import DETAIL_SHEET, UNITS_HEADING
+from xls_gongkai.workbook.layout import DETAIL_SHEET, STATUS_SHEET, UNITS_HEADING
 
-__all__ = ["DETAIL_SHEET", "detail_units", "read_detail"]
+__all__ = ["DETAIL_SHEET", "detail_units", "read_detail", "units_in_error"]
 
 
 def _columns(header: list[list[object]], fmt: Format) -> dict[int, CellKey]:
@@ -89,3 +89,28 @@ def read_detail(path: str | Path, fmt: Format, year: int) -> list[Report]:
             if isinstance(v, int | float) and not isinstance(v, bool):
                 values[key] = coerce_value(fmt.table(key[0]).cell_kind(key[1], key[2]), v)
     return [Report(Unit(code, name), year, fmt, values) for (code, name), values in units.items()]
+
+
+def units_in_error(path: str | Path) -> list[str] | None:
+    """The units a summary workbook's 报送情况 lists as summed although they have errors (the
+    count in 错误数 and 是 in 计入汇总): whatever the error, a text in a number cell too, which
+    the 明细's figures no longer show. None when the workbook has no readable 报送情况."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(STATUS_SHEET).to_python(skip_empty_area=False)
+    except BaseException as exc:  # no 报送情况 sheet, or not readable
+        if interrupt(exc):
+            raise
+        return None
+    top = next((i for i, row in enumerate(grid) if "错误数" in row and "计入汇总" in row), None)
+    if top is None:
+        return None
+    head = list(grid[top])
+    code, name, errors, summed = (head.index(h) for h in ("单位代码", "单位名称", "错误数", "计入汇总"))
+    out = []
+    for row in grid[top + 1 :]:
+        n = row[errors] if errors < len(row) else ""
+        if isinstance(n, int | float) and not isinstance(n, bool) and n > 0 and str(row[summed]).strip() == "是":
+            out.append(str(row[name]).strip() or str(row[code]).strip())
+    return out

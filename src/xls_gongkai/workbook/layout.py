@@ -38,6 +38,7 @@ EXPLAIN_FIRST_ROW = 4
 #: A summary's sheet of its units' figures, one row per unit summed, and the heading of its
 #: column saying how many units each row adds up (a county's row stands for its townships).
 DETAIL_SHEET = "明细"
+STATUS_SHEET = "报送情况"
 UNITS_HEADING = "汇总单位数"
 FIRST_TABLE_ROW = 3  # rows 0-2: sheet title, unit line, check summary (first data sheet)
 

@@ -39,6 +39,7 @@ from xls_gongkai.spec import CellKey, CellKind, Chart, Each, Format, Node, Table
 from xls_gongkai.workbook.layout import (
     DETAIL_SHEET,
     ISSUES_SHEET,
+    STATUS_SHEET,
     TEXT_LINE_UNITS,
     TEXT_WIDTH,
     UNITS_HEADING,
@@ -59,7 +60,6 @@ __all__ = [
     "write_summary",
 ]
 
-STATUS_SHEET = "报送情况"
 TEXTS_SHEET = "文字材料"
 CHARTS_SHEET = "图表"
 
