@@ -16,8 +16,8 @@ import argparse
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
-import click
 import typer
 
 from xls_gongkai.cli import app
@@ -31,26 +31,25 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def _options(cmd: click.Command) -> list[str]:
+# Typer may bring its own copy of click: commands and parameters are told apart by what they
+# have, not by click's classes.
+def _options(cmd: Any) -> list[str]:
     rows = []
     for p in cmd.params:
-        if isinstance(p, click.Argument):
+        if p.param_type_name == "argument":
             rows.append(f"`{p.name.upper() if p.name else ''}`")
-        elif isinstance(p, click.Option) and p.opts != ["--help"] and "-h" not in p.opts:
+        elif p.param_type_name == "option" and p.opts != ["--help"] and "-h" not in p.opts:
             rows.append("`" + " / ".join(p.opts) + "`")
     return rows
 
 
-def _commands() -> list[tuple[str, click.Command]]:
-    root = typer.main.get_command(app)
-    assert isinstance(root, click.Group)
-    out: list[tuple[str, click.Command]] = []
+def _commands() -> list[tuple[str, Any]]:
+    root: Any = typer.main.get_command(app)
+    out: list[tuple[str, Any]] = []
     for name, cmd in sorted(root.commands.items()):
-        if isinstance(cmd, click.Group):
-            out.append((name, cmd))
+        out.append((name, cmd))
+        if hasattr(cmd, "commands"):
             out.extend((f"{name} {sub}", c) for sub, c in sorted(cmd.commands.items()))
-        else:
-            out.append((name, cmd))
     return out
 
 

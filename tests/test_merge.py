@@ -319,6 +319,19 @@ def test_a_units_typed_over_total_is_not_carried_into_the_summary(tmp_path: Path
     assert sorted(i.code for i in back.issues if i.is_error) == sorted(i.code for i in m.total_issues if i.is_error)
 
 
+def test_the_summary_names_the_input_folder_not_its_full_path(tmp_path: Path) -> None:
+    """The summary travels to the city: 报送情况 names the folder, not the officer's account."""
+    from python_calamine import CalamineWorkbook
+
+    _with_error(tmp_path)
+    book = write_summary(merge([tmp_path / "in"]), tmp_path / "汇总.xlsx")
+    cells = [
+        str(v) for row in CalamineWorkbook.from_path(str(book)).get_sheet_by_name("报送情况").to_python() for v in row
+    ]
+    assert "文件所在文件夹：in" in cells
+    assert not any(str(tmp_path) in c for c in cells)
+
+
 def test_on_error_exclude_leaves_the_unit_out(tmp_path: Path) -> None:
     good, bad = _with_error(tmp_path)
     m = merge([tmp_path / "in"], on_error="exclude")

@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from xls_gongkai.errors import UsageError
@@ -189,6 +190,11 @@ class Report:
         """
         fmt, unit, year, values = self.format, self.unit, self.year, self.values
         head = (unit.code, unit.name, year, fmt.id)
+        if fmt.group_keys.isdisjoint(values):  # the usual case: the leaf cells, labels worked out once
+            for key, labels in _tidy_cells(fmt):
+                v = values.get(key)
+                yield (*head, *labels, float(v) if isinstance(v, Decimal) else v)
+            return
         stored_groups = {(k[0], k[1]) for k in values if k in fmt.group_keys}
         for t in fmt.tables:
             for top in t.rows:
@@ -205,6 +211,20 @@ class Report:
 
     def to_frame(self) -> pd.DataFrame:
         return reports_to_frame([self])
+
+
+@cache
+def _tidy_cells(fmt: Format) -> tuple[tuple[CellKey, tuple[str, str, str, str, str]], ...]:
+    """Every leaf cell of ``fmt`` in tidy order, with its tidy labels (table, row, column ids and
+    paths): worked out once per format, not once per value exported."""
+    return tuple(
+        ((t.id, r.id, c.id), (t.id, r.id, c.id, r.path_text, c.path_text))
+        for t in fmt.tables
+        for top in t.rows
+        for r in top.walk()
+        if r.is_leaf
+        for c in t.leaf_columns
+    )
 
 
 def reports_to_frame(reports: Iterable[Report]) -> pd.DataFrame:

@@ -87,24 +87,29 @@ def tidy_records(sources: Iterable[Source]) -> Iterator[tuple[Any, ...]]:
             yield (*row, s.file, sheet, cell)
 
 
+def _csv_rows(s: Source) -> Iterator[tuple[Any, ...]]:
+    """One source's tidy records for a CSV. What a unit controls — its name and code, the
+    file's and the sheets' names — is made inert (once per source, not per value); labels and
+    ids come from the format definition, numbers are numbers."""
+    unit = s.unit or s.report.unit
+    head = (escape_text(unit.code), escape_text(unit.name))
+    file = escape_text(s.file)
+    cells = s.cells or {}
+    sheets: dict[str, str] = {}
+    for row in s.report.tidy_rows():
+        sheet, cell = cells.get((row[4], row[5], row[6]), ("", ""))
+        if sheet not in sheets:
+            sheets[sheet] = escape_text(sheet)
+        yield (*head, *row[2:], file, sheets[sheet], cell)
+
+
 def _write_csv(sources: Sequence[Source], path: Path) -> None:
     with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
         # BOM so that Excel and WPS open the Chinese labels correctly.
         w = csv.writer(fh)
         w.writerow(EXPORT_COLUMNS)
-        # What a unit controls — its name and code, the file's and the sheets' names — is made
-        # inert; labels and ids come from the format definition, numbers are numbers.
-        for rec in tidy_records(sources):
-            w.writerow(
-                (
-                    escape_text(rec[0]),
-                    escape_text(rec[1]),
-                    *rec[2:10],
-                    escape_text(rec[10]),
-                    escape_text(rec[11]),
-                    rec[12],
-                )
-            )
+        for s in sources:
+            w.writerows(_csv_rows(s))
 
 
 def _write_parquet(records: Iterable[tuple[Any, ...]], path: Path) -> None:

@@ -91,7 +91,7 @@ def check(
 
       xls-gongkai check 手工表.xlsx --unit 城关镇 --code 001 --year 2024
 
-      xls-gongkai check 回收/ --previous 去年汇总.xlsx          # 加上跨年衔接核对
+      xls-gongkai check 回收/ --previous 去年汇总.xlsx          # 加上与上一年度的核对
     """
     from xls_gongkai.batch.check import check_files
     from xls_gongkai.batch.export import check_report_path, write_check_report

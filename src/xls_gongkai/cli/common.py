@@ -63,7 +63,7 @@ PreviousOpt = Annotated[
     typer.Option(
         "--previous",
         "-p",
-        help="上一年度的工作簿、汇总表或报告 JSON（文件或文件夹，可多次给出）：核对跨年衔接（R6–R8，警告）。",
+        help="上一年度的工作簿、汇总表或报告 JSON（文件或文件夹，可多次给出）：核对跨年衔接（R6–R8）、与上年相比的大幅变化（P2）和照抄上年的总体情况（T4），均为警告。",
         show_default=False,
     ),
 ]

@@ -193,7 +193,9 @@ def _status_sheet(wb: xlsxwriter.Workbook, st: _Styles, m: Merged) -> None:
     # Paths relative to the folder holding every input: short enough to read and print.
     base = _common_folder([f for e in m.entries for f in e.files])
     if base:
-        ws.write_string(r + 1, 0, f"文件所在文件夹：{base}")  # no border: the line runs on across the columns
+        # The folder's own name only: the summary travels to the city, and a full path names the
+        # officer's account and desktop. No border: the line runs on across the columns.
+        ws.write_string(r + 1, 0, f"文件所在文件夹：{os.path.basename(base) or base}")
     counts = m.counts()
     states = [s for s in Status if counts[s] or s not in (Status.UNREADABLE, Status.EMPTY, Status.WARNINGS)]
     head = r + 2
