@@ -191,7 +191,7 @@ class Report:
         fmt, unit, year, values = self.format, self.unit, self.year, self.values
         head = (unit.code, unit.name, year, fmt.id)
         if fmt.group_keys.isdisjoint(values):  # the usual case: the leaf cells, labels worked out once
-            for key, labels in _tidy_cells(fmt):
+            for key, labels in tidy_cells(fmt):
                 v = values.get(key)
                 yield (*head, *labels, float(v) if isinstance(v, Decimal) else v)
             return
@@ -214,7 +214,7 @@ class Report:
 
 
 @cache
-def _tidy_cells(fmt: Format) -> tuple[tuple[CellKey, tuple[str, str, str, str, str]], ...]:
+def tidy_cells(fmt: Format) -> tuple[tuple[CellKey, tuple[str, str, str, str, str]], ...]:
     """Every leaf cell of ``fmt`` in tidy order, with its tidy labels (table, row, column ids and
     paths): worked out once per format, not once per value exported."""
     return tuple(

@@ -353,13 +353,14 @@ def _indicator_columns(ws: Worksheet, st: _Styles, m: Merged, detail: _Detail, c
     row's cells, with the values they give as cached results."""
     top, first, total_row = _DETAIL_TOP, detail.first_row, detail.first_row + detail.rows
     rows = [(first + i, s.report) for i, s in enumerate(m.included)] + [(total_row, total)]
+    values = {r: indicators(report) for r, report in rows}  # every indicator of a row at once
     for j, x in enumerate(m.report.format.indicators):
         c = col + j
         ws.merge_range(top, c, top + 2, c, x.name, st.head)
         ws.set_column(c, c, _DETAIL_WIDTH)
         cols = {k: detail.columns[k] for k in (*x.numerator, *x.denominator) if k in detail.columns}
-        for r, report in rows:
-            value = next(v for v in indicators(report) if v.indicator is x).value
+        for r, _report in rows:
+            value = values[r][j].value
             cached: float | str = float(value) if value is not None else "—"
             style = (st.total_percent if r == total_row else st.percent) if x.percent else st.text
             if len(cols) < len({*x.numerator, *x.denominator}):  # a group cell has no column of its own
