@@ -13,6 +13,7 @@ Public: :data:`STYLES`, :data:`PROMPTS`, :func:`validation_options`, :func:`cell
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -339,12 +340,23 @@ def _bad_value_formula(kind: CellKind, ref: str) -> str:
 # ---- one table block: labels, validations, conditional formats
 
 
+#: A group label's item number: （三） or 三、 (a group label breaks after it, not mid-word).
+_ITEM = re.compile(r"^(（[一二三四五六七八九十]+）|[一二三四五六七八九十]+、)(.+)$", re.S)
+#: How wide a stub group column may grow: its label runs down merged cells, a line at most this wide.
+_GROUP_CAP = 16.0
+
+
 def _block_labels(tl: TableLayout) -> Iterator[Merge]:
     for lb in tl.labels:
-        style = lb.role
+        style, text = lb.role, lb.text
         if lb.role == "row" and (lb.last_row > lb.first_row or lb.last_col < tl.stub_cols - 1):
             style = "row_group"
-        yield Merge(lb.first_row, lb.first_col, lb.last_row, lb.last_col, lb.text, style)
+            # "三、本年度办理结果" in a narrow column wraps as "三、本年度办理结 / 果": the line
+            # breaks after the item number instead (labels are read with line breaks removed).
+            m = _ITEM.match(text)
+            if m and display_width(text) + 2 > _GROUP_CAP:
+                text = f"{m.group(1)}\n{m.group(2)}"
+        yield Merge(lb.first_row, lb.first_col, lb.last_row, lb.last_col, text, style)
 
 
 def _block_validations(tl: TableLayout, eng: Engine) -> Iterator[Validation]:
@@ -438,8 +450,16 @@ def _widths(tables: Sequence[TableLayout], merges: Sequence[Merge], width: int) 
             # air: every unit less on 表四's sixteen columns prints the page larger
             need, cap = display_width(m.text) + 0.5, 14.0
         else:
-            need, cap = display_width(m.text) + 2, 12.0 if m.style == "row_group" else 46.0
+            longest = max(display_width(line) for line in m.text.split("\n"))
+            need, cap = longest + 2, _GROUP_CAP if m.style == "row_group" else 46.0
         widths[m.first_col] = max(widths[m.first_col], min(cap, need))
+    # A row label across stub columns ("（二）部分公开（区分处理的…）" over B:C) a little too long
+    # for them would wrap and double its row's height: its last column grows by up to 4.
+    for m in merges:
+        if m.style == "row" and m.last_col > m.first_col and m.first_row == m.last_row:
+            short = display_width(m.text) + 2 - sum(widths[c] for c in range(m.first_col, m.last_col + 1))
+            if 0 < short <= 4:
+                widths[m.last_col] += short
     for tl in tables:
         for col in tl.cols.values():
             widths[col] = max(widths[col], _NUMBER_WIDTH)
@@ -461,7 +481,7 @@ def _heights(
         if m.style == "title":
             continue
         avail = sum(widths[c] for c in range(m.first_col, m.last_col + 1))
-        lines = max(1, math.ceil(display_width(m.text) / max(avail - 1, 1)))
+        lines = sum(max(1, math.ceil(display_width(t) / max(avail - 1, 1))) for t in m.text.split("\n"))
         per_row = lines * line / (m.last_row - m.first_row + 1)
         for r in range(m.first_row, m.last_row + 1):
             heights[r] = max(heights.get(r, line), per_row)
