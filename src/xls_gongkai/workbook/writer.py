@@ -579,7 +579,7 @@ _GUIDE_TITLE = {
     "summary": "{year}年度政府信息公开工作年度报告　汇总表（{units} 个单位）",
 }
 _GUIDE_NOTE = {
-    "template": "本填报模板由政务公开办统一下发。请只在白色单元格中填写；灰色单元格已锁定。",
+    "template": "本填报模板由政务公开办统一下发。请只在白色单元格中填写；其他单元格（标签、合计和绿色、红色的校验格）已锁定。",
     "annotated": f"这是退回修改件：有问题的单元格已标色并加了批注，全部问题见“{ISSUES_SHEET}”工作表。"
     "请在白色单元格中修改后重新报送。",
     "summary": "本汇总表由 {units} 个单位的报表相加而成。如需更正，请修改单位报表后重新汇总。",
@@ -631,7 +631,7 @@ def _guide_paragraphs(plan: Plan, report: Report, options: WriteOptions) -> list
     n_checks = excel.failable(lay)
     tables = "、".join(lay.data_sheets)
     how = [
-        "只在白色单元格中填写，灰色单元格（标签、合计、校验）已锁定。数量填 0 或正整数；没有的填 0，不要留空"
+        "只在白色单元格中填写，其他单元格（标签、合计、校验）已锁定。数量填 0 或正整数；没有的填 0，不要留空"
         "（留空按 0 计，检查时会提示）。",
         "只填数字：不要填文字（如“12件”“无”“—”）或公式。文字不计入合计，该格标红；表格软件里看到的校验结果与"
         "县（区）检查的结果完全一致。",
@@ -736,7 +736,7 @@ def _write_issues(
     for (sheet, r, c), found in flagged.items():
         if sheet in sheets:
             text = "\n".join(f"【{i.severity.label}：{_title(i, titles)}】{i.message}" for i in found)
-            sheets[sheet].write_comment(r, c, text[:2000], {"author": "xls-gongkai", "x_scale": 3, "y_scale": 2.5})
+            sheets[sheet].write_comment(r, c, text[:2000], {"author": "审核意见", "x_scale": 3, "y_scale": 2.5})
     ws = wb.add_worksheet(ISSUES_SHEET)
     counts = {s: sum(1 for i in issues if i.severity is s) for s in Severity}
     told = "，".join(f"{s.label} {n} 项" for s, n in counts.items() if n or s is not Severity.NOTICE)
