@@ -308,3 +308,37 @@ def test_check_annotate_end_to_end(tmp_path: Path) -> None:
     assert {p: digest(p) for p in (clean, wrong)} == before
     natural = LAY.pos("t3", "new", "natural")
     assert "申请办理情况平衡" in comments(out / "001_城关镇_审核意见.xlsx")[("表三", natural.a1)]
+
+
+def test_a_text_number_stays_in_the_copy_and_its_check_fails_there(tmp_path: Path) -> None:
+    """The clerk typed "１２" in a number cell: the copy shows "１２" there, not a blank, and its
+    sheet fails the way the unit's did — in the cached results and after LibreOffice recomputes
+    them — so that the 退回件 and its 问题清单 say the same."""
+    from tests.lo import SOFFICE, convert
+    from xls_gongkai.reading.reader import read_workbook
+
+    lay = layout_for(FMT)
+    key = ("t3", "np_repeat", "natural")
+    sheet, a1 = lay.locate(key)
+    book = write_workbook(tmp_path / "城关镇.xlsx", report())
+    wb = openpyxl.load_workbook(book)
+    wb[sheet][a1] = "１２"
+    wb.save(book)
+    result = read_workbook(book)
+    assert result.not_numbers == {key: "１２"}
+    assert Result.from_json(result.to_json()).not_numbers == result.not_numbers
+    copy = annotate(result, tmp_path / "退回")
+    assert copy is not None
+    assert openpyxl.load_workbook(copy)[sheet][a1].value == "１２"
+    cached = openpyxl.load_workbook(copy, data_only=True)
+    guide_failures = next(r[1].value for r in cached[GUIDE_SHEET].iter_rows() if r[0].value == "未通过校验数")
+    failing = len([i for i in result.errors if i.code.startswith("R")])  # R5 here, and what 0 breaks
+    assert failing >= 1
+    assert guide_failures == failing
+    again = read_workbook(copy)
+    assert [(i.code, i.sheet, i.cell) for i in again.errors] == [(i.code, i.sheet, i.cell) for i in result.errors]
+    if SOFFICE is None:
+        pytest.skip("LibreOffice (soffice) 未安装：跳过重算")
+    (recalculated,) = convert([copy], "xlsx", tmp_path / "lo", recalc=True)
+    wb = openpyxl.load_workbook(recalculated, data_only=True)
+    assert next(r[1].value for r in wb[GUIDE_SHEET].iter_rows() if r[0].value == "未通过校验数") == failing

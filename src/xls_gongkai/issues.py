@@ -547,6 +547,10 @@ class Result:
     meta: Mapping[str, str] = field(default_factory=dict)
     #: What a document import found around the data (title, how the format was chosen, notes).
     notes: Mapping[str, Any] = field(default_factory=dict)
+    #: Input cells of a workbook that held text or an error value instead of a number, as the
+    #: cell showed it ("１２", "#REF!"): a marked-up copy puts them back, so that its sheet fails
+    #: where the unit's did (they count 0 in the report's values).
+    not_numbers: Mapping[CellKey, str] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Issue]:
@@ -592,6 +596,9 @@ class Result:
             "unrecognised": [asdict(u) for u in self.unrecognised],
             "meta": dict(self.meta),
             "notes": dict(self.notes),
+            "not_numbers": [
+                {"table": t, "row": r, "column": c, "text": v} for (t, r, c), v in self.not_numbers.items()
+            ],
         }
 
     @classmethod
@@ -617,6 +624,9 @@ class Result:
             ),
             meta={str(k): str(v) for k, v in dict(data.get("meta", {})).items()},
             notes=dict(data.get("notes", {})),
+            not_numbers={
+                (str(c["table"]), str(c["row"]), str(c["column"])): str(c["text"]) for c in data.get("not_numbers", ())
+            },
         )
 
     def to_json(self, indent: int | None = None) -> str:

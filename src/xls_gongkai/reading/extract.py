@@ -55,6 +55,8 @@ class Extracted:
     errors: dict[CellKey, str] = field(default_factory=dict)
     #: computed totals that hold a typed value instead of their formula (data that may be wrong)
     typed: frozenset[CellKey] = frozenset()
+    #: input cells holding text or an error value: what the cell shows ("１２", "#REF!")
+    shown: dict[CellKey, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -250,6 +252,7 @@ class _Reader:
             return False
         if note is not None and note.error is not None:
             self.out.errors[key] = f"是错误值 {note.error or '#VALUE!'}，不是数字"
+            self.out.shown[key] = note.error or "#VALUE!"
             return False
         if raw is None or raw == "":
             if self.strict:
@@ -257,6 +260,7 @@ class _Reader:
             return True
         if isinstance(raw, str | bool):
             self.out.text[key] = _text_problem(raw, kind, unit)
+            self.out.shown[key] = cell_text(raw)
             return False
         if isinstance(raw, dt.date | dt.time | dt.timedelta):
             self.inputs[key] = _date_number(raw)

@@ -204,6 +204,7 @@ def _finish(
         container=container.kind,
         located_by="template" if template else "labels",
         cells=cells,
+        not_numbers=dict(extracted.shown),
         unrecognised=tuple(found),
         meta=dict(meta),
         notes={"heading": who.heading} if who.heading else {},

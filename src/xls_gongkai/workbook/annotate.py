@@ -142,7 +142,7 @@ def annotate(
     path = folder / (name or annotated_name(result))
     if result.source and path.resolve() == Path(result.source).resolve():
         raise UsageError(f"标注副本 {path} 会覆盖单位报送的原文件。请为 --annotate 另选一个文件夹")
-    return write_workbook(path, result.report, _options(result, options), issues=issues)
+    return write_workbook(path, result.report, _options(result, options), issues=issues, not_numbers=result.not_numbers)
 
 
 def _folder(outdir: str | os.PathLike[str]) -> Path:

@@ -50,7 +50,8 @@ from xls_gongkai.numbers import Value
 from xls_gongkai.output import atomic_path
 from xls_gongkai.report import Explanation, Report, Unit
 from xls_gongkai.rules import Check, engine
-from xls_gongkai.spec import SPEC_VERSION, Format, Severity, format_for_year, get_format
+from xls_gongkai.rules.engine import NO_CELLS
+from xls_gongkai.spec import SPEC_VERSION, CellKey, Format, Severity, format_for_year, get_format
 from xls_gongkai.workbook import formulas as excel
 from xls_gongkai.workbook.layout import (
     EXPLAIN_FIRST_ROW,
@@ -277,11 +278,17 @@ class _Cached:
         return sum(self.failing.values())
 
 
-def _cached(plan: Plan, values: Mapping[tuple[str, str, str], Value]) -> _Cached:
+def _cached(
+    plan: Plan, values: Mapping[tuple[str, str, str], Value], not_numbers: Mapping[CellKey, str] = NO_CELLS
+) -> _Cached:
     eng = plan.engine
-    full = eng.with_totals(values)
+    # Text in a number cell counts 0 in the sheet's sums and fails its R5 check.
+    full = eng.with_totals({k: v for k, v in values.items() if k not in not_numbers})
     large = eng.large(full)
-    shown = {c.check.key: excel.check_display(eng.evaluate(c.check, full, large=large)) for c in plan.checks}
+    shown = {
+        c.check.key: excel.check_display(eng.evaluate(c.check, full, text=not_numbers, large=large))
+        for c in plan.checks
+    }
     failing: dict[str, int] = {}
     for c in plan.checks:
         if shown[c.check.key].startswith(excel.FAIL):
@@ -316,6 +323,7 @@ def write_workbook(
     *,
     issues: Sequence[Issue] = (),
     extra: Callable[[xlsxwriter.Workbook], None] | None = None,
+    not_numbers: Mapping[CellKey, str] = NO_CELLS,
 ) -> Path:
     """Write ``report`` as a workbook at ``path`` and return the path.
 
@@ -323,7 +331,9 @@ def write_workbook(
     white cells; totals and checks are formulas whose cached results are what the rule engine
     computes. ``issues`` that name a ``sheet`` and ``cell`` are highlighted with a comment each
     and all issues are listed on a 问题清单 sheet with links to their cells. ``extra(workbook)``
-    may add more sheets (they come after the report's sheets). The file is written next to the
+    may add more sheets (they come after the report's sheets). ``not_numbers`` are input cells
+    written as the text they held in the unit's file (a marked-up copy: its checks fail there as
+    the unit's did; see :attr:`Result.not_numbers`). The file is written next to the
     target and renamed (:func:`xls_gongkai.output.atomic_path`): an interrupted run leaves no
     half-written workbook. Raises :class:`~xls_gongkai.errors.UsageError` when it cannot be
     written or the password is not plain ASCII.
@@ -334,7 +344,7 @@ def write_workbook(
     # Assembled in memory, then written with one closed file handle: a full disk fails in
     # our own write, not inside xlsxwriter's zip writer (which leaves its file open).
     buffer = io.BytesIO()
-    _write(buffer, report, options, issues, extra)
+    _write(buffer, report, options, issues, extra, not_numbers)
     with atomic_path(path) as tmp:
         tmp.write_bytes(buffer.getbuffer())
     return path
@@ -353,9 +363,10 @@ def _write(
     options: WriteOptions,
     issues: Sequence[Issue],
     extra: Callable[[xlsxwriter.Workbook], None] | None,
+    not_numbers: Mapping[CellKey, str] = NO_CELLS,
 ) -> None:
     plan = plan_for(report.format)
-    cached = _cached(plan, report.values) if report.values else _blank(plan)
+    cached = _cached(plan, report.values, not_numbers) if report.values or not_numbers else _blank(plan)
     wb, st = _new_workbook(target, report, options, with_annotations=bool(issues))
     sheets = {name: _new_sheet(wb, name, report, options) for name in plan.lay.sheets}
     unit_line = _unit_line(report, options)
@@ -364,7 +375,7 @@ def _write(
         _replay(sheets[name], sp, st, unit_line, line_style)
     _write_guide(sheets[GUIDE_SHEET], st, plan, report, options, cached.failures)
     flagged = _issue_cells(issues)
-    _write_values(sheets, st, plan, report, cached, flagged)
+    _write_values(sheets, st, plan, report, cached, flagged, not_numbers)
     wb.define_name("CHECK_FAILURES", "=" + plan.lay.failures_cell.ref())
     if issues:
         _write_issues(wb, sheets, st, issues, flagged, options.password or "", report.format)
@@ -447,6 +458,7 @@ def _write_values(
     report: Report,
     cached: _Cached,
     flagged: Mapping[tuple[str, int, int], list[Issue]],
+    not_numbers: Mapping[CellKey, str] = NO_CELLS,
 ) -> None:
     """The unit's part: inputs, totals and checks with their cached results, texts, the summary line."""
     lay = plan.lay
@@ -469,7 +481,9 @@ def _write_values(
         flag = _flag(flagged, pos.sheet, pos.row, pos.col)
         cell_style = st[PROBABLE_STYLE[style]] if flag == "probable" else st[FLAG_STYLE[style]] if flag else st[style]
         v = values.get(key)
-        if v is None:
+        if key in not_numbers:  # as the unit's file had it: text, never a formula
+            sheets[pos.sheet].write_string(pos.row, pos.col, not_numbers[key], cell_style)
+        elif v is None:
             sheets[pos.sheet].write_blank(pos.row, pos.col, None, cell_style)
         else:
             sheets[pos.sheet].write_number(pos.row, pos.col, _number(v), cell_style)
