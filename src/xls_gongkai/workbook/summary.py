@@ -18,9 +18,11 @@ as a string, never as a formula (a unit named ``=HYPERLINK(…)`` stays text).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -81,7 +83,22 @@ def write_summary(merged: Merged, path: str | Path, *, password: str | None = No
     options = WriteOptions(
         password=password, kind="summary", generated_at=merged.generated_at, provisional=merged.provisional
     )
-    return write_workbook(path, merged.report, options, extra=lambda wb: _add_sheets(wb, merged))
+    with _collector_paused():
+        return write_workbook(path, merged.report, options, extra=lambda wb: _add_sheets(wb, merged))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cycle collector off while the workbook is built: xlsxwriter keeps an object per cell
+    (hundreds of thousands in 明细), and each full collection would walk them and every unit's
+    report again, to find no garbage (the few cycles of the workbook are freed afterwards)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _add_sheets(wb: xlsxwriter.Workbook, merged: Merged) -> None:
@@ -318,15 +335,18 @@ def _detail_sheet(wb: xlsxwriter.Workbook, st: _Styles, m: Merged) -> _Detail:
     first = _DETAIL_TOP + 3
     sums: list[Value] = [0] * len(keys)
     units = m.included
+    cells = list(enumerate(zip(keys, styles, strict=True)))
+    write_number = ws.write_number
     for r, s in enumerate(units, start=first):
         _s(ws, st, r, 0, s.unit.code)
         _s(ws, st, r, 1, s.unit.name)
-        for j, key in enumerate(keys):
-            v = s.report.values.get(key)
+        values = s.report.values
+        for j, (key, style) in cells:
+            v = values.get(key)
             if v is not None:
-                ws.write_number(r, 2 + j, _num(v), styles[j])
+                write_number(r, 2 + j, _num(v), style)
                 sums[j] += v
-        ws.write_number(r, 2 + len(keys), s.report.units, st.number)
+        write_number(r, 2 + len(keys), s.report.units, st.number)
     r = first + len(units)
     _s(ws, st, r, 0, "", st.total)
     _s(ws, st, r, 1, "合计", st.total)
