@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import os
+import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -30,7 +31,8 @@ from typing import Any
 
 import xlsxwriter
 from xlsxwriter.format import Format as XFormat
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.utility import xl_rowcol_to_cell_fast
+from xlsxwriter.worksheet import CellNumberTuple, Worksheet
 
 from xls_gongkai.collection import Merged, Status
 from xls_gongkai.errors import printable
@@ -310,6 +312,34 @@ def _merge_or_write(ws: Worksheet, row: int, first: int, last: int, text: str, f
         ws.write_string(row, first, text, fmt)
 
 
+#: What stands before each "(" of a formula, and the calls XlsxWriter leaves as they are.
+_CALLS = re.compile(r"([\w.]*)\(")
+_PLAIN_CALLS = frozenset({"", "IF", "SUM"})
+
+
+class _DetailWorksheet(Worksheet):  # type: ignore[misc]
+    """明细's worksheet: its hundreds of thousands of styled numbers written as one string each.
+
+    XlsxWriter's ``_write_cell`` (which this overrides for that one kind of cell) builds an
+    attribute list and escapes each attribute of every cell; a styled number's element is the
+    same text without that work. Everything else is XlsxWriter's own.
+    """
+
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+        # XlsxWriter rewrites newer functions (FILTER → _xlfn._xlws.FILTER, …) with some thirty
+        # regular expressions per formula; 明细's thousands of formulas call only IF and SUM.
+        if formula.startswith("=") and _PLAIN_CALLS.issuperset(_CALLS.findall(formula)):
+            return formula[1:]
+        return str(super()._prepare_formula(formula, expand_future_functions))
+
+    def _write_cell(self, row: int, col: int, cell: Any) -> None:
+        if type(cell) is CellNumberTuple and cell.format is not None:
+            ref = xl_rowcol_to_cell_fast(row, col)
+            self.fh.write(f'<c r="{ref}" s="{cell.format._get_xf_index()}"><v>{cell.number:.16G}</v></c>')
+        else:
+            super()._write_cell(row, col, cell)
+
+
 def _detail_sheet(wb: xlsxwriter.Workbook, st: _Styles, m: Merged) -> _Detail:
     """One row per unit summed, every table's cells side by side, then 合计 (live SUMs).
 
@@ -319,7 +349,7 @@ def _detail_sheet(wb: xlsxwriter.Workbook, st: _Styles, m: Merged) -> _Detail:
     """
     fmt = m.report.format
     computed = engine(fmt).computed
-    ws = wb.add_worksheet(DETAIL_SHEET)
+    ws = wb.add_worksheet(DETAIL_SHEET, worksheet_class=_DetailWorksheet)
     _print_setup(ws, fit_width=False)
     ws.write_string(
         0, 0, f"{m.report.unit.name or '汇总'} {m.report.year} 年度各单位明细（计入汇总的单位，每单位一行）", st.title
