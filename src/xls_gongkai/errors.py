@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 _BREAKS = re.compile(r"\s*[\r\n\t\v\f]+\s*")
+_SURROGATES = re.compile("[\udc80-\udcff]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 #: A message is one line: a parser's multi-line complaint quoted in it is cut down to this.
 MAX_MESSAGE = 600
@@ -23,7 +24,7 @@ def printable(text: str) -> str:
     reaches Python with its bytes kept as surrogates, which no UTF-8 file can hold: it is shown
     as the GBK name it most likely is, else with its odd bytes as ``\\xb3``.
     """
-    if text.isascii() or not any("\udc80" <= ch <= "\udcff" for ch in text):
+    if text.isascii() or not _SURROGATES.search(text):
         return text
     raw = text.encode("utf-8", "surrogateescape")
     try:

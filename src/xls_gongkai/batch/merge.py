@@ -32,7 +32,7 @@ from xls_gongkai.batch.pipeline import Batch, Item, load_previous, run_batch, un
 from xls_gongkai.batch.roster import Roster
 from xls_gongkai.collection import Entry, Merged, OnError, Status, Submission
 from xls_gongkai.errors import UsageError, XlsGongkaiError, printable
-from xls_gongkai.issues import Code, Issue, issue
+from xls_gongkai.issues import Code, Issue, Result, issue
 from xls_gongkai.numbers import Value, coerce_value
 from xls_gongkai.reading.detail import read_detail
 from xls_gongkai.report import Report, Unit
@@ -104,6 +104,17 @@ def sum_reports(reports: Iterable[Report], unit: Unit, year: int | None = None, 
 # --------------------------------------------------------------------------- deciding per unit
 
 
+#: ``Result.notes`` key of :func:`saved_at`'s answer, found by the worker that read the file.
+_SAVED = "saved_at"
+
+
+def _with_saved_time(result: Result) -> Result:
+    """The file's save time looked up in the worker process that read it (a ``keep`` of
+    :func:`~xls_gongkai.batch.pipeline.run_batch`), so that the main process, which then has
+    the summary to write, does not open every file again."""
+    return replace(result, notes={**result.notes, _SAVED: saved_at(result.source)})
+
+
 def _submission(item: Item, times: Mapping[str, float] | None) -> Submission:
     res = item.result
     assert res.report is not None
@@ -114,6 +125,8 @@ def _submission(item: Item, times: Mapping[str, float] | None) -> Submission:
         issues = tuple(i for i in issues if i.code != Code.TEXT_MISSING)
     if times is not None and res.source in times:
         saved, source = times[res.source], "提交时间"
+    elif _SAVED in res.notes:
+        saved, source = res.notes[_SAVED]
     else:
         saved, source = saved_at(res.source.split("#")[0])
     return Submission(item.unit, res.report, res.source, saved, issues, cells=res.cells, time_source=source)
@@ -353,5 +366,6 @@ def merge(
         suffixes=(*BOOK_SUFFIXES, *REPORT_SUFFIXES),
         jobs=jobs,
         progress=progress,
+        keep=_with_saved_time,
     )
     return merge_batch(batch, unit=unit, on_error=on_error, prefer=prefer, previous=prev)

@@ -18,17 +18,22 @@ as a string, never as a formula (a unit named ``=HYPERLINK(…)`` stays text).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
+import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from math import isfinite
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
 from xlsxwriter.format import Format as XFormat
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.utility import xl_rowcol_to_cell_fast
+from xlsxwriter.worksheet import CellNumberTuple, Worksheet
 
 from xls_gongkai.collection import Merged, Status
 from xls_gongkai.errors import printable
@@ -81,7 +86,22 @@ def write_summary(merged: Merged, path: str | Path, *, password: str | None = No
     options = WriteOptions(
         password=password, kind="summary", generated_at=merged.generated_at, provisional=merged.provisional
     )
-    return write_workbook(path, merged.report, options, extra=lambda wb: _add_sheets(wb, merged))
+    with _collector_paused():
+        return write_workbook(path, merged.report, options, extra=lambda wb: _add_sheets(wb, merged))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cycle collector off while the workbook is built: xlsxwriter keeps an object per cell
+    (hundreds of thousands in 明细), and each full collection would walk them and every unit's
+    report again, to find no garbage (the few cycles of the workbook are freed afterwards)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _add_sheets(wb: xlsxwriter.Workbook, merged: Merged) -> None:
@@ -293,6 +313,51 @@ def _merge_or_write(ws: Worksheet, row: int, first: int, last: int, text: str, f
         ws.write_string(row, first, text, fmt)
 
 
+#: What stands before each "(" of a formula, and the calls XlsxWriter leaves as they are.
+_CALLS = re.compile(r"([\w.]*)\(")
+_PLAIN_CALLS = frozenset({"", "IF", "SUM"})
+
+
+class _DetailWorksheet(Worksheet):  # type: ignore[misc]
+    """明细's worksheet: its hundreds of thousands of styled numbers written as one string each.
+
+    XlsxWriter's ``_write_cell`` (which this overrides for that one kind of cell) builds an
+    attribute list and escapes each attribute of every cell; a styled number's element is the
+    same text without that work. Everything else is XlsxWriter's own.
+    """
+
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+        # XlsxWriter rewrites newer functions (FILTER → _xlfn._xlws.FILTER, …) with some thirty
+        # regular expressions per formula; 明细's thousands of formulas call only IF and SUM.
+        if formula.startswith("=") and _PLAIN_CALLS.issuperset(_CALLS.findall(formula)):
+            return formula[1:]
+        return str(super()._prepare_formula(formula, expand_future_functions))
+
+    def write_numbers(self, row: int, numbers: Sequence[tuple[int, float | int, XFormat]]) -> None:
+        """``write_number`` for each (column, number, style) of a row, columns ascending: the
+        bounds checked once for the row rather than once per cell."""
+        if (
+            not numbers
+            or self.constant_memory
+            or self._check_dimensions(row, numbers[0][0])
+            or self._check_dimensions(row, numbers[-1][0])
+            or not all(isfinite(v) for _c, v, _s in numbers)
+        ):
+            for col, v, style in numbers:
+                self.write_number(row, col, v, style)
+            return
+        cells = self.table[row]
+        for col, v, style in numbers:
+            cells[col] = CellNumberTuple(v, style)
+
+    def _write_cell(self, row: int, col: int, cell: Any) -> None:
+        if type(cell) is CellNumberTuple and cell.format is not None:
+            ref = xl_rowcol_to_cell_fast(row, col)
+            self.fh.write(f'<c r="{ref}" s="{cell.format._get_xf_index()}"><v>{cell.number:.16G}</v></c>')
+        else:
+            super()._write_cell(row, col, cell)
+
+
 def _detail_sheet(wb: xlsxwriter.Workbook, st: _Styles, m: Merged) -> _Detail:
     """One row per unit summed, every table's cells side by side, then 合计 (live SUMs).
 
@@ -302,7 +367,8 @@ def _detail_sheet(wb: xlsxwriter.Workbook, st: _Styles, m: Merged) -> _Detail:
     """
     fmt = m.report.format
     computed = engine(fmt).computed
-    ws = wb.add_worksheet(DETAIL_SHEET)
+    ws = wb.add_worksheet(DETAIL_SHEET, worksheet_class=_DetailWorksheet)
+    assert isinstance(ws, _DetailWorksheet)
     _print_setup(ws, fit_width=False)
     ws.write_string(
         0, 0, f"{m.report.unit.name or '汇总'} {m.report.year} 年度各单位明细（计入汇总的单位，每单位一行）", st.title
@@ -318,15 +384,19 @@ def _detail_sheet(wb: xlsxwriter.Workbook, st: _Styles, m: Merged) -> _Detail:
     first = _DETAIL_TOP + 3
     sums: list[Value] = [0] * len(keys)
     units = m.included
+    cells = list(enumerate(zip(keys, styles, strict=True)))
     for r, s in enumerate(units, start=first):
         _s(ws, st, r, 0, s.unit.code)
         _s(ws, st, r, 1, s.unit.name)
-        for j, key in enumerate(keys):
-            v = s.report.values.get(key)
+        values = s.report.values
+        row: list[tuple[int, float | int, XFormat]] = []
+        for j, (key, style) in cells:
+            v = values.get(key)
             if v is not None:
-                ws.write_number(r, 2 + j, _num(v), styles[j])
+                row.append((2 + j, float(v) if isinstance(v, Decimal) else v, style))
                 sums[j] += v
-        ws.write_number(r, 2 + len(keys), s.report.units, st.number)
+        row.append((2 + len(keys), s.report.units, st.number))
+        ws.write_numbers(r, row)
     r = first + len(units)
     _s(ws, st, r, 0, "", st.total)
     _s(ws, st, r, 1, "合计", st.total)
@@ -399,11 +469,12 @@ def _issues_sheet(wb: xlsxwriter.Workbook, st: _Styles, m: Merged) -> None:
     issues = m.issues
     # Files relative to the folder holding every input, as in 报送情况.
     base = _common_folder([f for e in m.entries for f in e.files])
+    shown = {f: _relative(f, base) for f in {issue.file for issue in issues}}  # a file has many issues
     for r, issue in enumerate(issues, start=1):
         values = (
             issue.unit_code,
             issue.unit_name,
-            _relative(issue.file, base),
+            shown[issue.file],
             issue.severity.label,
             issue.code,
             issue.sheet,
