@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CODE := $(wildcard src tests bench scripts)
 
-.PHONY: demo test lint check sysdeps bench picture clean portal
+.PHONY: demo test lint check sysdeps bench picture clean portal wheelhouse
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -55,6 +55,13 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+## 离线安装包：把本工具和全部依赖做成一个文件夹 dist/wheelhouse（供没有互联网的单位电脑安装，
+## 须在同一种操作系统、同一种 CPU、同一版本的 Python 上制作），安装方法见 README“在没有互联网的电脑上安装”。
+wheelhouse: $(STAMP)
+	rm -rf dist/wheelhouse
+	$(BIN)/pip wheel -q --wheel-dir dist/wheelhouse '.[portal]'
+	@echo "已生成 dist/wheelhouse（$$(ls dist/wheelhouse | wc -l) 个文件）。在目标电脑上：python3 -m pip install --no-index --find-links wheelhouse 'xls-gongkai[portal]'"
 
 clean:
 	rm -rf $(VENV) demo-out portal-demo .pytest_cache .mypy_cache .ruff_cache

@@ -119,6 +119,7 @@ def test_an_untouched_template_is_an_empty_submission(tmp_path: Path) -> None:
     assert not [v for k, v in result.report.values.items() if v]
     assert [i.code for i in result.errors] == [Code.EMPTY]
     assert Code.BLANK_CELLS not in codes(result)  # a blank template's blanks are no news
+    assert not result.warnings  # nor are its empty text sections: one line says it all
     strict = read_workbook(path, strict=True)
     n_inputs = len(engine(fmt).inputs)
     assert sum(1 for i in strict.errors if i.code == Code.MISSING) == n_inputs

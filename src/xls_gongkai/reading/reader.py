@@ -32,7 +32,7 @@ from xls_gongkai.reading.sheets import Sheets, interrupt, open_book
 from xls_gongkai.reading.unrecognised import find_unrecognised, unrecognised_issues
 from xls_gongkai.report import Report, Unit
 from xls_gongkai.rules import check_report
-from xls_gongkai.spec import CellKey, Format, builtin_formats, format_for_year, get_format
+from xls_gongkai.spec import CellKey, Format, Severity, builtin_formats, format_for_year, get_format
 from xls_gongkai.workbook.layout import layout_for
 
 __all__ = ["read_safely", "read_workbook"]
@@ -186,6 +186,10 @@ def _finish(
         typed=extracted.typed,
     )
     found = find_unrecognised(sheets, lay, located, cells, template=template, kind=meta.get("kind", "template"))
+    if any(i.code == Code.EMPTY for i in extracted.issues) and not any(report.texts.values()):
+        # An untouched template: one line says so; its empty text sections are no news either.
+        text_issues = [i for i in text_issues if i.code != Code.TEXT_MISSING]
+        rule_issues = [i for i in rule_issues if i.code != Code.TEXT_MISSING and i.severity is not Severity.WARNING]
     all_issues = [
         *issues,
         *who.issues,
