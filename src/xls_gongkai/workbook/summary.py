@@ -410,6 +410,8 @@ def _detail_sheet(wb: xlsxwriter.Workbook, st: _Styles, m: Merged) -> _Detail:
     ws.set_column(2, 2 + len(columns), _DETAIL_WIDTH)
     ws.freeze_panes(first, 2)
     ws.repeat_rows(_DETAIL_TOP, _DETAIL_TOP + 2)
+    ws.repeat_columns(0, 1)  # every printed page says whose figures they are
+    ws.set_print_scale(80)
     detail = _Detail({k: 2 + j for j, k in enumerate(keys)}, first, len(units))
     # 合计's indicators are those of the column sums the row shows (the summary's own, from its
     # sums: never an average of the units' rates).
