@@ -76,7 +76,8 @@ def rules_section() -> str:
         for r in fmt.rules:
             rules.setdefault(r.id, []).append((fmt.name, r.severity.label, r.title))
     lines = ["| 规则 | 级别 | 名称 | 适用格式 |", "|---|---|---|---|"]
-    for rid, uses in rules.items():
+    # R (relations, cross-year, restated numbers), then P (plausibility), then T (texts), by number.
+    for rid, uses in sorted(rules.items(), key=lambda kv: ("RPT".find(kv[0][0]), int(kv[0][1:] or 0))):
         names = "、".join(u[0] for u in uses)
         lines.append(f"| {rid} | {uses[0][1]} | {uses[0][2]} | {names} |")
     lines += ["", "| 指标 | 分子 | 分母 | 适用格式 |", "|---|---|---|---|"]
