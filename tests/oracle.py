@@ -970,39 +970,20 @@ def compare(case: Case, sv: SheetVerdict, cv: CheckVerdict, *, cached: bool = Fa
     fc = lay.failures_cell
     fwhere = f"{fc.sheet}!{fc.a1}"
     n_fail = len(sv.failing)
+    count_cat = ""
     if not isinstance(sv.failures, float):  # an error value, empty, or text
-        cat = f"{sv.engine}: CHECK_FAILURES shows {shown_text(sv.failures)}"
-        out.append(
-            Disagreement(
-                case.name,
-                sv.engine,
-                "count",
-                None,
-                fwhere,
-                shown_text(sv.failures),
-                str(cv.count),
-                case.perturbations,
-                cat,
-            )
-        )
+        count_cat = f"{sv.engine}: CHECK_FAILURES shows {shown_text(sv.failures)}"
     elif int(sv.failures) != cv.count:
-        cells_ok = int(sv.failures) == n_fail
-        cat = (
+        count_cat = (
             f"{sv.engine}: CHECK_FAILURES = the sheet's failing check cells, ≠ check's count"
-            if cells_ok
+            if int(sv.failures) == n_fail
             else f"{sv.engine}: CHECK_FAILURES ≠ the sheet's failing check cells (cells not ✔ nor ✘ are not counted)"
         )
+    if count_cat:
+        shown_count = shown_text(sv.failures)
         out.append(
             Disagreement(
-                case.name,
-                sv.engine,
-                "count",
-                None,
-                fwhere,
-                shown_text(sv.failures),
-                str(cv.count),
-                case.perturbations,
-                cat,
+                case.name, sv.engine, "count", None, fwhere, shown_count, str(cv.count), case.perturbations, count_cat
             )
         )
     by_cell = {(p.sheet, p.cell): p for p in case.perturbations}

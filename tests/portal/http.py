@@ -188,3 +188,19 @@ def links(directory: Path, base: str) -> dict[str, str]:
     out = cli("portal", "links", str(directory), "--base-url", base).stdout
     rows = [line.split("\t") for line in out.splitlines() if line.count("\t") == 2]
     return {code: urlsplit(url).path for code, _name, url in rows}
+
+
+def init(directory: Path, *extra: str) -> str:
+    """``xls-gongkai portal init`` for 2024 on the sample roster, deadline far ahead; its output."""
+    return cli(
+        "portal",
+        "init",
+        str(directory),
+        "--year",
+        "2024",
+        "--roster",
+        str(ROOT / "samples" / "roster.csv"),
+        "--deadline",
+        "2099年2月20日",
+        *extra,
+    ).stdout

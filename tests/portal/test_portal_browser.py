@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.portal.conftest import PASSWORD, ROSTER, Books, database_url
-from tests.portal.http import CHROMIUM_ARGS, Server, cli, links
+from tests.portal.conftest import PASSWORD, Books, database_url
+from tests.portal.http import CHROMIUM_ARGS, Server, init, links
 from xls_gongkai import read_workbook
 
 CHROMIUM = shutil.which("chromium")
@@ -54,22 +54,7 @@ def browser() -> Iterator[Any]:
 def portal(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     directory = tmp_path_factory.mktemp(f"portal-{request.param}") / "inst"
     url = database_url(request, request.param, f"gk_e2e_{uuid.uuid4().hex[:8]}")
-    cli(
-        "portal",
-        "init",
-        str(directory),
-        "--year",
-        "2024",
-        "--roster",
-        str(ROSTER),
-        "--password",
-        PASSWORD,
-        "--deadline",
-        "2099年2月20日",
-        "--contact",
-        "县政务公开办 0000-1234567",
-        *url,
-    )
+    init(directory, "--password", PASSWORD, "--contact", "县政务公开办 0000-1234567", *url)
     server = Server(directory)
     try:
         yield Portal(server.base, links(directory, server.base), directory, request.param)

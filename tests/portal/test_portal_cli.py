@@ -17,24 +17,9 @@ from pathlib import Path
 import pytest
 
 from tests.portal.conftest import ROSTER, Books, database_url
-from tests.portal.http import ROOT, Browser, Server, cli, links
+from tests.portal.http import ROOT, Browser, Server, cli, init, links
 
 DB_KINDS = ["sqlite", "postgresql"]
-
-
-def init(directory: Path, *extra: str) -> str:
-    return cli(
-        "portal",
-        "init",
-        str(directory),
-        "--year",
-        "2024",
-        "--roster",
-        str(ROSTER),
-        "--deadline",
-        "2099年2月20日",
-        *extra,
-    ).stdout
 
 
 def test_help_and_other_commands_never_import_django() -> None:

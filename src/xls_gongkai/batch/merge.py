@@ -108,11 +108,16 @@ def sum_reports(reports: Iterable[Report], unit: Unit, year: int | None = None, 
 _SAVED = "saved_at"
 
 
+def _file_of(source: str) -> str:
+    """The file a source names (a report of a JSON file of many is ``file#n``)."""
+    return source.split("#")[0]
+
+
 def _with_saved_time(result: Result) -> Result:
     """The file's save time looked up in the worker process that read it (a ``keep`` of
     :func:`~xls_gongkai.batch.pipeline.run_batch`), so that the main process, which then has
     the summary to write, does not open every file again."""
-    return replace(result, notes={**result.notes, _SAVED: saved_at(result.source)})
+    return replace(result, notes={**result.notes, _SAVED: saved_at(_file_of(result.source))})
 
 
 def _submission(item: Item, times: Mapping[str, float] | None) -> Submission:
@@ -128,7 +133,7 @@ def _submission(item: Item, times: Mapping[str, float] | None) -> Submission:
     elif _SAVED in res.notes:
         saved, source = res.notes[_SAVED]
     else:
-        saved, source = saved_at(res.source.split("#")[0])
+        saved, source = saved_at(_file_of(res.source))
     return Submission(item.unit, res.report, res.source, saved, issues, cells=res.cells, time_source=source)
 
 

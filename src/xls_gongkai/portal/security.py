@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -38,6 +39,14 @@ CSP = "; ".join(
         "object-src 'none'",
     )
 )
+
+
+def posted_files(request: HttpRequest, name: str) -> list[UploadedFile] | None:
+    """The files posted under ``name``, or None when the upload handler stopped the body as too
+    large (then answer :func:`too_large_response`). Reading ``request.FILES`` parses the body,
+    and only then is it known whether the handler stopped it."""
+    files = request.FILES.getlist(name)
+    return None if getattr(request, "portal_too_large", False) else files
 
 
 def too_large_response() -> HttpResponse:

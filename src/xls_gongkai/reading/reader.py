@@ -187,9 +187,10 @@ def _finish(
     )
     found = find_unrecognised(sheets, lay, located, cells, template=template, kind=meta.get("kind", "template"))
     if any(i.code == Code.EMPTY for i in extracted.issues) and not any(report.texts.values()):
-        # An untouched template: one line says so; its empty text sections are no news either.
+        # An untouched template: one line says so; its empty text sections and the rules'
+        # warnings about it (nothing typed, nothing to compare) are no news.
         text_issues = [i for i in text_issues if i.code != Code.TEXT_MISSING]
-        rule_issues = [i for i in rule_issues if i.code != Code.TEXT_MISSING and i.severity is not Severity.WARNING]
+        rule_issues = [i for i in rule_issues if i.severity is not Severity.WARNING]
     all_issues = [
         *issues,
         *who.issues,

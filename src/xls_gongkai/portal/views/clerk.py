@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from xls_gongkai.issues import Code
 from xls_gongkai.portal import intake, sheetview
 from xls_gongkai.portal.models import Unit, Version
-from xls_gongkai.portal.security import client_ip, note_failure, throttled, too_large_response
+from xls_gongkai.portal.security import client_ip, note_failure, posted_files, throttled, too_large_response
 from xls_gongkai.portal.states import State, TransitionRefused
 from xls_gongkai.portal.tokens import plausible, token_hash
 from xls_gongkai.portal.views.common import actor, attachment, not_found, stored_download
@@ -117,14 +117,14 @@ def template(request: HttpRequest) -> HttpResponse:
 @unit_required
 def upload(request: HttpRequest) -> HttpResponse:
     unit = _unit(request)
-    upload_file = request.FILES.get("file")  # parses the body: the upload handler may stop it
-    if getattr(request, "portal_too_large", False):
+    files = posted_files(request, "file")
+    if files is None:
         return too_large_response()
-    if upload_file is None:
+    if not files:
         messages.error(request, "请先选择要上传的工作簿文件。")
         return redirect("portal:unit")
     try:
-        version = intake.upload(unit, upload_file, actor(request, _who(unit)))
+        version = intake.upload(unit, files[-1], actor(request, _who(unit)))
     except TransitionRefused as exc:
         messages.error(request, str(exc))
         return redirect("portal:unit")

@@ -23,7 +23,7 @@ from xls_gongkai.errors import XlsGongkaiError
 from xls_gongkai.issues import Result
 from xls_gongkai.portal import diff, intake, sheetview, summary
 from xls_gongkai.portal.models import AuditEntry, Campaign, Drop, Unit, Version
-from xls_gongkai.portal.security import client_ip, note_failure, throttled, too_large_response
+from xls_gongkai.portal.security import client_ip, note_failure, posted_files, throttled, too_large_response
 from xls_gongkai.portal.states import LABELS, OPEN_STATES, Event, State, TransitionRefused
 from xls_gongkai.portal.tokens import token_for
 from xls_gongkai.portal.views.common import actor, attachment, campaign, stored_download
@@ -247,14 +247,14 @@ def rotate(request: HttpRequest, code: str) -> HttpResponse:
 def upload_for(request: HttpRequest, code: str) -> HttpResponse:
     """代传 for this unit (a workbook without the template's identity, chosen by hand)."""
     unit = _unit(code)
-    upload_file = request.FILES.get("file")  # parses the body: the upload handler may stop it
-    if getattr(request, "portal_too_large", False):
+    files = posted_files(request, "file")
+    if files is None:
         return too_large_response()
-    if upload_file is None:
+    if not files:
         messages.error(request, "请先选择文件。")
     else:
         try:
-            version = intake.drop_for_unit(unit, upload_file, _me(request))
+            version = intake.drop_for_unit(unit, files[-1], _me(request))
             messages.success(request, f"已为 {unit.name} 代传第 {version.number} 版：{intake.summary_line(version)}。")
         except TransitionRefused as exc:
             messages.error(request, str(exc))
@@ -291,8 +291,8 @@ def links(request: HttpRequest) -> HttpResponse:
 def drop(request: HttpRequest) -> HttpResponse:
     c = campaign()
     if request.method == "POST":
-        files = request.FILES.getlist("files")  # parses the body: the upload handler may stop it
-        if getattr(request, "portal_too_large", False):
+        files = posted_files(request, "files")
+        if files is None:
             return too_large_response()
         if not files:
             messages.error(request, "请先选择要代传的工作簿（可以一次选多个）。")
